@@ -1,0 +1,250 @@
+"""The embedded store: one SQLite file, safe for several uvicorn workers on one host.
+
+Each store operation is one plain function run whole on the store's own single thread, so a
+transaction is a single hop off the event loop and two coroutines can never interleave statements
+on the shared connection (which per-statement bridges such as aiosqlite would allow). Across
+processes, WAL mode plus `BEGIN IMMEDIATE` and a busy timeout serialise writers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from .base import CounterState, Message, SessionMeta, SessionRecord, Store, StoreError
+
+_T = TypeVar("_T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id            TEXT PRIMARY KEY,
+    visitor       TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    last_activity INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_by_visitor ON sessions (visitor, created_at);
+CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
+CREATE TABLE IF NOT EXISTS messages (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    role       TEXT NOT NULL,
+    body       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_session ON messages (session_id, seq);
+CREATE TABLE IF NOT EXISTS counters (
+    key        TEXT PRIMARY KEY,
+    count      INTEGER NOT NULL,
+    expires_at REAL NOT NULL
+);
+"""
+
+# Expired rows are swept at most this often, so reads stay index lookups.
+_SWEEP_EVERY_SECONDS = 60.0
+
+
+class SqliteStore(Store):
+    name = "sqlite"
+    backend_errors: ClassVar[tuple[type[BaseException], ...]] = (sqlite3.Error, OSError, TimeoutError)
+
+    def __init__(self, path: Path, *, timeout: float = 2.0) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
+        self._db: sqlite3.Connection | None = None
+        self._last_sweep = 0.0
+
+    async def open(self) -> None:
+        await self._run(self._open)
+
+    def _open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.executescript(SCHEMA)
+        self._db = db
+
+    async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            self._open()
+        assert self._db is not None
+        return self._db
+
+    def _write(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run `fn` in one IMMEDIATE transaction: the write lock is taken up front, so no upgrade deadlock."""
+        db = self._conn()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(db)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return result
+
+    async def check(self) -> None:
+        def probe() -> None:
+            db = self._conn()
+            db.execute("SELECT 1").fetchone()
+            # a write probe: a read-only or locked file must count as an outage
+            self._write(lambda db: db.execute("DELETE FROM counters WHERE expires_at < ?", (time.time(),)))
+
+        await self._run(probe)
+
+    async def close(self) -> None:
+        def shut() -> None:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+        try:
+            await self._run(shut)
+        finally:
+            self._executor.shutdown(wait=False)
+
+    # sessions ----------------------------------------------------------------------------------
+
+    async def create_session(self, session_id: str, visitor: str, now: int, ttl_seconds: int) -> SessionMeta:
+        def create(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO sessions (id, visitor, created_at, last_activity, expires_at) VALUES (?, ?, ?, ?, ?)",
+                (session_id, visitor, now, now, now + ttl_seconds * 1000),
+            )
+            self._sweep(db, now)
+
+        await self._run(self._write, create)
+        return SessionMeta(session_id, visitor, now, now, 0)
+
+    def _sweep(self, db: sqlite3.Connection, now: int) -> None:
+        if time.monotonic() - self._last_sweep < _SWEEP_EVERY_SECONDS:
+            return
+        self._last_sweep = time.monotonic()
+        db.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
+        db.execute("DELETE FROM counters WHERE expires_at < ?", (now / 1000,))
+
+    async def load_session(self, session_id: str, now: int) -> SessionRecord | None:
+        def load() -> SessionRecord | None:
+            db = self._conn()
+            row = db.execute(
+                "SELECT visitor, created_at, last_activity FROM sessions WHERE id = ? AND expires_at > ?",
+                (session_id, now),
+            ).fetchone()
+            if row is None:
+                return None
+            bodies = db.execute(
+                "SELECT body FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
+            ).fetchall()
+            messages = [Message.from_json(body) for (body,) in bodies]
+            return SessionRecord(SessionMeta(session_id, row[0], row[1], row[2], len(messages)), messages)
+
+        return await self._run(load)
+
+    async def append_turn(
+        self, session_id: str, messages: list[Message], now: int, ttl_seconds: int, keep: int
+    ) -> bool:
+        def append(db: sqlite3.Connection) -> bool:
+            updated = db.execute(
+                "UPDATE sessions SET last_activity = ?, expires_at = ? WHERE id = ? AND expires_at > ?",
+                (now, now + ttl_seconds * 1000, session_id, now),
+            ).rowcount
+            if not updated:
+                return False
+            db.executemany(
+                "INSERT INTO messages (session_id, role, body) VALUES (?, ?, ?)",
+                [(session_id, message.role, message.to_json()) for message in messages],
+            )
+            # keep the last `keep`, then drop leading non-user messages: trim at a turn boundary
+            db.execute(
+                "DELETE FROM messages WHERE session_id = ? AND seq NOT IN "
+                "(SELECT seq FROM messages WHERE session_id = ? ORDER BY seq DESC LIMIT ?)",
+                (session_id, session_id, keep),
+            )
+            db.execute(
+                "DELETE FROM messages WHERE session_id = ? AND seq < COALESCE("
+                "(SELECT MIN(seq) FROM messages WHERE session_id = ? AND role = 'user'), "
+                "(SELECT MAX(seq) + 1 FROM messages WHERE session_id = ?))",
+                (session_id, session_id, session_id),
+            )
+            return True
+
+        return await self._run(self._write, append)
+
+    async def delete_session(self, session_id: str) -> bool:
+        def delete(db: sqlite3.Connection) -> bool:
+            db.execute("DELETE FROM messages WHERE session_id = ?", (session_id,))
+            return db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0
+
+        return await self._run(self._write, delete)
+
+    _META_SQL = (
+        "SELECT s.id, s.visitor, s.created_at, s.last_activity, "
+        "(SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) FROM sessions s "
+    )
+
+    async def list_sessions(self, visitor: str, now: int) -> list[SessionMeta]:
+        def query() -> list[SessionMeta]:
+            rows = self._conn().execute(
+                self._META_SQL + "WHERE s.visitor = ? AND s.expires_at > ? ORDER BY s.created_at DESC",
+                (visitor, now),
+            )
+            return [SessionMeta(*row) for row in rows]
+
+        return await self._run(query)
+
+    async def list_all_sessions(self, cursor: str, count: int, now: int) -> tuple[str, list[SessionMeta]]:
+        def query() -> tuple[str, list[SessionMeta]]:
+            rows = self._conn().execute(
+                self._META_SQL + "WHERE s.id > ? AND s.expires_at > ? ORDER BY s.id LIMIT ?",
+                (cursor, now, count),
+            )
+            metas = [SessionMeta(*row) for row in rows]
+            return (metas[-1].session_id if len(metas) == count else ""), metas
+
+        return await self._run(query)
+
+    # counters ----------------------------------------------------------------------------------
+
+    async def hit(self, key: str, limit: int, ttl_seconds: float) -> CounterState:
+        def count(db: sqlite3.Connection) -> CounterState:
+            expires_at = time.time() + ttl_seconds
+            row = db.execute(
+                "INSERT INTO counters (key, count, expires_at) VALUES (?, 1, ?) "
+                "ON CONFLICT (key) DO UPDATE SET count = count + 1 WHERE count < ? RETURNING count",
+                (key, expires_at, limit),
+            ).fetchone()
+            if row is not None and row[0] <= limit:
+                return CounterState(True, row[0])
+            current = db.execute("SELECT count FROM counters WHERE key = ?", (key,)).fetchone()
+            return CounterState(False, current[0] if current else 0)
+
+        return await self._run(self._write, count)
+
+    async def peek(self, key: str) -> int:
+        def read() -> int:
+            row = (
+                self._conn()
+                .execute("SELECT count FROM counters WHERE key = ?", (key,))
+                .fetchone()
+            )
+            return int(row[0]) if row else 0
+
+        return await self._run(read)
+
+    async def release(self, key: str) -> None:
+        def decrement(db: sqlite3.Connection) -> None:
+            db.execute("UPDATE counters SET count = count - 1 WHERE key = ? AND count > 0", (key,))
+
+        await self._run(self._write, decrement)
+
+
+__all__ = ["SqliteStore", "StoreError"]

@@ -1,0 +1,54 @@
+"""The Tool contract: a name, a description, a pydantic argument model and an async `run`."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ..settings import Settings
+    from ..store import Store
+
+ArgsT = TypeVar("ArgsT", bound=BaseModel)
+
+
+class ToolError(Exception):
+    """A failure the model (and the visitor) should be told about in plain words."""
+
+
+@dataclass(slots=True)
+class ToolContext:
+    """What a tool may reach. `session_id` is the conversation's own session, never one the model names."""
+
+    settings: Settings
+    store: Store
+    http: httpx.AsyncClient
+    visitor: str
+    session_id: str | None = None
+
+
+class Tool(ABC, Generic[ArgsT]):
+    """One tool offered to the model.
+
+    name: the function name the model calls.
+    description: what the model reads to decide when to call it.
+    Args: pydantic model of the arguments; its JSON Schema is what the model and GET /tools see.
+    run(): returns the result text; raises ToolError for a failure to report. It must not block
+    the event loop; the registry bounds its time and result size.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    Args: ClassVar[type[BaseModel]]
+
+    def enabled(self, settings: Settings) -> bool:
+        """Whether the tool is configured; disabled tools are listed but not offered to the model."""
+        return True
+
+    @abstractmethod
+    async def run(self, args: ArgsT, ctx: ToolContext) -> str: ...

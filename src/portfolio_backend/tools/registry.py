@@ -1,0 +1,118 @@
+"""The tool registry: what is offered to the model, and the one place tool calls are run.
+
+Every call is validated against the tool's argument model, bounded in time and in result size;
+any failure becomes a plain-words error result the model can read, never an exception upstream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..settings import Settings
+from .base import Tool, ToolContext, ToolError
+
+log = logging.getLogger(__name__)
+
+
+class UnknownTool(LookupError):
+    pass
+
+
+class InvalidArguments(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    tool_name: str
+    result: str
+    ok: bool
+
+
+def validation_message(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(item) for item in error["loc"]) or "arguments"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
+
+
+class ToolRegistry:
+    def __init__(self, tools: Iterable[Tool[Any]], settings: Settings) -> None:
+        self.settings = settings
+        self.tools = {tool.name: tool for tool in tools}
+        self._specs = [self._spec(tool) for tool in self.tools.values() if tool.enabled(settings)]
+
+    @staticmethod
+    def _spec(tool: Tool[Any]) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "function": {
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": tool.Args.model_json_schema(),
+            },
+        }
+
+    def specs(self) -> list[dict[str, Any]]:
+        """The `tools` parameter for the chat completions API: enabled tools only."""
+        return self._specs
+
+    def describe(self) -> list[dict[str, Any]]:
+        """What GET /tools lists: every tool, its schema and whether it is enabled."""
+        return [
+            {
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": tool.Args.model_json_schema(),
+                "enabled": tool.enabled(self.settings),
+            }
+            for tool in self.tools.values()
+        ]
+
+    def parse(self, name: str, arguments: str | dict[str, Any] | None) -> tuple[Tool[Any], BaseModel]:
+        """Find an enabled tool and validate its arguments; UnknownTool or InvalidArguments."""
+        tool = self.tools.get(name)
+        if tool is None or not tool.enabled(self.settings):
+            raise UnknownTool(f"Unknown or disabled tool: {name!r}")
+        if isinstance(arguments, str):
+            try:
+                arguments = json.loads(arguments) if arguments.strip() else {}
+            except json.JSONDecodeError as exc:
+                raise InvalidArguments(f"arguments are not valid JSON ({exc.msg})") from exc
+        if not isinstance(arguments, dict):
+            raise InvalidArguments("arguments must be a JSON object")
+        try:
+            return tool, tool.Args.model_validate(arguments)
+        except ValidationError as exc:
+            raise InvalidArguments(validation_message(exc)) from exc
+
+    async def call(self, name: str, arguments: str | dict[str, Any] | None, ctx: ToolContext) -> ToolResult:
+        """Run one tool call from the model; every failure is returned as an error result."""
+        try:
+            tool, args = self.parse(name, arguments)
+            return ToolResult(name, await self.run(tool, args, ctx), True)
+        except (UnknownTool, InvalidArguments, ToolError) as exc:
+            return ToolResult(name, f"Error: {exc}", False)
+
+    async def run(self, tool: Tool[Any], args: BaseModel, ctx: ToolContext) -> str:
+        """Run validated arguments with the time and size bounds; raises ToolError."""
+        try:
+            async with asyncio.timeout(self.settings.tool_timeout_seconds):
+                result = await tool.run(args, ctx)
+        except TimeoutError as exc:
+            raise ToolError(f"{tool.name} took longer than {self.settings.tool_timeout_seconds:g} s") from exc
+        except ToolError:
+            raise
+        except Exception as exc:  # a bug in a tool must not end the visitor's stream
+            log.exception("tool %s failed", tool.name)
+            raise ToolError(f"{tool.name} failed unexpectedly") from exc
+        cap = self.settings.tool_result_max_chars
+        return result if len(result) <= cap else result[: cap - 1] + "…"
