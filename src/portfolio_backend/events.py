@@ -25,7 +25,10 @@ def sse(event_type: str, **fields: Any) -> bytes:
 
 def chunk(content: str) -> bytes:
     """The hot path: one text delta. Builds the line directly to avoid a dict per token."""
-    return b'data: {"type":"chunk","content":%s,"timestamp":%d}\n\n' % (_dumps(content).encode(), now_ms())
+    return b'data: {"type":"chunk","content":%s,"timestamp":%d}\n\n' % (
+        _dumps(content).encode(),
+        now_ms(),
+    )
 
 
 def tool_result(tool_name: str, result: str) -> bytes:

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from ..settings import Settings
-from .base import CounterState, Message, SessionMeta, SessionRecord, Store, StoreError
+from .base import (
+    CounterCheck,
+    CounterState,
+    Message,
+    SessionMeta,
+    SessionRecord,
+    Store,
+    StoreError,
+)
 
 
 async def store_from_settings(settings: Settings) -> Store:
@@ -12,7 +20,9 @@ async def store_from_settings(settings: Settings) -> Store:
     if dsn:
         from .redis import RedisStore
 
-        return RedisStore(dsn, timeout=settings.store_timeout, cluster=settings.redis_cluster)
+        return RedisStore(
+            dsn, timeout=settings.store_timeout, cluster=settings.redis_cluster
+        )
     from .sqlite import SqliteStore
 
     store = SqliteStore(settings.database_path, timeout=settings.store_timeout)
@@ -20,4 +30,13 @@ async def store_from_settings(settings: Settings) -> Store:
     return store
 
 
-__all__ = ["CounterState", "Message", "SessionMeta", "SessionRecord", "Store", "StoreError", "store_from_settings"]
+__all__ = [
+    "CounterCheck",
+    "CounterState",
+    "Message",
+    "SessionMeta",
+    "SessionRecord",
+    "Store",
+    "StoreError",
+    "store_from_settings",
+]

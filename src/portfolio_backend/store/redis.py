@@ -7,13 +7,26 @@ or a single pipeline.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from redis import asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
-from .base import CounterState, Message, SessionMeta, SessionRecord, Store
+from .base import (
+    LEADS_KEPT,
+    REMINDERS_KEPT_MS,
+    CounterCheck,
+    CounterState,
+    Lead,
+    Message,
+    Reminder,
+    SessionMeta,
+    SessionRecord,
+    Store,
+)
 
 # KEYS: meta, messages. ARGV: keep, ttl ms, now ms, message json...
 # Returns the new message count, or -1 when the session is gone.
@@ -34,18 +47,27 @@ if n > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
 return n
 """
 
-# KEYS: counter. ARGV: limit, ttl ms. Returns {allowed (0/1), count}.
+# KEYS: counters. ARGV: limit and ttl ms of each. All or nothing.
+# Returns {refused index (0 = all charged), count...}.
 _HIT = """
-local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-if n >= tonumber(ARGV[1]) then return {0, n} end
-n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return {1, n}
+local counts = {}
+for i, key in ipairs(KEYS) do
+  counts[i] = tonumber(redis.call('GET', key) or '0')
+end
+for i = 1, #KEYS do
+  if counts[i] >= tonumber(ARGV[2 * i - 1]) then return {i, unpack(counts)} end
+end
+for i, key in ipairs(KEYS) do
+  counts[i] = redis.call('INCR', key)
+  if counts[i] == 1 then redis.call('PEXPIRE', key, ARGV[2 * i]) end
+end
+return {0, unpack(counts)}
 """
 
 _RELEASE = """
-local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-if n > 0 then return redis.call('DECR', KEYS[1]) end
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+end
 return 0
 """
 
@@ -67,14 +89,84 @@ def _index_key(visitor: str) -> str:
 
 
 def _counter_key(key: str) -> str:
-    return f"pb:c:{{{key}}}"
+    # One hash tag for every counter: a turn's visitor, stream and global counters are checked in
+    # one atomic script, which on a cluster needs one slot. Counters are tiny and a chat backend's
+    # request rate is far below what one node serves.
+    return f"pb:{{counters}}:{key}"
+
+
+# reminders and leads -------------------------------------------------------------------------
+# A reminder lives in its session's hash (`pb:s:{id}:reminders`, one field per reminder). Which
+# reminders are due, and which are being delivered, are two sorted sets that share one hash tag,
+# so a claim is one script in one slot: a due member moves to the claimed set with its lease end,
+# and a script runs whole, so no two dispatchers can take the same member.
+
+# KEYS: session reminders hash. ARGV: reminder id, json, limit, keep ms. Returns 1 stored, 0 full.
+_ADD_REMINDER = """
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
+return 1
+"""
+
+# KEYS: due, claimed. ARGV: now ms, lease end ms, count. Returns the claimed members.
+# Claims whose lease ran out (their dispatcher died) are taken again first.
+_CLAIM_REMINDERS = """
+local claimed = {}
+local stale = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, member in ipairs(stale) do
+  redis.call('ZADD', KEYS[2], ARGV[2], member)
+  claimed[#claimed + 1] = member
+end
+local room = tonumber(ARGV[3]) - #claimed
+if room > 0 then
+  local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, room)
+  for _, member in ipairs(due) do
+    redis.call('ZREM', KEYS[1], member)
+    redis.call('ZADD', KEYS[2], ARGV[2], member)
+    claimed[#claimed + 1] = member
+  end
+end
+return claimed
+"""
+
+# KEYS: due, claimed. ARGV: member, retry at ms. Back to due only if it was still claimed.
+_RESCHEDULE_REMINDER = """
+if redis.call('ZREM', KEYS[2], ARGV[1]) == 1 then redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) end
+return 0
+"""
+
+# KEYS: session reminders hash. ARGV: reminder id, json. Never recreates a hash that expired.
+_UPDATE_REMINDER = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+return 0
+"""
+
+_DUE_KEY = "pb:{reminders}:due"
+_CLAIMED_KEY = "pb:{reminders}:claimed"
+_LEADS_KEY = "pb:{leads}:list"
+
+
+def _reminders_key(session_id: str) -> str:
+    return f"pb:s:{{{session_id}}}:reminders"
+
+
+def _reminder_member(reminder: Reminder) -> str:
+    # the reminder id is ours (hex), so the last ':' always splits it from any session id
+    return f"{reminder.session_id}:{reminder.reminder_id}"
 
 
 class RedisStore(Store):
     name = "redis"
-    backend_errors: ClassVar[tuple[type[BaseException], ...]] = (RedisError, OSError, TimeoutError)
+    backend_errors: ClassVar[tuple[type[BaseException], ...]] = (
+        RedisError,
+        OSError,
+        TimeoutError,
+    )
 
-    def __init__(self, url: str, *, timeout: float = 2.0, cluster: bool = False) -> None:
+    def __init__(
+        self, url: str, *, timeout: float = 2.0, cluster: bool = False
+    ) -> None:
         options: dict[str, Any] = {
             "socket_timeout": timeout,
             "socket_connect_timeout": timeout,
@@ -84,10 +176,16 @@ class RedisStore(Store):
         if cluster:
             self.client = RedisCluster.from_url(url, **options)
         else:
-            self.client = aioredis.Redis.from_url(url, health_check_interval=30, **options)
+            self.client = aioredis.Redis.from_url(
+                url, health_check_interval=30, **options
+            )
         self._append = self.client.register_script(_APPEND)
         self._hit = self.client.register_script(_HIT)
         self._release = self.client.register_script(_RELEASE)
+        self._add_reminder = self.client.register_script(_ADD_REMINDER)
+        self._claim_reminders = self.client.register_script(_CLAIM_REMINDERS)
+        self._reschedule_reminder = self.client.register_script(_RESCHEDULE_REMINDER)
+        self._update_reminder = self.client.register_script(_UPDATE_REMINDER)
 
     async def check(self) -> None:
         await self.client.ping()
@@ -97,8 +195,15 @@ class RedisStore(Store):
 
     # sessions ----------------------------------------------------------------------------------
 
-    async def create_session(self, session_id: str, visitor: str, now: int, ttl_seconds: int) -> SessionMeta:
-        meta = {"visitor": visitor, "created_at": now, "last_activity": now, "message_count": 0}
+    async def create_session(
+        self, session_id: str, visitor: str, now: int, ttl_seconds: int
+    ) -> SessionMeta:
+        meta = {
+            "visitor": visitor,
+            "created_at": now,
+            "last_activity": now,
+            "message_count": 0,
+        }
         index = _index_key(visitor)
         # not a transaction: the session and the index live in different cluster slots
         async with self.client.pipeline(transaction=False) as pipe:
@@ -121,17 +226,35 @@ class RedisStore(Store):
         return SessionRecord(_meta_from(session_id, raw_meta, len(messages)), messages)
 
     async def append_turn(
-        self, session_id: str, messages: list[Message], now: int, ttl_seconds: int, keep: int
+        self,
+        session_id: str,
+        messages: list[Message],
+        now: int,
+        ttl_seconds: int,
+        keep: int,
+        release: str | None = None,
     ) -> bool:
-        result = await self._append(
-            keys=[_meta_key(session_id), _messages_key(session_id)],
-            args=[keep, ttl_seconds * 1000, now, *(message.to_json() for message in messages)],
-        )
-        return int(result) >= 0
+        keys = [_meta_key(session_id), _messages_key(session_id)]
+        args = [
+            keep,
+            ttl_seconds * 1000,
+            now,
+            *(message.to_json() for message in messages),
+        ]
+        if release is None:
+            return int(await self._append(keys=keys, args=args)) >= 0
+        # one round trip for both (a cluster client splits the pipeline by node)
+        async with self.client.pipeline(transaction=False) as pipe:
+            await self._append(keys=keys, args=args, client=pipe)
+            await self._release(keys=[_counter_key(release)], client=pipe)
+            appended, _ = await pipe.execute()
+        return int(appended) >= 0
 
     async def delete_session(self, session_id: str) -> bool:
         meta = await self.client.hgetall(_meta_key(session_id))
-        deleted = int(await self.client.delete(_meta_key(session_id), _messages_key(session_id)))
+        deleted = int(
+            await self.client.delete(_meta_key(session_id), _messages_key(session_id))
+        )
         if meta.get("visitor"):
             await self.client.zrem(_index_key(meta["visitor"]), session_id)
         return deleted > 0
@@ -140,7 +263,11 @@ class RedisStore(Store):
         index = _index_key(visitor)
         ids: list[str] = await self.client.zrevrange(index, 0, -1)
         metas = await self._metas(ids)
-        gone = [session_id for session_id, meta in zip(ids, metas, strict=True) if meta is None]
+        gone = [
+            session_id
+            for session_id, meta in zip(ids, metas, strict=True)
+            if meta is None
+        ]
         if gone:
             await self.client.zrem(index, *gone)
         return [meta for meta in metas if meta is not None]
@@ -153,32 +280,131 @@ class RedisStore(Store):
                 pipe.hgetall(_meta_key(session_id))
             raw = await pipe.execute()
         return [
-            _meta_from(session_id, item, int(item.get("message_count", 0))) if item else None
+            _meta_from(session_id, item, int(item.get("message_count", 0)))
+            if item
+            else None
             for session_id, item in zip(ids, raw, strict=True)
         ]
 
-    async def list_all_sessions(self, cursor: str, count: int, now: int) -> tuple[str, list[SessionMeta]]:
+    async def list_all_sessions(
+        self, cursor: str, count: int, now: int
+    ) -> tuple[str, list[SessionMeta]]:
         if isinstance(self.client, RedisCluster):
             # a cluster has one SCAN cursor per node: walk them all in one page
-            ids = [key async for key in self.client.scan_iter(match="pb:s:*:meta", count=count)]
+            ids = [
+                key
+                async for key in self.client.scan_iter(match="pb:s:*:meta", count=count)
+            ]
             next_cursor = 0
         else:
-            next_cursor, ids = await self.client.scan(int(cursor or 0), match="pb:s:*:meta", count=count)
+            next_cursor, ids = await self.client.scan(
+                int(cursor or 0), match="pb:s:*:meta", count=count
+            )
         session_ids = [key[len("pb:s:{") : -len("}:meta")] for key in ids]
         metas = await self._metas(session_ids)
-        return (str(next_cursor) if int(next_cursor) else ""), [meta for meta in metas if meta]
+        return (str(next_cursor) if int(next_cursor) else ""), [
+            meta for meta in metas if meta
+        ]
 
     # counters ----------------------------------------------------------------------------------
 
-    async def hit(self, key: str, limit: int, ttl_seconds: float) -> CounterState:
-        allowed, count = await self._hit(keys=[_counter_key(key)], args=[limit, max(1, int(ttl_seconds * 1000))])
-        return CounterState(bool(allowed), int(count))
+    async def hit(self, checks: Sequence[CounterCheck]) -> CounterState:
+        args: list[int] = []
+        for check in checks:
+            args += [check.limit, max(1, int(check.ttl_seconds * 1000))]
+        refused, *counts = await self._hit(
+            keys=[_counter_key(check.key) for check in checks], args=args
+        )
+        return CounterState(
+            not refused,
+            tuple(int(count) for count in counts),
+            int(refused) - 1 if refused else None,
+        )
 
     async def peek(self, key: str) -> int:
         return int(await self.client.get(_counter_key(key)) or 0)
 
-    async def release(self, key: str) -> None:
-        await self._release(keys=[_counter_key(key)])
+    async def release(self, *keys: str) -> None:
+        await self._release(keys=[_counter_key(key) for key in keys])
+
+    # reminders and leads -----------------------------------------------------------------------
+
+    async def add_reminder(self, reminder: Reminder, limit: int) -> bool:
+        keep_ms = max(1, reminder.due_at + REMINDERS_KEPT_MS - reminder.created_at)
+        stored = await self._add_reminder(
+            keys=[_reminders_key(reminder.session_id)],
+            args=[reminder.reminder_id, reminder.to_json(), limit, keep_ms],
+        )
+        if not int(stored):
+            return False
+        # a separate step (another slot): stored but not yet due-indexed only if we crash in between
+        await self.client.zadd(_DUE_KEY, {_reminder_member(reminder): reminder.due_at})
+        return True
+
+    async def list_reminders(self, session_id: str) -> list[Reminder]:
+        raw: dict[str, str] = await self.client.hgetall(_reminders_key(session_id))
+        reminders = [Reminder.from_json(item) for item in raw.values()]
+        return sorted(
+            reminders, key=lambda reminder: (reminder.due_at, reminder.created_at)
+        )
+
+    async def claim_due_reminders(
+        self, now: int, lease_ms: int, count: int
+    ) -> list[Reminder]:
+        members: list[str] = await self._claim_reminders(
+            keys=[_DUE_KEY, _CLAIMED_KEY], args=[now, now + lease_ms, count]
+        )
+        if not members:
+            return []
+        owners = [member.rpartition(":") for member in members]
+        async with self.client.pipeline(transaction=False) as pipe:
+            for session_id, _, reminder_id in owners:
+                pipe.hget(_reminders_key(session_id), reminder_id)
+            raw = await pipe.execute()
+        reminders = [Reminder.from_json(item) for item in raw if item]
+        gone = [member for member, item in zip(members, raw, strict=True) if not item]
+        if (
+            gone
+        ):  # the session's reminders expired or were deleted: nothing left to deliver
+            await self.client.zrem(_CLAIMED_KEY, *gone)
+        return sorted(reminders, key=lambda reminder: reminder.due_at)
+
+    async def complete_reminder(
+        self, reminder: Reminder, now: int, delivered: bool
+    ) -> None:
+        done = replace(
+            reminder,
+            status="delivered" if delivered else "failed",
+            delivered_at=now if delivered else None,
+            attempts=reminder.attempts + 1,
+        )
+        await self._update_reminder(
+            keys=[_reminders_key(reminder.session_id)],
+            args=[done.reminder_id, done.to_json()],
+        )
+        await self.client.zrem(_CLAIMED_KEY, _reminder_member(reminder))
+
+    async def reschedule_reminder(self, reminder: Reminder, retry_at: int) -> None:
+        again = replace(reminder, status="pending", attempts=reminder.attempts + 1)
+        await self._update_reminder(
+            keys=[_reminders_key(reminder.session_id)],
+            args=[again.reminder_id, again.to_json()],
+        )
+        await self._reschedule_reminder(
+            keys=[_DUE_KEY, _CLAIMED_KEY], args=[_reminder_member(reminder), retry_at]
+        )
+
+    async def add_lead(self, lead: Lead) -> None:
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.lpush(_LEADS_KEY, lead.to_json())
+            pipe.ltrim(_LEADS_KEY, 0, LEADS_KEPT - 1)
+            await pipe.execute()
+
+    async def list_leads(self, count: int) -> list[Lead]:
+        if count <= 0:
+            return []
+        raw: list[str] = await self.client.lrange(_LEADS_KEY, 0, count - 1)
+        return [Lead.from_json(item) for item in raw]
 
 
 def _meta_from(session_id: str, raw: dict[str, str], message_count: int) -> SessionMeta:

@@ -11,12 +11,24 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from .base import CounterState, Message, SessionMeta, SessionRecord, Store, StoreError
+from .base import (
+    LEADS_KEPT,
+    REMINDERS_KEPT_MS,
+    CounterCheck,
+    CounterState,
+    Lead,
+    Message,
+    Reminder,
+    SessionMeta,
+    SessionRecord,
+    Store,
+    StoreError,
+)
 
 _T = TypeVar("_T")
 
@@ -42,6 +54,34 @@ CREATE TABLE IF NOT EXISTS counters (
     count      INTEGER NOT NULL,
     expires_at REAL NOT NULL
 );
+-- reminders and leads
+CREATE TABLE IF NOT EXISTS reminders (
+    id           TEXT PRIMARY KEY,
+    session_id   TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    description  TEXT NOT NULL,
+    due_at       INTEGER NOT NULL,
+    due_iso      TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    status       TEXT NOT NULL,      -- pending, claimed, delivered, failed
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    delivered_at INTEGER,
+    claimable_at INTEGER NOT NULL    -- pending: due or retry time; claimed: end of the lease
+);
+CREATE INDEX IF NOT EXISTS reminders_by_session ON reminders (session_id, due_at);
+CREATE INDEX IF NOT EXISTS reminders_claimable ON reminders (claimable_at)
+    WHERE status IN ('pending', 'claimed');
+CREATE TABLE IF NOT EXISTS leads (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id         TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    session_id TEXT,
+    email      TEXT,
+    name       TEXT,
+    notes      TEXT,
+    question   TEXT
+);
 """
 
 # Expired rows are swept at most this often, so reads stay index lookups.
@@ -50,12 +90,18 @@ _SWEEP_EVERY_SECONDS = 60.0
 
 class SqliteStore(Store):
     name = "sqlite"
-    backend_errors: ClassVar[tuple[type[BaseException], ...]] = (sqlite3.Error, OSError, TimeoutError)
+    backend_errors: ClassVar[tuple[type[BaseException], ...]] = (
+        sqlite3.Error,
+        OSError,
+        TimeoutError,
+    )
 
     def __init__(self, path: Path, *, timeout: float = 2.0) -> None:
         self.path = path
         self.timeout = timeout
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
+        self._executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="sqlite-store"
+        )
         self._db: sqlite3.Connection | None = None
         self._last_sweep = 0.0
 
@@ -64,7 +110,12 @@ class SqliteStore(Store):
 
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(
+            self.path,
+            timeout=self.timeout,
+            isolation_level=None,
+            check_same_thread=False,
+        )
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
@@ -72,7 +123,9 @@ class SqliteStore(Store):
         self._db = db
 
     async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, fn, *args
+        )
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -97,7 +150,11 @@ class SqliteStore(Store):
             db = self._conn()
             db.execute("SELECT 1").fetchone()
             # a write probe: a read-only or locked file must count as an outage
-            self._write(lambda db: db.execute("DELETE FROM counters WHERE expires_at < ?", (time.time(),)))
+            self._write(
+                lambda db: db.execute(
+                    "DELETE FROM counters WHERE expires_at < ?", (time.time(),)
+                )
+            )
 
         await self._run(probe)
 
@@ -114,7 +171,9 @@ class SqliteStore(Store):
 
     # sessions ----------------------------------------------------------------------------------
 
-    async def create_session(self, session_id: str, visitor: str, now: int, ttl_seconds: int) -> SessionMeta:
+    async def create_session(
+        self, session_id: str, visitor: str, now: int, ttl_seconds: int
+    ) -> SessionMeta:
         def create(db: sqlite3.Connection) -> None:
             db.execute(
                 "INSERT INTO sessions (id, visitor, created_at, last_activity, expires_at) VALUES (?, ?, ?, ?, ?)",
@@ -142,17 +201,28 @@ class SqliteStore(Store):
             if row is None:
                 return None
             bodies = db.execute(
-                "SELECT body FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
+                "SELECT body FROM messages WHERE session_id = ? ORDER BY seq",
+                (session_id,),
             ).fetchall()
             messages = [Message.from_json(body) for (body,) in bodies]
-            return SessionRecord(SessionMeta(session_id, row[0], row[1], row[2], len(messages)), messages)
+            return SessionRecord(
+                SessionMeta(session_id, row[0], row[1], row[2], len(messages)), messages
+            )
 
         return await self._run(load)
 
     async def append_turn(
-        self, session_id: str, messages: list[Message], now: int, ttl_seconds: int, keep: int
+        self,
+        session_id: str,
+        messages: list[Message],
+        now: int,
+        ttl_seconds: int,
+        keep: int,
+        release: str | None = None,
     ) -> bool:
         def append(db: sqlite3.Connection) -> bool:
+            if release is not None:
+                _release(db, (release,))
             updated = db.execute(
                 "UPDATE sessions SET last_activity = ?, expires_at = ? WHERE id = ? AND expires_at > ?",
                 (now, now + ttl_seconds * 1000, session_id, now),
@@ -182,7 +252,10 @@ class SqliteStore(Store):
     async def delete_session(self, session_id: str) -> bool:
         def delete(db: sqlite3.Connection) -> bool:
             db.execute("DELETE FROM messages WHERE session_id = ?", (session_id,))
-            return db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0
+            return (
+                db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount
+                > 0
+            )
 
         return await self._run(self._write, delete)
 
@@ -194,17 +267,21 @@ class SqliteStore(Store):
     async def list_sessions(self, visitor: str, now: int) -> list[SessionMeta]:
         def query() -> list[SessionMeta]:
             rows = self._conn().execute(
-                self._META_SQL + "WHERE s.visitor = ? AND s.expires_at > ? ORDER BY s.created_at DESC",
+                self._META_SQL
+                + "WHERE s.visitor = ? AND s.expires_at > ? ORDER BY s.created_at DESC",
                 (visitor, now),
             )
             return [SessionMeta(*row) for row in rows]
 
         return await self._run(query)
 
-    async def list_all_sessions(self, cursor: str, count: int, now: int) -> tuple[str, list[SessionMeta]]:
+    async def list_all_sessions(
+        self, cursor: str, count: int, now: int
+    ) -> tuple[str, list[SessionMeta]]:
         def query() -> tuple[str, list[SessionMeta]]:
             rows = self._conn().execute(
-                self._META_SQL + "WHERE s.id > ? AND s.expires_at > ? ORDER BY s.id LIMIT ?",
+                self._META_SQL
+                + "WHERE s.id > ? AND s.expires_at > ? ORDER BY s.id LIMIT ?",
                 (cursor, now, count),
             )
             metas = [SessionMeta(*row) for row in rows]
@@ -214,20 +291,26 @@ class SqliteStore(Store):
 
     # counters ----------------------------------------------------------------------------------
 
-    async def hit(self, key: str, limit: int, ttl_seconds: float) -> CounterState:
-        def count(db: sqlite3.Connection) -> CounterState:
-            expires_at = time.time() + ttl_seconds
-            row = db.execute(
+    async def hit(self, checks: Sequence[CounterCheck]) -> CounterState:
+        def charge(db: sqlite3.Connection) -> CounterState:
+            counts = []
+            for check in checks:
+                row = db.execute(
+                    "SELECT count FROM counters WHERE key = ?", (check.key,)
+                ).fetchone()
+                counts.append(int(row[0]) if row else 0)
+            for position, (check, count) in enumerate(zip(checks, counts, strict=True)):
+                if count >= check.limit:
+                    return CounterState(False, tuple(counts), position)
+            expires = time.time()
+            db.executemany(
                 "INSERT INTO counters (key, count, expires_at) VALUES (?, 1, ?) "
-                "ON CONFLICT (key) DO UPDATE SET count = count + 1 WHERE count < ? RETURNING count",
-                (key, expires_at, limit),
-            ).fetchone()
-            if row is not None and row[0] <= limit:
-                return CounterState(True, row[0])
-            current = db.execute("SELECT count FROM counters WHERE key = ?", (key,)).fetchone()
-            return CounterState(False, current[0] if current else 0)
+                "ON CONFLICT (key) DO UPDATE SET count = count + 1",
+                [(check.key, expires + check.ttl_seconds) for check in checks],
+            )
+            return CounterState(True, tuple(count + 1 for count in counts))
 
-        return await self._run(self._write, count)
+        return await self._run(self._write, charge)
 
     async def peek(self, key: str) -> int:
         def read() -> int:
@@ -240,11 +323,148 @@ class SqliteStore(Store):
 
         return await self._run(read)
 
-    async def release(self, key: str) -> None:
+    async def release(self, *keys: str) -> None:
         def decrement(db: sqlite3.Connection) -> None:
-            db.execute("UPDATE counters SET count = count - 1 WHERE key = ? AND count > 0", (key,))
+            _release(db, keys)
 
         await self._run(self._write, decrement)
+
+    # reminders and leads -----------------------------------------------------------------------
+
+    _REMINDER_SQL = (
+        "SELECT id, session_id, title, description, due_at, due_iso, created_at, "
+        "CASE status WHEN 'claimed' THEN 'pending' ELSE status END, attempts, delivered_at FROM reminders "
+    )
+
+    async def add_reminder(self, reminder: Reminder, limit: int) -> bool:
+        def add(db: sqlite3.Connection) -> bool:
+            (held,) = db.execute(
+                "SELECT COUNT(*) FROM reminders WHERE session_id = ?",
+                (reminder.session_id,),
+            ).fetchone()
+            if held >= limit:
+                return False
+            db.execute(
+                "INSERT INTO reminders (id, session_id, title, description, due_at, due_iso, created_at, "
+                "status, attempts, delivered_at, claimable_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    reminder.reminder_id,
+                    reminder.session_id,
+                    reminder.title,
+                    reminder.description,
+                    reminder.due_at,
+                    reminder.due_iso,
+                    reminder.created_at,
+                    reminder.status,
+                    reminder.attempts,
+                    reminder.delivered_at,
+                    reminder.due_at,
+                ),
+            )
+            return True
+
+        return await self._run(self._write, add)
+
+    async def list_reminders(self, session_id: str) -> list[Reminder]:
+        def query() -> list[Reminder]:
+            rows = self._conn().execute(
+                self._REMINDER_SQL + "WHERE session_id = ? ORDER BY due_at, created_at",
+                (session_id,),
+            )
+            return [Reminder(*row) for row in rows]
+
+        return await self._run(query)
+
+    async def claim_due_reminders(
+        self, now: int, lease_ms: int, count: int
+    ) -> list[Reminder]:
+        # One UPDATE inside BEGIN IMMEDIATE: the write lock is held from the SELECT of due rows to
+        # their marking, so two processes sharing the file never claim the same reminder.
+        def claim(db: sqlite3.Connection) -> list[Reminder]:
+            db.execute(
+                "DELETE FROM reminders WHERE status IN ('delivered', 'failed') AND due_at < ?",
+                (now - REMINDERS_KEPT_MS,),
+            )
+            rows = db.execute(
+                "UPDATE reminders SET status = 'claimed', claimable_at = ? WHERE id IN ("
+                "SELECT id FROM reminders WHERE status IN ('pending', 'claimed') AND claimable_at <= ? "
+                "ORDER BY claimable_at LIMIT ?) "
+                "RETURNING id, session_id, title, description, due_at, due_iso, created_at, 'pending', "
+                "attempts, delivered_at",
+                (now + lease_ms, now, count),
+            ).fetchall()
+            return sorted(
+                (Reminder(*row) for row in rows), key=lambda reminder: reminder.due_at
+            )
+
+        return await self._run(self._write, claim)
+
+    async def complete_reminder(
+        self, reminder: Reminder, now: int, delivered: bool
+    ) -> None:
+        def complete(db: sqlite3.Connection) -> None:
+            db.execute(
+                "UPDATE reminders SET status = ?, delivered_at = ?, attempts = attempts + 1 "
+                "WHERE id = ? AND status = 'claimed'",
+                (
+                    "delivered" if delivered else "failed",
+                    now if delivered else None,
+                    reminder.reminder_id,
+                ),
+            )
+
+        await self._run(self._write, complete)
+
+    async def reschedule_reminder(self, reminder: Reminder, retry_at: int) -> None:
+        def reschedule(db: sqlite3.Connection) -> None:
+            db.execute(
+                "UPDATE reminders SET status = 'pending', claimable_at = ?, attempts = attempts + 1 "
+                "WHERE id = ? AND status = 'claimed'",
+                (retry_at, reminder.reminder_id),
+            )
+
+        await self._run(self._write, reschedule)
+
+    async def add_lead(self, lead: Lead) -> None:
+        def add(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO leads (id, kind, created_at, session_id, email, name, notes, question) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    lead.lead_id,
+                    lead.kind,
+                    lead.created_at,
+                    lead.session_id,
+                    lead.email,
+                    lead.name,
+                    lead.notes,
+                    lead.question,
+                ),
+            )
+            db.execute(
+                "DELETE FROM leads WHERE seq <= (SELECT MAX(seq) FROM leads) - ?",
+                (LEADS_KEPT,),
+            )
+
+        await self._run(self._write, add)
+
+    async def list_leads(self, count: int) -> list[Lead]:
+        def query() -> list[Lead]:
+            rows = self._conn().execute(
+                "SELECT id, kind, created_at, session_id, email, name, notes, question FROM leads "
+                "ORDER BY seq DESC LIMIT ?",
+                (count,),
+            )
+            return [Lead(*row) for row in rows]
+
+        return await self._run(query)
+
+
+def _release(db: sqlite3.Connection, keys: Sequence[str]) -> None:
+    db.executemany(
+        "UPDATE counters SET count = count - 1 WHERE key = ? AND count > 0",
+        [(key,) for key in keys],
+    )
 
 
 __all__ = ["SqliteStore", "StoreError"]

@@ -11,7 +11,9 @@ from .base import Tool, ToolContext, ToolError
 
 class SessionInfoArgs(BaseModel):
     session_id: str | None = Field(
-        None, max_length=64, description="Ignored: the tool always reports the current conversation."
+        None,
+        max_length=64,
+        description="Ignored: the tool always reports the current conversation.",
     )
 
 
@@ -28,7 +30,9 @@ class SessionInfo(Tool[SessionInfoArgs]):
         # Bound to the conversation's session: a model steered into naming another id reads nothing.
         if ctx.session_id is None:
             return "This conversation has no session: send a session_id with /stream to keep history."
-        record = await ctx.store.load_session(ctx.session_id, int(datetime.now(UTC).timestamp() * 1000))
+        record = await ctx.store.load_session(
+            ctx.session_id, int(datetime.now(UTC).timestamp() * 1000)
+        )
         if record is None:
             raise ToolError("The session has expired or was deleted")
         meta = record.meta

@@ -1,0 +1,46 @@
+"""Entry point: `uv run python main.py`, or `uv run uvicorn main:app` (the app is built here)."""
+
+from __future__ import annotations
+
+import sys
+
+from pydantic import ValidationError
+
+from portfolio_backend.app import create_app
+from portfolio_backend.logs import configure_logging
+from portfolio_backend.settings import Settings
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and .env; a bad value stops start-up with a readable message."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [
+            f"  {'.'.join(str(part) for part in error['loc']).upper() or 'SETTINGS'}: {error['msg']}"
+            for error in exc.errors()
+        ]
+        sys.stderr.write(
+            "PortfolioBackend cannot start: invalid configuration\n"
+            + "\n".join(lines)
+            + "\n"
+        )
+        raise SystemExit(2) from None
+
+
+settings = load_settings()
+configure_logging(settings)
+app = create_app(settings)
+
+if __name__ == "__main__":
+    import uvicorn
+
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        # the app reads X-Forwarded-For itself, from TRUSTED_PROXIES only
+        proxy_headers=False,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+    )

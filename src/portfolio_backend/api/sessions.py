@@ -1,0 +1,127 @@
+"""Chat sessions: create, read, delete, and list the caller's own."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+
+from ..deps import BoundsDep, LimiterDep, SettingsDep, StoreDep, VisitorDep
+from ..errors import NotFound, ServiceUnavailable, Unauthorized
+from ..events import now_ms
+from ..settings import Settings
+from ..store import StoreError
+from .quota import charge
+from .stream import parse_session_id
+
+router = APIRouter(tags=["sessions"])
+
+STORE_DOWN = "Session storage is unavailable. Please try again shortly."
+
+
+def _ttl_text(settings: Settings) -> str:
+    hours, rest = divmod(settings.session_ttl_seconds, 3600)
+    return f"{hours} hours" if not rest else f"{settings.session_ttl_seconds} seconds"
+
+
+@router.post("/session", status_code=200)
+async def create_session(
+    visitor: VisitorDep,
+    settings: SettingsDep,
+    store: StoreDep,
+    limiter: LimiterDep,
+    bounds: BoundsDep,
+) -> dict[str, Any]:
+    """Create a new chat session."""
+    await charge(limiter, settings, [(bounds.sessions, visitor.key)])
+    try:
+        meta = await store.create_session(
+            str(uuid.uuid4()), visitor.key, now_ms(), settings.session_ttl_seconds
+        )
+    except StoreError as exc:
+        raise ServiceUnavailable(STORE_DOWN) from exc
+    return {
+        "session_id": meta.session_id,
+        "message": "Session created successfully",
+        "ttl": _ttl_text(settings),
+        "created_at": meta.created_at,
+    }
+
+
+@router.get("/session/{session_id}")
+async def get_session(session_id: str, store: StoreDep) -> dict[str, Any]:
+    """Retrieve a session's chat history."""
+    session_id = parse_session_id(session_id)
+    try:
+        record = await store.load_session(session_id, now_ms())
+    except StoreError as exc:
+        raise ServiceUnavailable(STORE_DOWN) from exc
+    if record is None:
+        raise NotFound(f"Session not found or expired: {session_id}")
+    return {
+        **record.meta.public(),
+        "messages": [message.public() for message in record.messages],
+    }
+
+
+@router.delete("/session/{session_id}")
+async def delete_session(session_id: str, store: StoreDep) -> dict[str, Any]:
+    """Delete a chat session and its history."""
+    session_id = parse_session_id(session_id)
+    try:
+        deleted = await store.delete_session(session_id)
+    except StoreError as exc:
+        raise ServiceUnavailable(STORE_DOWN) from exc
+    if not deleted:
+        raise NotFound(f"Session not found or expired: {session_id}")
+    return {"session_id": session_id, "message": "Session deleted successfully"}
+
+
+@router.get("/sessions")
+async def list_sessions(
+    visitor: VisitorDep,
+    settings: SettingsDep,
+    store: StoreDep,
+    all: Annotated[
+        bool, Query(description="Every visitor's sessions (needs ADMIN_TOKEN).")
+    ] = False,
+    cursor: Annotated[
+        str, Query(max_length=64, description="Page cursor from `next_cursor`.")
+    ] = "",
+    count: Annotated[int, Query(ge=1, le=500)] = 100,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> dict[str, Any]:
+    """List your own active sessions; with ?all=true and the admin token, every session."""
+    try:
+        if all:
+            _require_admin(settings, authorization)
+            next_cursor, metas = await store.list_all_sessions(cursor, count, now_ms())
+            return {
+                "total_sessions": len(metas),
+                "sessions": [
+                    {**meta.public(), "visitor": meta.visitor} for meta in metas
+                ],
+                "next_cursor": next_cursor,
+            }
+        metas = await store.list_sessions(visitor.key, now_ms())
+    except StoreError as exc:
+        raise ServiceUnavailable(STORE_DOWN) from exc
+    return {
+        "ip": visitor.ip,
+        "total_sessions": len(metas),
+        "sessions": [meta.public() for meta in metas],
+    }
+
+
+def _require_admin(settings: Settings, authorization: str | None) -> None:
+    token = settings.admin_token.get_secret_value() if settings.admin_token else None
+    given = (authorization or "").removeprefix("Bearer ").strip()
+    if token is None or not hmac.compare_digest(given.encode(), token.encode()):
+        raise Unauthorized(
+            "Listing every session needs ADMIN_TOKEN: send 'Authorization: Bearer <token>'."
+            if token
+            else "Admin views are disabled: set ADMIN_TOKEN to enable them.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )

@@ -1,0 +1,126 @@
+"""The SSE response of POST /stream: a plain ASGI response, no body-wrapping middleware.
+
+Three jobs besides relaying events: (1) a visitor who disconnects cancels the turn at once, also
+while it waits for the first token, so the upstream call is closed and nobody pays for tokens
+nobody reads (field note 1); (2) when nothing has been sent for KEEPALIVE seconds, a
+`{"type":"keepalive"}` data event keeps proxies from cutting the stream (field note 6; a comment
+line would break clients that parse every line as JSON); (3) when the server shuts down and the
+grace period is over, the stream ends with an `error` event instead of silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from .. import events
+
+SSE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",
+    "Connection": "keep-alive",
+}
+
+SHUTDOWN_MESSAGE = "The server is restarting. Please send your message again."
+
+
+class EventStreamResponse(StreamingResponse):
+    media_type = "text/event-stream"
+
+    def __init__(
+        self,
+        body: AsyncIterator[bytes],
+        *,
+        headers: dict[str, str],
+        keepalive_seconds: float,
+        on_close: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        super().__init__(
+            body,
+            status_code=200,
+            headers={**SSE_HEADERS, **headers},
+            media_type=self.media_type,
+        )
+        self.keepalive_seconds = keepalive_seconds
+        self.on_close = on_close
+        self._last_send = 0.0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        loop = asyncio.get_running_loop()
+        relay = asyncio.current_task()
+        assert relay is not None
+        disconnected = False
+
+        async def watch_disconnect() -> None:
+            nonlocal disconnected
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            disconnected = True
+            relay.cancel()
+
+        async def keep_alive() -> None:
+            while True:
+                await asyncio.sleep(
+                    self.keepalive_seconds - (loop.time() - self._last_send)
+                )
+                if loop.time() - self._last_send >= self.keepalive_seconds:
+                    await self._send(send, events.keepalive(), loop)
+
+        watchers = [
+            asyncio.create_task(watch_disconnect()),
+            asyncio.create_task(keep_alive()),
+        ]
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": self.status_code,
+                    "headers": self.raw_headers,
+                }
+            )
+            self._last_send = loop.time()
+            async for line in self.body_iterator:
+                await send(
+                    {"type": "http.response.body", "body": line, "more_body": True}
+                )
+                self._last_send = loop.time()
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except asyncio.CancelledError:
+            if not disconnected:
+                # shutdown after the grace period: say so, then let the cancellation through
+                with contextlib.suppress(Exception):
+                    await send(
+                        {
+                            "type": "http.response.body",
+                            "body": events.error(SHUTDOWN_MESSAGE),
+                            "more_body": False,
+                        }
+                    )
+                raise
+            relay.uncancel()
+        except OSError:
+            pass  # the socket went away between two sends: same as a disconnect
+        finally:
+            for watcher in watchers:
+                watcher.cancel()
+            await _close(self.body_iterator)
+            if self.on_close is not None:
+                await asyncio.shield(self.on_close())
+
+    async def _send(
+        self, send: Send, line: bytes, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        self._last_send = loop.time()
+        await send({"type": "http.response.body", "body": line, "more_body": True})
+
+
+async def _close(iterator: Any) -> None:
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        with contextlib.suppress(Exception):
+            await aclose()

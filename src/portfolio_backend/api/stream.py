@@ -1,0 +1,129 @@
+"""POST /stream: one chat turn as Server-Sent Events."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field, field_validator
+
+from ..chat import Turn, TurnReport
+from ..deps import BoundsDep, ChatDep, LimiterDep, SettingsDep, StoreDep, VisitorDep
+from ..errors import NotFound, ServiceUnavailable, Unprocessable
+from ..events import now_ms
+from ..quota import GLOBAL_SUBJECT, Limiter, QuotaDecision
+from ..store import Store, StoreError
+from .quota import charge
+from .sse import EventStreamResponse
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["chat"])
+
+
+class StreamRequest(BaseModel):
+    prompt: str = Field(
+        ...,
+        description="The visitor's message.",
+        examples=["What is the current time?"],
+    )
+    session_id: str | None = Field(
+        None, max_length=64, description="Continue this session's conversation."
+    )
+
+    @field_validator("prompt")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("Prompt cannot be empty")
+        return value
+
+
+def parse_session_id(session_id: str) -> str:
+    """Session ids are uuid4 strings; anything else cannot name a session."""
+    try:
+        return str(uuid.UUID(session_id))
+    except ValueError as exc:
+        raise NotFound(f"Session not found: {session_id[:64]!r}") from exc
+
+
+@router.post(
+    "/stream",
+    response_class=EventStreamResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "`data: <json>` events: chunk, tool_result, end, error.",
+        },
+        404: {"description": "Unknown session"},
+        422: {"description": "Invalid request"},
+        429: {"description": "Quota exceeded"},
+    },
+)
+async def stream(
+    body: StreamRequest,
+    visitor: VisitorDep,
+    settings: SettingsDep,
+    store: StoreDep,
+    chat: ChatDep,
+    limiter: LimiterDep,
+    bounds: BoundsDep,
+) -> EventStreamResponse:
+    """Stream the assistant's answer to a prompt, token by token, with tool results."""
+    if len(body.prompt) > settings.prompt_max_chars:
+        raise Unprocessable(
+            f"Prompt is too long: at most {settings.prompt_max_chars} characters."
+        )
+    turn = Turn(prompt=body.prompt, visitor=visitor.key)
+    if body.session_id is not None:
+        turn.session_id = parse_session_id(body.session_id)
+        try:
+            record = await store.load_session(turn.session_id, now_ms())
+        except StoreError as exc:
+            raise ServiceUnavailable(
+                "Session storage is unavailable. Please try again shortly."
+            ) from exc
+        if record is None:
+            raise NotFound(f"Session not found or expired: {turn.session_id}")
+        turn.history = record.messages
+
+    charges = [(bounds.chat, visitor.key), (bounds.streams, visitor.key)]
+    if bounds.global_daily is not None:
+        charges.append((bounds.global_daily, GLOBAL_SUBJECT))
+    decisions = await charge(limiter, settings, charges)
+    if decisions is not None:
+        turn.release_key = decisions[1].key
+    if settings.log_prompts:
+        log.info("prompt", extra={"prompt": body.prompt, "session_id": turn.session_id})
+
+    report = TurnReport()
+    return EventStreamResponse(
+        chat.run_turn(turn, report),
+        headers=decisions[0].headers() if decisions else {},
+        keepalive_seconds=settings.keepalive_seconds,
+        on_close=lambda: _settle(store, limiter, decisions, report),
+    )
+
+
+async def _settle(
+    store: Store,
+    limiter: Limiter,
+    decisions: list[QuotaDecision] | None,
+    report: TurnReport,
+) -> None:
+    """After the stream: give back the open-stream slot unless the append did, refund a failed turn.
+
+    Refund policy: a turn whose upstream failed before any text reached the visitor is not
+    charged (the visitor got nothing, and the failure was ours). Once text has streamed, the
+    turn counts, whether it finished, failed or the visitor left.
+    """
+    if decisions is None:
+        return
+    keys = [] if report.completed and report.slot_released else [decisions[1].key]
+    if report.failed and not report.streamed_text:
+        keys += [decisions[0].key] + [decision.key for decision in decisions[2:]]
+    if keys:
+        try:
+            await store.release(*keys)
+        except StoreError:
+            log.warning("could not release quota counters %s", keys)

@@ -1,0 +1,200 @@
+"""The application: `create_app(settings)` and the lifespan that opens and closes what it uses."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from . import __version__
+from .api import health, quota, sessions, stream, tools
+from .chat import ChatService
+from .deps import State
+from .errors import ServiceError
+from .llm import provider_from_settings
+from .middleware import BodySizeLimit, SecurityHeaders
+from .quota import Bounds, Limiter
+from .settings import Settings
+from .store import StoreError, store_from_settings
+from .tools import registry_from_settings
+
+log = logging.getLogger("portfolio_backend")
+
+
+class StartupError(RuntimeError):
+    """A setting or file the service needs is wrong; the message says which and how to fix it."""
+
+
+async def _read_system_prompt(settings: Settings) -> str:
+    path = settings.system_prompt_file
+    try:
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+    except OSError as exc:
+        raise StartupError(
+            f"SYSTEM_PROMPT_FILE {str(path)!r} cannot be read ({exc.strerror})."
+        ) from exc
+    if not text.strip():
+        raise StartupError(
+            f"SYSTEM_PROMPT_FILE {str(path)!r} is empty: write the assistant's persona there."
+        )
+    return text.strip()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[State]:
+        async with AsyncExitStack() as stack:
+            system_prompt = await _read_system_prompt(settings)
+            store = await store_from_settings(settings)
+            stack.push_async_callback(store.close)
+            http = httpx.AsyncClient(
+                timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False
+            )
+            stack.push_async_callback(http.aclose)
+            llm = provider_from_settings(settings)
+            stack.push_async_callback(llm.close)
+            registry = registry_from_settings(settings)
+            chat = ChatService(
+                settings=settings,
+                llm=llm,
+                tools=registry,
+                store=store,
+                http=http,
+                system_prompt=system_prompt,
+            )
+            try:
+                await store.check()
+                storage = "ok"
+            except StoreError as exc:
+                storage = f"unavailable ({exc}); will retry on each request"
+            log.info(
+                "started: storage=%s (%s), model=%s via %s%s",
+                store.name,
+                storage,
+                llm.model,
+                llm.provider,
+                " (offline demo: set OPENAI_API_KEY for a real model)"
+                if llm.provider == "demo"
+                else "",
+            )
+            yield State(
+                settings=settings,
+                store=store,
+                http=http,
+                llm=llm,
+                tools=registry,
+                chat=chat,
+                limiter=Limiter(store),
+                bounds=Bounds.from_settings(settings),
+            )
+
+    app = FastAPI(
+        title="PortfolioBackend",
+        version=__version__,
+        description="Streaming chat API for AI assistants on personal, portfolio and small-business sites.",
+        lifespan=lifespan,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url="/redoc" if settings.docs_enabled else None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+    )
+    for router in (
+        health.router,
+        stream.router,
+        quota.router,
+        sessions.router,
+        tools.router,
+    ):
+        app.include_router(router)
+    _install_error_handlers(app)
+
+    # Outermost last. All pure ASGI: none buffers the streaming body.
+    if settings.cors_origins:
+        wildcard = "*" in settings.cors_origins
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=["*"] if wildcard else settings.cors_origins,
+            # never `*` with credentials: Starlette would echo any origin (field note 10)
+            allow_credentials=not wildcard,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
+            expose_headers=[
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "X-RateLimit-Reset",
+                "RateLimit",
+                "RateLimit-Policy",
+                "Retry-After",
+                "X-Request-ID",
+            ],
+        )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse(
+            exc.body(), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(
+        request: Request, exc: RequestValidationError
+    ) -> JSONResponse:
+        problems = []
+        for error in exc.errors():
+            if error.get("type") == "json_invalid":
+                problems.append("the request body is not valid JSON")
+                continue
+            where = (
+                ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+                or "body"
+            )
+            message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+            problems.append(f"{where}: {message}")
+        return JSONResponse(
+            {
+                "error": "validation_error",
+                "detail": "; ".join(problems) or "Invalid request",
+            },
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        names = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        return JSONResponse(
+            {"error": names.get(exc.status_code, "http_error"), "detail": exc.detail},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError) -> JSONResponse:
+        return JSONResponse(
+            {
+                "error": "service_unavailable",
+                "detail": "Storage is unavailable. Please try again shortly.",
+            },
+            status_code=503,
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {"error": "internal_error", "detail": "Something went wrong on our side."},
+            status_code=500,
+        )

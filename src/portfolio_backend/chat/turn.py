@@ -1,0 +1,171 @@
+"""One chat turn: history -> model -> tools -> model ... -> stored, as serialised SSE events.
+
+Only a completed turn is stored, in one atomic append after the last model round, so a history
+never holds half a turn: a visitor who leaves, a failed upstream or a shutdown stores nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from .. import events
+from ..events import now_ms
+from ..llm import Completion, LLMError, LLMProvider, TextDelta, ToolCall
+from ..settings import Settings
+from ..store import Message, Store, StoreError
+from ..tools import ToolContext, ToolRegistry, ToolResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Turn:
+    """A visitor's prompt with the history it continues."""
+
+    prompt: str
+    visitor: str
+    session_id: str | None = None
+    history: list[Message] = field(default_factory=list)
+    release_key: str | None = (
+        None  # a counter the final append gives back (the open-stream slot)
+    )
+
+
+@dataclass(slots=True)
+class TurnReport:
+    """What happened, filled in as the turn runs: the route and metrics read it afterwards."""
+
+    streamed_text: bool = False
+    completed: bool = False
+    failed: bool = False
+    slot_released: bool = False
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    first_token_at: float | None = None
+    tool_results: list[ToolResult] = field(default_factory=list)
+
+
+class ChatService:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        llm: LLMProvider,
+        tools: ToolRegistry,
+        store: Store,
+        http: httpx.AsyncClient,
+        system_prompt: str,
+    ) -> None:
+        self.settings = settings
+        self.llm = llm
+        self.tools = tools
+        self.store = store
+        self.http = http
+        self.system_prompt = system_prompt
+
+    def upstream_messages(self, turn: Turn) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": self.system_prompt}
+        ]
+        messages.extend(message.upstream() for message in turn.history)
+        messages.append({"role": "user", "content": turn.prompt})
+        return messages
+
+    async def run_turn(self, turn: Turn, report: TurnReport) -> AsyncIterator[bytes]:
+        """Stream one turn as SSE lines; ends with `end` or `error`, never an exception."""
+        loop = asyncio.get_running_loop()
+        upstream = self.upstream_messages(turn)
+        new_messages = [Message("user", turn.prompt, now_ms())]
+        ctx = ToolContext(
+            self.settings, self.store, self.http, turn.visitor, turn.session_id
+        )
+        max_rounds = self.settings.max_tool_rounds
+        try:
+            for round_number in range(max_rounds + 1):
+                # the last round offers no tools, so the model has to answer in words
+                offered = self.tools.specs() if round_number < max_rounds else []
+                text: list[str] = []
+                completion = Completion()
+                # aclosing: a visitor who leaves closes the upstream request now, not at GC time
+                async with aclosing(self.llm.stream(upstream, offered)) as deltas:
+                    async for delta in deltas:
+                        if type(delta) is TextDelta:
+                            if report.first_token_at is None:
+                                report.first_token_at = loop.time()
+                                report.streamed_text = True
+                            text.append(delta.content)
+                            yield events.chunk(delta.content)
+                        elif isinstance(delta, Completion):
+                            completion = delta
+                report.prompt_tokens += completion.prompt_tokens
+                report.completion_tokens += completion.completion_tokens
+                if not completion.tool_calls:
+                    new_messages.append(Message("assistant", "".join(text), now_ms()))
+                    break
+                async for line in self._run_tools(
+                    completion.tool_calls, text, upstream, new_messages, ctx, report
+                ):
+                    yield line
+        except LLMError as exc:
+            report.failed = True
+            yield events.error(exc.message)
+            return
+
+        if turn.session_id is not None:
+            try:
+                stored = await self.store.append_turn(
+                    turn.session_id,
+                    new_messages,
+                    now_ms(),
+                    self.settings.session_ttl_seconds,
+                    self.settings.session_max_messages,
+                    release=turn.release_key,
+                )
+                report.slot_released = True
+            except StoreError:
+                log.warning("could not store a turn of session %s", turn.session_id)
+                stored = False
+            if not stored:
+                report.failed = True
+                yield events.error(
+                    "The answer could not be saved to the session history."
+                )
+                return
+        report.completed = True
+        yield events.end()
+
+    async def _run_tools(
+        self,
+        calls: list[ToolCall],
+        text: list[str],
+        upstream: list[dict[str, Any]],
+        new_messages: list[Message],
+        ctx: ToolContext,
+        report: TurnReport,
+    ) -> AsyncIterator[bytes]:
+        call_message = Message(
+            "assistant",
+            "".join(text),
+            now_ms(),
+            tool_calls=[c.upstream() for c in calls],
+        )
+        upstream.append(call_message.upstream())
+        new_messages.append(call_message)
+        results = await asyncio.gather(
+            *(self.tools.call(c.name, c.arguments, ctx) for c in calls)
+        )
+        for call, result in zip(calls, results, strict=True):
+            report.tool_results.append(result)
+            tool_message = Message(
+                "tool", result.result, now_ms(), tool_call_id=call.id, name=call.name
+            )
+            upstream.append(tool_message.upstream())
+            new_messages.append(tool_message)
+            yield events.tool_result(result.tool_name, result.result)

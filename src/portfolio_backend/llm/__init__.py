@@ -1,0 +1,35 @@
+"""Chat models: an OpenAI-compatible client, or the offline demo model when no key is set."""
+
+from __future__ import annotations
+
+from ..settings import Settings
+from .base import Completion, Delta, LLMError, LLMProvider, TextDelta, ToolCall
+
+
+def provider_from_settings(settings: Settings) -> LLMProvider:
+    if settings.openai_api_key is None:
+        from .demo import DemoProvider
+
+        return DemoProvider()
+    from .openai_compat import OpenAICompatProvider
+
+    return OpenAICompatProvider(
+        api_key=settings.openai_api_key.get_secret_value(),
+        model=settings.openai_model,
+        base_url=settings.openai_base_url,
+        connect_timeout=settings.openai_connect_timeout,
+        read_timeout=settings.openai_read_timeout,
+        max_retries=settings.openai_max_retries,
+        stream_usage=settings.openai_stream_usage,
+    )
+
+
+__all__ = [
+    "Completion",
+    "Delta",
+    "LLMError",
+    "LLMProvider",
+    "TextDelta",
+    "ToolCall",
+    "provider_from_settings",
+]

@@ -1,0 +1,57 @@
+"""Assemble streamed tool-call fragments into whole calls, defensively.
+
+OpenAI sends `index` on every fragment and `id`/`name` on the first. Some compatible servers omit
+`index` or `id`, repeat the name, or send empty argument fragments (field note 7), so fragments
+are matched by index, else by id, else continue the last call.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from .base import ToolCall
+
+
+class ToolCallAssembler:
+    def __init__(self) -> None:
+        self._calls: list[dict[str, Any]] = []
+        self._by_index: dict[int, dict[str, Any]] = {}
+        self._by_id: dict[str, dict[str, Any]] = {}
+
+    def add(self, fragment: Any) -> None:
+        index = getattr(fragment, "index", None)
+        call_id = getattr(fragment, "id", None) or None
+        function = getattr(fragment, "function", None)
+        name = getattr(function, "name", None) or ""
+        arguments = getattr(function, "arguments", None) or ""
+
+        call = None
+        if index is not None:
+            call = self._by_index.get(index)
+        if call is None and call_id:
+            call = self._by_id.get(call_id)
+        if call is None and index is None and not call_id and self._calls and not name:
+            call = self._calls[-1]
+        if call is None:
+            call = {"id": call_id, "name": "", "arguments": ""}
+            self._calls.append(call)
+        if index is not None:
+            self._by_index.setdefault(index, call)
+        if call_id:
+            call["id"] = call["id"] or call_id
+            self._by_id.setdefault(call_id, call)
+        if name and not call["name"].endswith(name):
+            call["name"] += name
+        call["arguments"] += arguments
+
+    def calls(self) -> list[ToolCall]:
+        return [
+            ToolCall(
+                call["id"] or f"call_{uuid.uuid4().hex[:24]}",
+                call["name"],
+                call["arguments"] or "{}",
+            )
+            for call in self._calls
+            if call["name"]
+        ]

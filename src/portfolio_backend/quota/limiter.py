@@ -1,0 +1,137 @@
+"""Fixed-window quotas on the shared store: exact across processes, one round trip per check.
+
+Windows are aligned to the epoch, so `/day` windows start at UTC midnight. The counters live only
+in the store and are checked and charged in one atomic step (field note 2: a check that reads
+local memory first lets limit x replicas through).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..settings import RateSpec
+from ..store import CounterCheck, Store
+
+# An open-stream slot outlives a crashed process by at most this long.
+OPEN_STREAM_TTL_SECONDS = 600
+# How long a visitor at the open-stream bound is asked to wait.
+OPEN_STREAM_RETRY_SECONDS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """One quota: a name for keys and messages, and its rate."""
+
+    name: str
+    rate: RateSpec
+    message: str
+    windowed: bool = (
+        True  # False: a held count (open streams), given back with `release`
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaDecision:
+    """A quota after a check, with everything its headers and messages need."""
+
+    allowed: bool
+    bound: Bound
+    count: int
+    reset: int  # epoch seconds of the next window
+    now: float
+    key: str
+
+    @property
+    def limit(self) -> int:
+        return self.bound.rate.limit
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.count)
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, int(self.reset - self.now + 0.999))
+
+    @property
+    def reset_iso(self) -> str:
+        return (
+            datetime.fromtimestamp(self.reset, UTC).isoformat().replace("+00:00", "Z")
+        )
+
+    def headers(self) -> dict[str, str]:
+        """X-RateLimit-* as the seed documents, and the IETF RateLimit-Policy / RateLimit fields."""
+        seconds = max(0, int(self.reset - self.now + 0.999))
+        headers = {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset),
+            "RateLimit-Policy": f'"{self.bound.name}";q={self.limit};w={self.bound.rate.window_seconds}',
+            "RateLimit": f'"{self.bound.name}";r={self.remaining};t={seconds}',
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(self.retry_after)
+        return headers
+
+
+class Limiter:
+    """Charges and reads quotas. `clock` is injectable so tests can roll windows over."""
+
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.clock = clock
+
+    def _check(
+        self, bound: Bound, subject: str, now: float
+    ) -> tuple[CounterCheck, int]:
+        window = bound.rate.window_seconds
+        if not bound.windowed:
+            return CounterCheck(
+                f"{bound.name}:{subject}", bound.rate.limit, window
+            ), int(now) + OPEN_STREAM_RETRY_SECONDS
+        start = int(now // window) * window
+        return CounterCheck(
+            f"{bound.name}:{subject}:{start}", bound.rate.limit, start + window - now
+        ), start + window
+
+    async def charge(self, charges: Sequence[tuple[Bound, str]]) -> list[QuotaDecision]:
+        """Charge every (bound, subject) or none; one decision each, in order."""
+        now = self.clock()
+        checks = [self._check(bound, subject, now) for bound, subject in charges]
+        state = await self.store.hit([check for check, _ in checks])
+        return [
+            QuotaDecision(
+                allowed=state.allowed,
+                bound=bound,
+                count=state.counts[position],
+                reset=reset,
+                now=now,
+                key=check.key,
+            )
+            for position, ((bound, _), (check, reset)) in enumerate(
+                zip(charges, checks, strict=True)
+            )
+        ]
+
+    async def peek(self, bound: Bound, subject: str) -> QuotaDecision:
+        """The quota as it stands; charges nothing."""
+        now = self.clock()
+        check, reset = self._check(bound, subject, now)
+        count = min(await self.store.peek(check.key), bound.rate.limit)
+        return QuotaDecision(True, bound, count, reset, now, check.key)
+
+    async def refund(self, decision: QuotaDecision) -> None:
+        await self.store.release(decision.key)
+
+
+def open_streams_bound(limit: int) -> Bound:
+    """Streams held open at once: a counter taken at start and given back at the end."""
+    return Bound(
+        "streams",
+        RateSpec(limit, OPEN_STREAM_TTL_SECONDS),
+        f"Too many open streams: at most {limit} at once per visitor. Wait for one to finish.",
+        windowed=False,
+    )
