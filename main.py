@@ -20,11 +20,7 @@ def load_settings() -> Settings:
             f"  {'.'.join(str(part) for part in error['loc']).upper() or 'SETTINGS'}: {error['msg']}"
             for error in exc.errors()
         ]
-        sys.stderr.write(
-            "PortfolioBackend cannot start: invalid configuration\n"
-            + "\n".join(lines)
-            + "\n"
-        )
+        sys.stderr.write("PortfolioBackend cannot start: invalid configuration\n" + "\n".join(lines) + "\n")
         raise SystemExit(2) from None
 
 

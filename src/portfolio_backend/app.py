@@ -38,13 +38,9 @@ async def _read_system_prompt(settings: Settings) -> str:
     try:
         text = await asyncio.to_thread(path.read_text, encoding="utf-8")
     except OSError as exc:
-        raise StartupError(
-            f"SYSTEM_PROMPT_FILE {str(path)!r} cannot be read ({exc.strerror})."
-        ) from exc
+        raise StartupError(f"SYSTEM_PROMPT_FILE {str(path)!r} cannot be read ({exc.strerror}).") from exc
     if not text.strip():
-        raise StartupError(
-            f"SYSTEM_PROMPT_FILE {str(path)!r} is empty: write the assistant's persona there."
-        )
+        raise StartupError(f"SYSTEM_PROMPT_FILE {str(path)!r} is empty: write the assistant's persona there.")
     return text.strip()
 
 
@@ -57,9 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             system_prompt = await _read_system_prompt(settings)
             store = await store_from_settings(settings)
             stack.push_async_callback(store.close)
-            http = httpx.AsyncClient(
-                timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False
-            )
+            http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
             stack.push_async_callback(http.aclose)
             llm = provider_from_settings(settings)
             stack.push_async_callback(llm.close)
@@ -83,9 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 storage,
                 llm.model,
                 llm.provider,
-                " (offline demo: set OPENAI_API_KEY for a real model)"
-                if llm.provider == "demo"
-                else "",
+                " (offline demo: set OPENAI_API_KEY for a real model)" if llm.provider == "demo" else "",
             )
             yield State(
                 settings=settings,
@@ -145,23 +137,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
-        return JSONResponse(
-            exc.body(), status_code=exc.status_code, headers=exc.headers
-        )
+        return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(
-        request: Request, exc: RequestValidationError
-    ) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
         for error in exc.errors():
             if error.get("type") == "json_invalid":
                 problems.append("the request body is not valid JSON")
                 continue
-            where = (
-                ".".join(str(part) for part in error.get("loc", ()) if part != "body")
-                or "body"
-            )
+            where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "body"
             message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
             problems.append(f"{where}: {message}")
         return JSONResponse(

@@ -30,15 +30,11 @@ class RateSpec:
     def parse(cls, text: str) -> RateSpec:
         match = _RATE.match(text)
         if not match or int(match.group(1)) < 1:
-            raise ValueError(
-                f"{text!r} is not a rate such as '10/day' (N/second|minute|hour|day, N >= 1)"
-            )
+            raise ValueError(f"{text!r} is not a rate such as '10/day' (N/second|minute|hour|day, N >= 1)")
         return cls(int(match.group(1)), _PERIODS[match.group(2)])
 
     def __str__(self) -> str:
-        period = next(
-            name for name, seconds in _PERIODS.items() if seconds == self.window_seconds
-        )
+        period = next(name for name, seconds in _PERIODS.items() if seconds == self.window_seconds)
         return f"{self.limit}/{period}"
 
 
@@ -51,83 +47,46 @@ def _split_list(value: object) -> object:
 class Settings(BaseSettings):
     """One instance is built at start-up and handed to `create_app()`; nothing reads it at import."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     # Server
     host: str = Field("0.0.0.0", description="Interface `python main.py` binds to.")
-    port: int = Field(
-        8000, ge=1, le=65535, description="Port `python main.py` listens on."
-    )
+    port: int = Field(8000, ge=1, le=65535, description="Port `python main.py` listens on.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="Log level of the JSON logs."
     )
-    log_prompts: bool = Field(
-        False, description="Log visitors' prompts (off: prompts never reach logs)."
-    )
+    log_prompts: bool = Field(False, description="Log visitors' prompts (off: prompts never reach logs).")
 
     # LLM
-    openai_api_key: SecretStr | None = Field(
-        None, description="Key for the LLM; unset runs the offline demo model."
-    )
+    openai_api_key: SecretStr | None = Field(None, description="Key for the LLM; unset runs the offline demo model.")
     openai_base_url: str | None = Field(
         None,
         description="Any OpenAI-compatible server, e.g. http://localhost:11434/v1.",
     )
     openai_model: str = Field("gpt-4o-mini", description="Model name sent upstream.")
-    openai_connect_timeout: float = Field(
-        5.0, gt=0, description="Seconds to connect to the LLM."
-    )
-    openai_read_timeout: float = Field(
-        60.0, gt=0, description="Seconds to wait for the next streamed byte."
-    )
-    openai_max_retries: int = Field(
-        2, ge=0, le=10, description="Retries before the first token only."
-    )
-    openai_stream_usage: bool = Field(
-        True, description="Ask for token usage in the stream (stream_options)."
-    )
-    system_prompt_file: Path = Field(
-        Path("data/system_prompt.md"), description="The site owner's persona."
-    )
-    max_tool_rounds: int = Field(
-        4, ge=0, le=16, description="Model-tool round trips per turn."
-    )
+    openai_connect_timeout: float = Field(5.0, gt=0, description="Seconds to connect to the LLM.")
+    openai_read_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the next streamed byte.")
+    openai_max_retries: int = Field(2, ge=0, le=10, description="Retries before the first token only.")
+    openai_stream_usage: bool = Field(True, description="Ask for token usage in the stream (stream_options).")
+    system_prompt_file: Path = Field(Path("data/system_prompt.md"), description="The site owner's persona.")
+    demo_word_delay: float = Field(0.03, ge=0, le=1, description="Pause between the demo model's words.")
+    max_tool_rounds: int = Field(4, ge=0, le=16, description="Model-tool round trips per turn.")
 
     # Storage
-    redis_url: str | None = Field(
-        None, description="redis:// or rediss:// URL; selects the Redis store."
-    )
-    redis_host: str | None = Field(
-        None, description="Seed-style Redis host; selects the Redis store."
-    )
+    redis_url: str | None = Field(None, description="redis:// or rediss:// URL; selects the Redis store.")
+    redis_host: str | None = Field(None, description="Seed-style Redis host; selects the Redis store.")
     redis_port: int = Field(6379, description="Seed-style Redis port.")
     redis_db: int = Field(0, ge=0, description="Seed-style Redis database number.")
-    redis_password: SecretStr | None = Field(
-        None, description="Password for REDIS_HOST."
-    )
-    redis_cluster: bool = Field(
-        False, description="Treat REDIS_URL as a Redis Cluster entry node."
-    )
-    database_path: Path = Field(
-        Path("data/portfolio.sqlite3"), description="SQLite file of the embedded store."
-    )
-    store_timeout: float = Field(
-        2.0, gt=0, description="Seconds before a store call counts as an outage."
-    )
+    redis_password: SecretStr | None = Field(None, description="Password for REDIS_HOST.")
+    redis_cluster: bool = Field(False, description="Treat REDIS_URL as a Redis Cluster entry node.")
+    database_path: Path = Field(Path("data/portfolio.sqlite3"), description="SQLite file of the embedded store.")
+    store_timeout: float = Field(2.0, gt=0, description="Seconds before a store call counts as an outage.")
 
     # Sessions and prompts
-    session_ttl_seconds: int = Field(
-        86400, ge=60, description="Sessions expire after this much inactivity."
-    )
-    session_max_messages: int = Field(
-        20, ge=2, le=1000, description="Messages kept per session."
-    )
+    session_ttl_seconds: int = Field(86400, ge=60, description="Sessions expire after this much inactivity.")
+    session_max_messages: int = Field(20, ge=2, le=1000, description="Messages kept per session.")
     prompt_max_chars: int = Field(4000, ge=1, description="Longest prompt accepted.")
-    max_body_bytes: int = Field(
-        64 * 1024, ge=1024, description="Largest request body accepted."
-    )
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest request body accepted.")
 
     # Quota and bounds
     rate_limit: Annotated[RateSpec, NoDecode] = Field(
@@ -139,52 +98,32 @@ class Settings(BaseSettings):
     tools_test_limit: Annotated[RateSpec, NoDecode] = Field(
         RateSpec(30, 3600), description="POST /tools/test per visitor."
     )
-    max_open_streams_per_visitor: int = Field(
-        3, ge=1, description="Streams one visitor may hold open at once."
-    )
+    max_open_streams_per_visitor: int = Field(3, ge=1, description="Streams one visitor may hold open at once.")
     global_daily_requests: int = Field(
         1000,
         ge=0,
         description="Upstream chat turns per UTC day across all visitors (0 = no cap).",
     )
-    rate_limit_fail_open: bool = Field(
-        False, description="Serve without a quota check when the store is down."
-    )
-    trusted_proxies: Annotated[
-        list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode
-    ] = Field(
+    rate_limit_fail_open: bool = Field(False, description="Serve without a quota check when the store is down.")
+    trusted_proxies: Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode] = Field(
         default_factory=list,
         description="CIDRs whose X-Forwarded-For / Forwarded headers are believed.",
     )
-    ipv6_prefix: int = Field(
-        64, ge=1, le=128, description="IPv6 visitors are counted per this prefix."
-    )
+    ipv6_prefix: int = Field(64, ge=1, le=128, description="IPv6 visitors are counted per this prefix.")
 
     # HTTP surface
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Origins allowed to call the API from a browser; * for any.",
     )
-    admin_token: SecretStr | None = Field(
-        None, description="Bearer token for admin views."
-    )
-    docs_enabled: bool = Field(
-        True, description="Serve /docs, /redoc and /openapi.json."
-    )
-    shutdown_grace_seconds: float = Field(
-        10.0, ge=0, description="Time in-flight streams get on SIGTERM."
-    )
-    keepalive_seconds: float = Field(
-        15.0, gt=0, description="Idle time before a keep-alive event."
-    )
+    admin_token: SecretStr | None = Field(None, description="Bearer token for admin views.")
+    docs_enabled: bool = Field(True, description="Serve /docs, /redoc and /openapi.json.")
+    shutdown_grace_seconds: float = Field(10.0, ge=0, description="Time in-flight streams get on SIGTERM.")
+    keepalive_seconds: float = Field(15.0, gt=0, description="Idle time before a keep-alive event.")
 
     # Tools
-    tool_timeout_seconds: float = Field(
-        8.0, gt=0, description="Longest a tool may run."
-    )
-    tool_result_max_chars: int = Field(
-        4000, ge=100, description="Tool results are cut to this size."
-    )
+    tool_timeout_seconds: float = Field(8.0, gt=0, description="Longest a tool may run.")
+    tool_result_max_chars: int = Field(4000, ge=100, description="Tool results are cut to this size.")
     weather_geocoding_url: str = Field(
         "https://geocoding-api.open-meteo.com/v1/search",
         description="Open-Meteo geocoding endpoint.",
@@ -193,25 +132,13 @@ class Settings(BaseSettings):
         "https://api.open-meteo.com/v1/forecast",
         description="Open-Meteo forecast endpoint.",
     )
-    searxng_url: str | None = Field(
-        None, description="SearXNG base URL (JSON format enabled)."
-    )
-    tavily_api_key: SecretStr | None = Field(
-        None, description="Tavily API key for web search."
-    )
-    tavily_url: str = Field(
-        "https://api.tavily.com/search", description="Tavily search endpoint."
-    )
-    reminder_webhook_url: str | None = Field(
-        None, description="Due reminders are POSTed here."
-    )
-    notify_webhook_url: str | None = Field(
-        None, description="Leads and unknown questions are POSTed here."
-    )
+    searxng_url: str | None = Field(None, description="SearXNG base URL (JSON format enabled).")
+    tavily_api_key: SecretStr | None = Field(None, description="Tavily API key for web search.")
+    tavily_url: str = Field("https://api.tavily.com/search", description="Tavily search endpoint.")
+    reminder_webhook_url: str | None = Field(None, description="Due reminders are POSTed here.")
+    notify_webhook_url: str | None = Field(None, description="Leads and unknown questions are POSTed here.")
 
-    @field_validator(
-        "rate_limit", "session_create_limit", "tools_test_limit", mode="before"
-    )
+    @field_validator("rate_limit", "session_create_limit", "tools_test_limit", mode="before")
     @classmethod
     def _parse_rate(cls, value: object) -> object:
         return RateSpec.parse(value) if isinstance(value, str) else value
@@ -236,9 +163,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_urls(self) -> Settings:
-        if self.redis_url and not self.redis_url.startswith(
-            ("redis://", "rediss://", "unix://")
-        ):
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("REDIS_URL must start with redis://, rediss:// or unix://")
         return self
 
@@ -248,11 +173,7 @@ class Settings(BaseSettings):
         if self.redis_url:
             return self.redis_url
         if self.redis_host:
-            auth = (
-                f":{self.redis_password.get_secret_value()}@"
-                if self.redis_password
-                else ""
-            )
+            auth = f":{self.redis_password.get_secret_value()}@" if self.redis_password else ""
             return f"redis://{auth}{self.redis_host}:{self.redis_port}/{self.redis_db}"
         return None
 

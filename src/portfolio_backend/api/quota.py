@@ -43,9 +43,7 @@ async def charge(
 
 
 @router.get("/rate-limit-info")
-async def rate_limit_info(
-    visitor: VisitorDep, limiter: LimiterDep, bounds: BoundsDep
-) -> dict[str, object]:
+async def rate_limit_info(visitor: VisitorDep, limiter: LimiterDep, bounds: BoundsDep) -> dict[str, object]:
     """Your current chat quota; reading it spends nothing."""
     try:
         decision = await limiter.peek(bounds.chat, visitor.key)

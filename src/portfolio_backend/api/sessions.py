@@ -37,9 +37,7 @@ async def create_session(
     """Create a new chat session."""
     await charge(limiter, settings, [(bounds.sessions, visitor.key)])
     try:
-        meta = await store.create_session(
-            str(uuid.uuid4()), visitor.key, now_ms(), settings.session_ttl_seconds
-        )
+        meta = await store.create_session(str(uuid.uuid4()), visitor.key, now_ms(), settings.session_ttl_seconds)
     except StoreError as exc:
         raise ServiceUnavailable(STORE_DOWN) from exc
     return {
@@ -84,12 +82,8 @@ async def list_sessions(
     visitor: VisitorDep,
     settings: SettingsDep,
     store: StoreDep,
-    all: Annotated[
-        bool, Query(description="Every visitor's sessions (needs ADMIN_TOKEN).")
-    ] = False,
-    cursor: Annotated[
-        str, Query(max_length=64, description="Page cursor from `next_cursor`.")
-    ] = "",
+    all: Annotated[bool, Query(description="Every visitor's sessions (needs ADMIN_TOKEN).")] = False,
+    cursor: Annotated[str, Query(max_length=64, description="Page cursor from `next_cursor`.")] = "",
     count: Annotated[int, Query(ge=1, le=500)] = 100,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> dict[str, Any]:
@@ -100,9 +94,7 @@ async def list_sessions(
             next_cursor, metas = await store.list_all_sessions(cursor, count, now_ms())
             return {
                 "total_sessions": len(metas),
-                "sessions": [
-                    {**meta.public(), "visitor": meta.visitor} for meta in metas
-                ],
+                "sessions": [{**meta.public(), "visitor": meta.visitor} for meta in metas],
                 "next_cursor": next_cursor,
             }
         metas = await store.list_sessions(visitor.key, now_ms())

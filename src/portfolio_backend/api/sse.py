@@ -65,9 +65,7 @@ class EventStreamResponse(StreamingResponse):
 
         async def keep_alive() -> None:
             while True:
-                await asyncio.sleep(
-                    self.keepalive_seconds - (loop.time() - self._last_send)
-                )
+                await asyncio.sleep(self.keepalive_seconds - (loop.time() - self._last_send))
                 if loop.time() - self._last_send >= self.keepalive_seconds:
                     await self._send(send, events.keepalive(), loop)
 
@@ -85,9 +83,7 @@ class EventStreamResponse(StreamingResponse):
             )
             self._last_send = loop.time()
             async for line in self.body_iterator:
-                await send(
-                    {"type": "http.response.body", "body": line, "more_body": True}
-                )
+                await send({"type": "http.response.body", "body": line, "more_body": True})
                 self._last_send = loop.time()
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:
@@ -112,9 +108,7 @@ class EventStreamResponse(StreamingResponse):
             if self.on_close is not None:
                 await asyncio.shield(self.on_close())
 
-    async def _send(
-        self, send: Send, line: bytes, loop: asyncio.AbstractEventLoop
-    ) -> None:
+    async def _send(self, send: Send, line: bytes, loop: asyncio.AbstractEventLoop) -> None:
         self._last_send = loop.time()
         await send({"type": "http.response.body", "body": line, "more_body": True})
 

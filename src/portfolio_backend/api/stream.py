@@ -27,9 +27,7 @@ class StreamRequest(BaseModel):
         description="The visitor's message.",
         examples=["What is the current time?"],
     )
-    session_id: str | None = Field(
-        None, max_length=64, description="Continue this session's conversation."
-    )
+    session_id: str | None = Field(None, max_length=64, description="Continue this session's conversation.")
 
     @field_validator("prompt")
     @classmethod
@@ -71,18 +69,14 @@ async def stream(
 ) -> EventStreamResponse:
     """Stream the assistant's answer to a prompt, token by token, with tool results."""
     if len(body.prompt) > settings.prompt_max_chars:
-        raise Unprocessable(
-            f"Prompt is too long: at most {settings.prompt_max_chars} characters."
-        )
+        raise Unprocessable(f"Prompt is too long: at most {settings.prompt_max_chars} characters.")
     turn = Turn(prompt=body.prompt, visitor=visitor.key)
     if body.session_id is not None:
         turn.session_id = parse_session_id(body.session_id)
         try:
             record = await store.load_session(turn.session_id, now_ms())
         except StoreError as exc:
-            raise ServiceUnavailable(
-                "Session storage is unavailable. Please try again shortly."
-            ) from exc
+            raise ServiceUnavailable("Session storage is unavailable. Please try again shortly.") from exc
         if record is None:
             raise NotFound(f"Session not found or expired: {turn.session_id}")
         turn.history = record.messages

@@ -26,12 +26,8 @@ router = APIRouter(tags=["tools"])
 
 class ToolTestRequest(BaseModel):
     tool_name: str = Field(..., max_length=64, examples=["calculate"])
-    arguments: dict[str, Any] = Field(
-        default_factory=dict, examples=[{"expression": "2 + 2 * 3"}]
-    )
-    session_id: str | None = Field(
-        None, max_length=64, description="For get_session_info and create_reminder."
-    )
+    arguments: dict[str, Any] = Field(default_factory=dict, examples=[{"expression": "2 + 2 * 3"}])
+    session_id: str | None = Field(None, max_length=64, description="For get_session_info and create_reminder.")
 
 
 @router.get("/tools")

@@ -33,9 +33,7 @@ class Turn:
     visitor: str
     session_id: str | None = None
     history: list[Message] = field(default_factory=list)
-    release_key: str | None = (
-        None  # a counter the final append gives back (the open-stream slot)
-    )
+    release_key: str | None = None  # a counter the final append gives back (the open-stream slot)
 
 
 @dataclass(slots=True)
@@ -71,9 +69,7 @@ class ChatService:
         self.system_prompt = system_prompt
 
     def upstream_messages(self, turn: Turn) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = [
-            {"role": "system", "content": self.system_prompt}
-        ]
+        messages: list[dict[str, Any]] = [{"role": "system", "content": self.system_prompt}]
         messages.extend(message.upstream() for message in turn.history)
         messages.append({"role": "user", "content": turn.prompt})
         return messages
@@ -83,9 +79,7 @@ class ChatService:
         loop = asyncio.get_running_loop()
         upstream = self.upstream_messages(turn)
         new_messages = [Message("user", turn.prompt, now_ms())]
-        ctx = ToolContext(
-            self.settings, self.store, self.http, turn.visitor, turn.session_id
-        )
+        ctx = ToolContext(self.settings, self.store, self.http, turn.visitor, turn.session_id)
         max_rounds = self.settings.max_tool_rounds
         try:
             for round_number in range(max_rounds + 1):
@@ -109,9 +103,7 @@ class ChatService:
                 if not completion.tool_calls:
                     new_messages.append(Message("assistant", "".join(text), now_ms()))
                     break
-                async for line in self._run_tools(
-                    completion.tool_calls, text, upstream, new_messages, ctx, report
-                ):
+                async for line in self._run_tools(completion.tool_calls, text, upstream, new_messages, ctx, report):
                     yield line
         except LLMError as exc:
             report.failed = True
@@ -134,9 +126,7 @@ class ChatService:
                 stored = False
             if not stored:
                 report.failed = True
-                yield events.error(
-                    "The answer could not be saved to the session history."
-                )
+                yield events.error("The answer could not be saved to the session history.")
                 return
         report.completed = True
         yield events.end()
@@ -158,14 +148,10 @@ class ChatService:
         )
         upstream.append(call_message.upstream())
         new_messages.append(call_message)
-        results = await asyncio.gather(
-            *(self.tools.call(c.name, c.arguments, ctx) for c in calls)
-        )
+        results = await asyncio.gather(*(self.tools.call(c.name, c.arguments, ctx) for c in calls))
         for call, result in zip(calls, results, strict=True):
             report.tool_results.append(result)
-            tool_message = Message(
-                "tool", result.result, now_ms(), tool_call_id=call.id, name=call.name
-            )
+            tool_message = Message("tool", result.result, now_ms(), tool_call_id=call.id, name=call.name)
             upstream.append(tool_message.upstream())
             new_messages.append(tool_message)
             yield events.tool_result(result.tool_name, result.result)

@@ -10,7 +10,7 @@ def provider_from_settings(settings: Settings) -> LLMProvider:
     if settings.openai_api_key is None:
         from .demo import DemoProvider
 
-        return DemoProvider()
+        return DemoProvider(word_delay=settings.demo_word_delay)
     from .openai_compat import OpenAICompatProvider
 
     return OpenAICompatProvider(

@@ -59,8 +59,6 @@ class LLMProvider(Protocol):
     provider: str
     model: str
 
-    def stream(
-        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
-    ) -> AsyncIterator[Delta]: ...
+    def stream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[Delta]: ...
 
     async def close(self) -> None: ...

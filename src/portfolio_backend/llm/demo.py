@@ -17,9 +17,7 @@ from typing import Any
 from .base import Completion, Delta, TextDelta, ToolCall
 
 _TIME = re.compile(r"\b(time|date|today|clock)\b", re.IGNORECASE)
-_ZONE = re.compile(
-    r"\b(?:in|for)\s+([A-Z][A-Za-z_]+/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?)"
-)
+_ZONE = re.compile(r"\b(?:in|for)\s+([A-Z][A-Za-z_]+/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?)")
 _MATH = re.compile(
     r"(?:calculate|compute|what is|what's)?\s*([-+*/^%().\d\s]*\d[-+*/^%().\d\s]*)",
     re.IGNORECASE,
@@ -49,9 +47,7 @@ class DemoProvider:
     async def close(self) -> None:
         return None
 
-    async def stream(
-        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
-    ) -> AsyncIterator[Delta]:
+    async def stream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[Delta]:
         offered = {tool["function"]["name"] for tool in tools}
         last = messages[-1]
         if last["role"] == "tool":
@@ -82,9 +78,7 @@ class DemoProvider:
         call_id = f"call_{uuid.uuid4().hex[:24]}"
         expression = _math_expression(prompt)
         if expression and "calculate" in offered:
-            return ToolCall(
-                call_id, "calculate", json.dumps({"expression": expression})
-            )
+            return ToolCall(call_id, "calculate", json.dumps({"expression": expression}))
         if _TIME.search(prompt) and "get_current_time" in offered:
             zone = _ZONE.search(prompt)
             return ToolCall(
@@ -92,21 +86,14 @@ class DemoProvider:
                 "get_current_time",
                 json.dumps({"timezone": zone.group(1) if zone else "UTC"}),
             )
-        if (
-            re.search(r"\bsession\b", prompt, re.IGNORECASE)
-            and "get_session_info" in offered
-        ):
+        if re.search(r"\bsession\b", prompt, re.IGNORECASE) and "get_session_info" in offered:
             return ToolCall(call_id, "get_session_info", "{}")
         return None
 
     @staticmethod
     def _reply(prompt: str, messages: list[dict[str, Any]]) -> str:
         for message in messages:
-            name = (
-                _NAME.search(str(message.get("content", "")))
-                if message["role"] == "user"
-                else None
-            )
+            name = _NAME.search(str(message.get("content", ""))) if message["role"] == "user" else None
             if name and message is not messages[-1]:
                 return f"You told me your name is {name.group(1)}. I keep our conversation for 24 hours."
         name = _NAME.search(prompt)

@@ -23,22 +23,16 @@ log = logging.getLogger(__name__)
 def describe_failure(exc: openai.OpenAIError) -> LLMError:
     """A visitor-safe message for an SDK error: status and kind only, never the body or a key."""
     if isinstance(exc, openai.APITimeoutError):
-        return LLMError(
-            "The model took too long to answer. Please try again.", retryable=True
-        )
+        return LLMError("The model took too long to answer. Please try again.", retryable=True)
     if isinstance(exc, openai.APIConnectionError):
-        return LLMError(
-            "The model could not be reached. Please try again shortly.", retryable=True
-        )
+        return LLMError("The model could not be reached. Please try again shortly.", retryable=True)
     if isinstance(exc, openai.RateLimitError):
         return LLMError(
             "The model is busy right now (rate limited upstream). Please try again shortly.",
             retryable=True,
         )
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        return LLMError(
-            "The service is misconfigured: the model refused its credentials."
-        )
+        return LLMError("The service is misconfigured: the model refused its credentials.")
     if isinstance(exc, openai.APIStatusError):
         retryable = exc.status_code >= 500
         return LLMError(
@@ -74,9 +68,7 @@ class OpenAICompatProvider:
     async def close(self) -> None:
         await self.client.close()
 
-    async def stream(
-        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
-    ) -> AsyncIterator[Delta]:
+    async def stream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[Delta]:
         options: dict[str, Any] = {}
         if tools:
             options["tools"] = tools

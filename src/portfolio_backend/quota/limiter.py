@@ -28,9 +28,7 @@ class Bound:
     name: str
     rate: RateSpec
     message: str
-    windowed: bool = (
-        True  # False: a held count (open streams), given back with `release`
-    )
+    windowed: bool = True  # False: a held count (open streams), given back with `release`
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +56,7 @@ class QuotaDecision:
 
     @property
     def reset_iso(self) -> str:
-        return (
-            datetime.fromtimestamp(self.reset, UTC).isoformat().replace("+00:00", "Z")
-        )
+        return datetime.fromtimestamp(self.reset, UTC).isoformat().replace("+00:00", "Z")
 
     def headers(self) -> dict[str, str]:
         """X-RateLimit-* as the seed documents, and the IETF RateLimit-Policy / RateLimit fields."""
@@ -84,18 +80,14 @@ class Limiter:
         self.store = store
         self.clock = clock
 
-    def _check(
-        self, bound: Bound, subject: str, now: float
-    ) -> tuple[CounterCheck, int]:
+    def _check(self, bound: Bound, subject: str, now: float) -> tuple[CounterCheck, int]:
         window = bound.rate.window_seconds
         if not bound.windowed:
-            return CounterCheck(
-                f"{bound.name}:{subject}", bound.rate.limit, window
-            ), int(now) + OPEN_STREAM_RETRY_SECONDS
+            return CounterCheck(f"{bound.name}:{subject}", bound.rate.limit, window), int(
+                now
+            ) + OPEN_STREAM_RETRY_SECONDS
         start = int(now // window) * window
-        return CounterCheck(
-            f"{bound.name}:{subject}:{start}", bound.rate.limit, start + window - now
-        ), start + window
+        return CounterCheck(f"{bound.name}:{subject}:{start}", bound.rate.limit, start + window - now), start + window
 
     async def charge(self, charges: Sequence[tuple[Bound, str]]) -> list[QuotaDecision]:
         """Charge every (bound, subject) or none; one decision each, in order."""
@@ -111,9 +103,7 @@ class Limiter:
                 now=now,
                 key=check.key,
             )
-            for position, ((bound, _), (check, reset)) in enumerate(
-                zip(charges, checks, strict=True)
-            )
+            for position, ((bound, _), (check, reset)) in enumerate(zip(charges, checks, strict=True))
         ]
 
     async def peek(self, bound: Bound, subject: str) -> QuotaDecision:

@@ -44,9 +44,7 @@ def forwarded_chain(headers: dict[str, str]) -> list[str]:
     return []
 
 
-def client_address(
-    peer: str | None, headers: dict[str, str], trusted: Sequence[IPNetwork]
-) -> IPAddress | None:
+def client_address(peer: str | None, headers: dict[str, str], trusted: Sequence[IPNetwork]) -> IPAddress | None:
     """The visitor's address: the peer, unless the peer is a trusted proxy that says otherwise."""
     address = parse_ip(peer) if peer else None
     if address is None or not _is_trusted(address, trusted):
@@ -62,9 +60,7 @@ def client_address(
 
 
 def _is_trusted(address: IPAddress, trusted: Sequence[IPNetwork]) -> bool:
-    return any(
-        address.version == network.version and address in network for network in trusted
-    )
+    return any(address.version == network.version and address in network for network in trusted)
 
 
 def visitor_key(address: IPAddress | None, ipv6_prefix: int) -> str:

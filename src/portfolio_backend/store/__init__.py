@@ -20,9 +20,7 @@ async def store_from_settings(settings: Settings) -> Store:
     if dsn:
         from .redis import RedisStore
 
-        return RedisStore(
-            dsn, timeout=settings.store_timeout, cluster=settings.redis_cluster
-        )
+        return RedisStore(dsn, timeout=settings.store_timeout, cluster=settings.redis_cluster)
     from .sqlite import SqliteStore
 
     store = SqliteStore(settings.database_path, timeout=settings.store_timeout)

@@ -115,9 +115,7 @@ class CounterState:
 def trim_to_turns(messages: list[Message], keep: int) -> list[Message]:
     """The last `keep` messages, starting at a user message so no tool message loses its call."""
     kept = messages[-keep:]
-    start = next(
-        (i for i, message in enumerate(kept) if message.role == "user"), len(kept)
-    )
+    start = next((i for i, message in enumerate(kept) if message.role == "user"), len(kept))
     return kept[start:]
 
 
@@ -149,9 +147,7 @@ class Store(ABC):
     # sessions ----------------------------------------------------------------------------------
 
     @abstractmethod
-    async def create_session(
-        self, session_id: str, visitor: str, now: int, ttl_seconds: int
-    ) -> SessionMeta:
+    async def create_session(self, session_id: str, visitor: str, now: int, ttl_seconds: int) -> SessionMeta:
         """Create an empty session owned by `visitor`, expiring `ttl_seconds` after its last activity."""
 
     @abstractmethod
@@ -182,9 +178,7 @@ class Store(ABC):
         """The visitor's live sessions, newest first, from a per-visitor index (no scans)."""
 
     @abstractmethod
-    async def list_all_sessions(
-        self, cursor: str, count: int, now: int
-    ) -> tuple[str, list[SessionMeta]]:
+    async def list_all_sessions(self, cursor: str, count: int, now: int) -> tuple[str, list[SessionMeta]]:
         """Admin view: a page of every live session and the cursor of the next page ('' at the end)."""
 
     # counters ----------------------------------------------------------------------------------
@@ -216,9 +210,7 @@ class Store(ABC):
         """The session's reminders, soonest due first; [] for an unknown session."""
 
     @abstractmethod
-    async def claim_due_reminders(
-        self, now: int, lease_ms: int, count: int
-    ) -> list[Reminder]:
+    async def claim_due_reminders(self, now: int, lease_ms: int, count: int) -> list[Reminder]:
         """Atomically claim up to `count` pending reminders due at `now`, for `lease_ms`.
 
         Each claim goes to exactly one caller, across processes. A claim neither completed nor
@@ -226,9 +218,7 @@ class Store(ABC):
         """
 
     @abstractmethod
-    async def complete_reminder(
-        self, reminder: Reminder, now: int, delivered: bool
-    ) -> None:
+    async def complete_reminder(self, reminder: Reminder, now: int, delivered: bool) -> None:
         """End a claim for good: the reminder is `delivered`, or `failed` after its last attempt."""
 
     @abstractmethod
@@ -244,9 +234,7 @@ class Store(ABC):
         """The newest `count` leads and questions, newest first."""
 
 
-def _wrap_errors(
-    method: Callable[..., Awaitable[_T]], cls: type[Store]
-) -> Callable[..., Awaitable[_T]]:
+def _wrap_errors(method: Callable[..., Awaitable[_T]], cls: type[Store]) -> Callable[..., Awaitable[_T]]:
     @functools.wraps(method)
     async def wrapper(*args: Any, **kwargs: Any) -> _T:
         try:
@@ -254,9 +242,7 @@ def _wrap_errors(
         except StoreError:
             raise
         except cls.backend_errors as exc:
-            raise StoreError(
-                f"{cls.name} store unavailable: {type(exc).__name__}"
-            ) from exc
+            raise StoreError(f"{cls.name} store unavailable: {type(exc).__name__}") from exc
 
     return wrapper
 

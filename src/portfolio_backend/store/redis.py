@@ -164,9 +164,7 @@ class RedisStore(Store):
         TimeoutError,
     )
 
-    def __init__(
-        self, url: str, *, timeout: float = 2.0, cluster: bool = False
-    ) -> None:
+    def __init__(self, url: str, *, timeout: float = 2.0, cluster: bool = False) -> None:
         options: dict[str, Any] = {
             "socket_timeout": timeout,
             "socket_connect_timeout": timeout,
@@ -176,9 +174,7 @@ class RedisStore(Store):
         if cluster:
             self.client = RedisCluster.from_url(url, **options)
         else:
-            self.client = aioredis.Redis.from_url(
-                url, health_check_interval=30, **options
-            )
+            self.client = aioredis.Redis.from_url(url, health_check_interval=30, **options)
         self._append = self.client.register_script(_APPEND)
         self._hit = self.client.register_script(_HIT)
         self._release = self.client.register_script(_RELEASE)
@@ -195,9 +191,7 @@ class RedisStore(Store):
 
     # sessions ----------------------------------------------------------------------------------
 
-    async def create_session(
-        self, session_id: str, visitor: str, now: int, ttl_seconds: int
-    ) -> SessionMeta:
+    async def create_session(self, session_id: str, visitor: str, now: int, ttl_seconds: int) -> SessionMeta:
         meta = {
             "visitor": visitor,
             "created_at": now,
@@ -252,9 +246,7 @@ class RedisStore(Store):
 
     async def delete_session(self, session_id: str) -> bool:
         meta = await self.client.hgetall(_meta_key(session_id))
-        deleted = int(
-            await self.client.delete(_meta_key(session_id), _messages_key(session_id))
-        )
+        deleted = int(await self.client.delete(_meta_key(session_id), _messages_key(session_id)))
         if meta.get("visitor"):
             await self.client.zrem(_index_key(meta["visitor"]), session_id)
         return deleted > 0
@@ -263,11 +255,7 @@ class RedisStore(Store):
         index = _index_key(visitor)
         ids: list[str] = await self.client.zrevrange(index, 0, -1)
         metas = await self._metas(ids)
-        gone = [
-            session_id
-            for session_id, meta in zip(ids, metas, strict=True)
-            if meta is None
-        ]
+        gone = [session_id for session_id, meta in zip(ids, metas, strict=True) if meta is None]
         if gone:
             await self.client.zrem(index, *gone)
         return [meta for meta in metas if meta is not None]
@@ -280,31 +268,20 @@ class RedisStore(Store):
                 pipe.hgetall(_meta_key(session_id))
             raw = await pipe.execute()
         return [
-            _meta_from(session_id, item, int(item.get("message_count", 0)))
-            if item
-            else None
+            _meta_from(session_id, item, int(item.get("message_count", 0))) if item else None
             for session_id, item in zip(ids, raw, strict=True)
         ]
 
-    async def list_all_sessions(
-        self, cursor: str, count: int, now: int
-    ) -> tuple[str, list[SessionMeta]]:
+    async def list_all_sessions(self, cursor: str, count: int, now: int) -> tuple[str, list[SessionMeta]]:
         if isinstance(self.client, RedisCluster):
             # a cluster has one SCAN cursor per node: walk them all in one page
-            ids = [
-                key
-                async for key in self.client.scan_iter(match="pb:s:*:meta", count=count)
-            ]
+            ids = [key async for key in self.client.scan_iter(match="pb:s:*:meta", count=count)]
             next_cursor = 0
         else:
-            next_cursor, ids = await self.client.scan(
-                int(cursor or 0), match="pb:s:*:meta", count=count
-            )
+            next_cursor, ids = await self.client.scan(int(cursor or 0), match="pb:s:*:meta", count=count)
         session_ids = [key[len("pb:s:{") : -len("}:meta")] for key in ids]
         metas = await self._metas(session_ids)
-        return (str(next_cursor) if int(next_cursor) else ""), [
-            meta for meta in metas if meta
-        ]
+        return (str(next_cursor) if int(next_cursor) else ""), [meta for meta in metas if meta]
 
     # counters ----------------------------------------------------------------------------------
 
@@ -312,9 +289,7 @@ class RedisStore(Store):
         args: list[int] = []
         for check in checks:
             args += [check.limit, max(1, int(check.ttl_seconds * 1000))]
-        refused, *counts = await self._hit(
-            keys=[_counter_key(check.key) for check in checks], args=args
-        )
+        refused, *counts = await self._hit(keys=[_counter_key(check.key) for check in checks], args=args)
         return CounterState(
             not refused,
             tuple(int(count) for count in counts),
@@ -344,13 +319,9 @@ class RedisStore(Store):
     async def list_reminders(self, session_id: str) -> list[Reminder]:
         raw: dict[str, str] = await self.client.hgetall(_reminders_key(session_id))
         reminders = [Reminder.from_json(item) for item in raw.values()]
-        return sorted(
-            reminders, key=lambda reminder: (reminder.due_at, reminder.created_at)
-        )
+        return sorted(reminders, key=lambda reminder: (reminder.due_at, reminder.created_at))
 
-    async def claim_due_reminders(
-        self, now: int, lease_ms: int, count: int
-    ) -> list[Reminder]:
+    async def claim_due_reminders(self, now: int, lease_ms: int, count: int) -> list[Reminder]:
         members: list[str] = await self._claim_reminders(
             keys=[_DUE_KEY, _CLAIMED_KEY], args=[now, now + lease_ms, count]
         )
@@ -363,15 +334,11 @@ class RedisStore(Store):
             raw = await pipe.execute()
         reminders = [Reminder.from_json(item) for item in raw if item]
         gone = [member for member, item in zip(members, raw, strict=True) if not item]
-        if (
-            gone
-        ):  # the session's reminders expired or were deleted: nothing left to deliver
+        if gone:  # the session's reminders expired or were deleted: nothing left to deliver
             await self.client.zrem(_CLAIMED_KEY, *gone)
         return sorted(reminders, key=lambda reminder: reminder.due_at)
 
-    async def complete_reminder(
-        self, reminder: Reminder, now: int, delivered: bool
-    ) -> None:
+    async def complete_reminder(self, reminder: Reminder, now: int, delivered: bool) -> None:
         done = replace(
             reminder,
             status="delivered" if delivered else "failed",
@@ -390,9 +357,7 @@ class RedisStore(Store):
             keys=[_reminders_key(reminder.session_id)],
             args=[again.reminder_id, again.to_json()],
         )
-        await self._reschedule_reminder(
-            keys=[_DUE_KEY, _CLAIMED_KEY], args=[_reminder_member(reminder), retry_at]
-        )
+        await self._reschedule_reminder(keys=[_DUE_KEY, _CLAIMED_KEY], args=[_reminder_member(reminder), retry_at])
 
     async def add_lead(self, lead: Lead) -> None:
         async with self.client.pipeline(transaction=True) as pipe:

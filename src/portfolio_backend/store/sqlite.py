@@ -99,9 +99,7 @@ class SqliteStore(Store):
     def __init__(self, path: Path, *, timeout: float = 2.0) -> None:
         self.path = path
         self.timeout = timeout
-        self._executor = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="sqlite-store"
-        )
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
         self._db: sqlite3.Connection | None = None
         self._last_sweep = 0.0
 
@@ -123,9 +121,7 @@ class SqliteStore(Store):
         self._db = db
 
     async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
-        return await asyncio.get_running_loop().run_in_executor(
-            self._executor, fn, *args
-        )
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -150,11 +146,7 @@ class SqliteStore(Store):
             db = self._conn()
             db.execute("SELECT 1").fetchone()
             # a write probe: a read-only or locked file must count as an outage
-            self._write(
-                lambda db: db.execute(
-                    "DELETE FROM counters WHERE expires_at < ?", (time.time(),)
-                )
-            )
+            self._write(lambda db: db.execute("DELETE FROM counters WHERE expires_at < ?", (time.time(),)))
 
         await self._run(probe)
 
@@ -171,9 +163,7 @@ class SqliteStore(Store):
 
     # sessions ----------------------------------------------------------------------------------
 
-    async def create_session(
-        self, session_id: str, visitor: str, now: int, ttl_seconds: int
-    ) -> SessionMeta:
+    async def create_session(self, session_id: str, visitor: str, now: int, ttl_seconds: int) -> SessionMeta:
         def create(db: sqlite3.Connection) -> None:
             db.execute(
                 "INSERT INTO sessions (id, visitor, created_at, last_activity, expires_at) VALUES (?, ?, ?, ?, ?)",
@@ -205,9 +195,7 @@ class SqliteStore(Store):
                 (session_id,),
             ).fetchall()
             messages = [Message.from_json(body) for (body,) in bodies]
-            return SessionRecord(
-                SessionMeta(session_id, row[0], row[1], row[2], len(messages)), messages
-            )
+            return SessionRecord(SessionMeta(session_id, row[0], row[1], row[2], len(messages)), messages)
 
         return await self._run(load)
 
@@ -252,10 +240,7 @@ class SqliteStore(Store):
     async def delete_session(self, session_id: str) -> bool:
         def delete(db: sqlite3.Connection) -> bool:
             db.execute("DELETE FROM messages WHERE session_id = ?", (session_id,))
-            return (
-                db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount
-                > 0
-            )
+            return db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0
 
         return await self._run(self._write, delete)
 
@@ -267,21 +252,17 @@ class SqliteStore(Store):
     async def list_sessions(self, visitor: str, now: int) -> list[SessionMeta]:
         def query() -> list[SessionMeta]:
             rows = self._conn().execute(
-                self._META_SQL
-                + "WHERE s.visitor = ? AND s.expires_at > ? ORDER BY s.created_at DESC",
+                self._META_SQL + "WHERE s.visitor = ? AND s.expires_at > ? ORDER BY s.created_at DESC",
                 (visitor, now),
             )
             return [SessionMeta(*row) for row in rows]
 
         return await self._run(query)
 
-    async def list_all_sessions(
-        self, cursor: str, count: int, now: int
-    ) -> tuple[str, list[SessionMeta]]:
+    async def list_all_sessions(self, cursor: str, count: int, now: int) -> tuple[str, list[SessionMeta]]:
         def query() -> tuple[str, list[SessionMeta]]:
             rows = self._conn().execute(
-                self._META_SQL
-                + "WHERE s.id > ? AND s.expires_at > ? ORDER BY s.id LIMIT ?",
+                self._META_SQL + "WHERE s.id > ? AND s.expires_at > ? ORDER BY s.id LIMIT ?",
                 (cursor, now, count),
             )
             metas = [SessionMeta(*row) for row in rows]
@@ -295,9 +276,7 @@ class SqliteStore(Store):
         def charge(db: sqlite3.Connection) -> CounterState:
             counts = []
             for check in checks:
-                row = db.execute(
-                    "SELECT count FROM counters WHERE key = ?", (check.key,)
-                ).fetchone()
+                row = db.execute("SELECT count FROM counters WHERE key = ?", (check.key,)).fetchone()
                 counts.append(int(row[0]) if row else 0)
             for position, (check, count) in enumerate(zip(checks, counts, strict=True)):
                 if count >= check.limit:
@@ -314,11 +293,7 @@ class SqliteStore(Store):
 
     async def peek(self, key: str) -> int:
         def read() -> int:
-            row = (
-                self._conn()
-                .execute("SELECT count FROM counters WHERE key = ?", (key,))
-                .fetchone()
-            )
+            row = self._conn().execute("SELECT count FROM counters WHERE key = ?", (key,)).fetchone()
             return int(row[0]) if row else 0
 
         return await self._run(read)
@@ -375,9 +350,7 @@ class SqliteStore(Store):
 
         return await self._run(query)
 
-    async def claim_due_reminders(
-        self, now: int, lease_ms: int, count: int
-    ) -> list[Reminder]:
+    async def claim_due_reminders(self, now: int, lease_ms: int, count: int) -> list[Reminder]:
         # One UPDATE inside BEGIN IMMEDIATE: the write lock is held from the SELECT of due rows to
         # their marking, so two processes sharing the file never claim the same reminder.
         def claim(db: sqlite3.Connection) -> list[Reminder]:
@@ -393,15 +366,11 @@ class SqliteStore(Store):
                 "attempts, delivered_at",
                 (now + lease_ms, now, count),
             ).fetchall()
-            return sorted(
-                (Reminder(*row) for row in rows), key=lambda reminder: reminder.due_at
-            )
+            return sorted((Reminder(*row) for row in rows), key=lambda reminder: reminder.due_at)
 
         return await self._run(self._write, claim)
 
-    async def complete_reminder(
-        self, reminder: Reminder, now: int, delivered: bool
-    ) -> None:
+    async def complete_reminder(self, reminder: Reminder, now: int, delivered: bool) -> None:
         def complete(db: sqlite3.Connection) -> None:
             db.execute(
                 "UPDATE reminders SET status = ?, delivered_at = ?, attempts = attempts + 1 "

@@ -11,9 +11,7 @@ from .base import Tool, ToolContext, ToolError
 
 
 class CurrentTimeArgs(BaseModel):
-    timezone: str = Field(
-        "UTC", max_length=64, description="IANA time zone, e.g. Europe/Paris or UTC."
-    )
+    timezone: str = Field("UTC", max_length=64, description="IANA time zone, e.g. Europe/Paris or UTC.")
 
 
 class CurrentTime(Tool[CurrentTimeArgs]):
@@ -25,8 +23,6 @@ class CurrentTime(Tool[CurrentTimeArgs]):
         try:
             zone = ZoneInfo(args.timezone.strip() or "UTC")
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ToolError(
-                f"Unknown time zone {args.timezone!r}; use an IANA name such as Europe/Paris"
-            ) from exc
+            raise ToolError(f"Unknown time zone {args.timezone!r}; use an IANA name such as Europe/Paris") from exc
         now = datetime.now(zone)
         return f"Current time in {zone.key}: {now.strftime('%A %d %B %Y, %H:%M:%S')} (UTC{now.strftime('%z')})"

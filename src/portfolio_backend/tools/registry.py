@@ -48,9 +48,7 @@ class ToolRegistry:
     def __init__(self, tools: Iterable[Tool[Any]], settings: Settings) -> None:
         self.settings = settings
         self.tools = {tool.name: tool for tool in tools}
-        self._specs = [
-            self._spec(tool) for tool in self.tools.values() if tool.enabled(settings)
-        ]
+        self._specs = [self._spec(tool) for tool in self.tools.values() if tool.enabled(settings)]
 
     @staticmethod
     def _spec(tool: Tool[Any]) -> dict[str, Any]:
@@ -79,9 +77,7 @@ class ToolRegistry:
             for tool in self.tools.values()
         ]
 
-    def parse(
-        self, name: str, arguments: str | dict[str, Any] | None
-    ) -> tuple[Tool[Any], BaseModel]:
+    def parse(self, name: str, arguments: str | dict[str, Any] | None) -> tuple[Tool[Any], BaseModel]:
         """Find an enabled tool and validate its arguments; UnknownTool or InvalidArguments."""
         tool = self.tools.get(name)
         if tool is None or not tool.enabled(self.settings):
@@ -90,9 +86,7 @@ class ToolRegistry:
             try:
                 arguments = json.loads(arguments) if arguments.strip() else {}
             except json.JSONDecodeError as exc:
-                raise InvalidArguments(
-                    f"arguments are not valid JSON ({exc.msg})"
-                ) from exc
+                raise InvalidArguments(f"arguments are not valid JSON ({exc.msg})") from exc
         if not isinstance(arguments, dict):
             raise InvalidArguments("arguments must be a JSON object")
         try:
@@ -100,9 +94,7 @@ class ToolRegistry:
         except ValidationError as exc:
             raise InvalidArguments(validation_message(exc)) from exc
 
-    async def call(
-        self, name: str, arguments: str | dict[str, Any] | None, ctx: ToolContext
-    ) -> ToolResult:
+    async def call(self, name: str, arguments: str | dict[str, Any] | None, ctx: ToolContext) -> ToolResult:
         """Run one tool call from the model; every failure is returned as an error result."""
         try:
             tool, args = self.parse(name, arguments)
@@ -116,9 +108,7 @@ class ToolRegistry:
             async with asyncio.timeout(self.settings.tool_timeout_seconds):
                 result = await tool.run(args, ctx)
         except TimeoutError as exc:
-            raise ToolError(
-                f"{tool.name} took longer than {self.settings.tool_timeout_seconds:g} s"
-            ) from exc
+            raise ToolError(f"{tool.name} took longer than {self.settings.tool_timeout_seconds:g} s") from exc
         except ToolError:
             raise
         except Exception as exc:  # a bug in a tool must not end the visitor's stream

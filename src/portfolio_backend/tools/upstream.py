@@ -87,26 +87,18 @@ async def _exchange(
     max_bytes: int,
 ) -> bytes:
     try:
-        async with http.stream(
-            method, url, params=params, json=body, headers=headers, timeout=timeout
-        ) as response:
+        async with http.stream(method, url, params=params, json=body, headers=headers, timeout=timeout) as response:
             if response.status_code >= 400:
                 log.warning("%s answered HTTP %s", service, response.status_code)
-                raise ToolError(
-                    f"{service} answered with an error (HTTP {response.status_code})"
-                )
+                raise ToolError(f"{service} answered with an error (HTTP {response.status_code})")
             if not 200 <= response.status_code < 300:
                 # redirects are not followed: a moved endpoint is a configuration to fix, not to chase
-                raise ToolError(
-                    f"{service} answered HTTP {response.status_code} instead of a result"
-                )
+                raise ToolError(f"{service} answered HTTP {response.status_code} instead of a result")
             raw = bytearray()
             async for chunk in response.aiter_bytes():
                 raw += chunk
                 if len(raw) > max_bytes:
-                    raise ToolError(
-                        f"{service} sent an answer larger than {max_bytes // 1000} kB"
-                    )
+                    raise ToolError(f"{service} sent an answer larger than {max_bytes // 1000} kB")
             return bytes(raw)
     except httpx.TimeoutException as exc:
         log.warning("%s timed out (%s)", service, type(exc).__name__)

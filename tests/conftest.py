@@ -1,0 +1,145 @@
+"""Shared fixtures: a real redis-server, real SQLite files, a scripted upstream over HTTP, the app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from portfolio_backend.app import create_app
+from portfolio_backend.settings import Settings
+from portfolio_backend.store import Store
+from portfolio_backend.store.redis import RedisStore
+from portfolio_backend.store.sqlite import SqliteStore
+
+from .fixtures.live_server import LiveServer
+from .fixtures.redis_server import RedisServer
+from .fixtures.upstream import ScriptedUpstream
+
+ROOT = Path(__file__).resolve().parent.parent
+STORES = ["sqlite", "redis"]
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def upstream_server() -> Iterator[ScriptedUpstream]:
+    upstream = ScriptedUpstream().start()
+    yield upstream
+    upstream.stop()
+
+
+@pytest.fixture
+def upstream(upstream_server: ScriptedUpstream) -> ScriptedUpstream:
+    """The scripted upstream, emptied of scripts and records for this test."""
+    upstream_server.replies.clear()
+    upstream_server.requests.clear()
+    upstream_server.client_disconnects = 0
+    upstream_server.completed_streams = 0
+    upstream_server.disconnected.clear()
+    return upstream_server
+
+
+@pytest.fixture(params=STORES)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def store_env(store_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    """Settings that select the store under test: a fresh SQLite file or a flushed real Redis."""
+    if store_kind == "redis":
+        server: RedisServer = request.getfixturevalue("redis_server")
+        server.flush()
+        return {"redis_url": server.url}
+    return {"database_path": tmp_path / "store.sqlite3"}
+
+
+@pytest.fixture
+async def store(store_env: dict[str, Any]) -> AsyncIterator[Store]:
+    """A store of each kind (the contract suites run against both)."""
+    instance: Store
+    if "redis_url" in store_env:
+        instance = RedisStore(store_env["redis_url"])
+    else:
+        sqlite = SqliteStore(store_env["database_path"])
+        await sqlite.open()
+        instance = sqlite
+    yield instance
+    await instance.close()
+
+
+@pytest.fixture
+def make_settings(store_env: dict[str, Any]) -> Callable[..., Settings]:
+    """Settings for the store under test; the demo model unless a test points it at the upstream."""
+
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "system_prompt_file": ROOT / "data" / "system_prompt.md",
+            "global_daily_requests": 0,
+            "demo_word_delay": 0,
+            **store_env,
+            **overrides,
+        }
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return build
+
+
+@pytest.fixture
+def upstream_settings(make_settings: Callable[..., Settings], upstream: ScriptedUpstream) -> Callable[..., Settings]:
+    """Settings whose model is the scripted upstream, through the real openai SDK."""
+
+    def build(**overrides: Any) -> Settings:
+        values = {
+            "openai_api_key": "sk-test-secret-key",
+            "openai_base_url": upstream.base_url,
+            "openai_max_retries": 0,
+            **overrides,
+        }
+        return make_settings(**values)
+
+    return build
+
+
+async def _client(app: FastAPI, client_ip: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app, client=(client_ip, 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+
+
+@pytest.fixture
+def client_for() -> Callable[..., Any]:
+    """`async with client_for(settings, ip=...) as client`: the app in-process, seen from `ip`."""
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def open_client(settings: Settings, ip: str = "203.0.113.7") -> AsyncIterator[httpx.AsyncClient]:
+        async for client in _client(create_app(settings), ip):
+            yield client
+
+    return open_client
+
+
+@pytest.fixture
+async def client(make_settings: Callable[..., Settings]) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on the store under test with the offline demo model."""
+    async for instance in _client(create_app(make_settings()), "203.0.113.7"):
+        yield instance
+
+
+@pytest.fixture
+def live_server_for() -> Callable[[Settings], LiveServer]:
+    """`with live_server_for(settings) as server`: the app on a real socket."""
+    return lambda settings: LiveServer(create_app(settings))
