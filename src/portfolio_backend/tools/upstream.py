@@ -81,9 +81,9 @@ async def _exchange(
     *,
     service: str,
     timeout: float,
-    params: dict[str, Any] | None,
-    body: dict[str, Any] | None,
-    headers: dict[str, str] | None,
+    params: dict[str, Any] | None = None,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
     max_bytes: int,
 ) -> bytes:
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import Any, TypeGuard
 
 from pydantic import BaseModel, Field
 
@@ -144,9 +144,12 @@ async def _current_weather(ctx: ToolContext, place: dict[str, Any], timeout: flo
         raise ToolError("The weather service sent an unexpected answer")
     units = answer.get("current_units")
     units = units if isinstance(units, dict) else {}
-    values = {field: current.get(field) for field in _CURRENT.split(",")}
-    if not all(_is_number(value) for value in values.values()):
-        raise ToolError("The weather service sent an unexpected answer")
+    values: dict[str, float] = {}
+    for field in _CURRENT.split(","):
+        value = current.get(field)
+        if not _is_number(value):
+            raise ToolError("The weather service sent an unexpected answer")
+        values[field] = value
 
     def measure(field: str, default_unit: str) -> str:
         unit = units.get(field, default_unit)
@@ -169,5 +172,5 @@ async def _current_weather(ctx: ToolContext, place: dict[str, Any], timeout: flo
     )
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

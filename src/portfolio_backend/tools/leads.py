@@ -1,0 +1,153 @@
+"""Owner tools for lead capture: record_user_details and record_unknown_question.
+
+Each record is kept in the store (the owner's backlog, `Store.list_leads`) and POSTed to
+NOTIFY_WEBHOOK_URL as JSON whose `message` (and `text`, for Slack) is a ready sentence. Both tools
+are offered only when that URL is set. A steered model could call them in a loop to flood the
+owner's phone, so each visitor may send `NOTIFICATIONS_PER_DAY` of them per UTC day.
+The notification has no session id: webhook receivers such as public ntfy topics are not secret,
+and a session id opens a conversation's history.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Annotated, Any
+from uuid import uuid4
+
+from pydantic import BaseModel, EmailStr, Field, StringConstraints
+
+from ..settings import Settings
+from ..store.base import CounterCheck, Lead, StoreError
+from .base import ArgsT, Tool, ToolContext, ToolError
+from .upstream import post_json
+
+log = logging.getLogger(__name__)
+
+# Notifications one visitor may trigger per UTC day, both tools together.
+NOTIFICATIONS_PER_DAY = 5
+_DAY_SECONDS = 86400
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+
+
+class UserDetailsArgs(BaseModel):
+    email: EmailStr = Field(description="The visitor's email address, exactly as they gave it.")
+    name: Text | None = Field(None, max_length=100, description="The visitor's name, if they gave it.")
+    notes: Text | None = Field(
+        None, max_length=1000, description="What they would like to discuss, in a sentence or two."
+    )
+
+
+class UnknownQuestionArgs(BaseModel):
+    question: Text = Field(
+        min_length=1, max_length=500, description="The visitor's question you could not answer, as they asked it."
+    )
+
+
+class _OwnerNotice(Tool[ArgsT]):
+    """Store a lead, then notify the owner; enabled only when NOTIFY_WEBHOOK_URL is set."""
+
+    def enabled(self, settings: Settings) -> bool:
+        return bool(settings.notify_webhook_url)
+
+    async def _record(self, ctx: ToolContext, lead: Lead, message: str) -> bool:
+        """Store and notify; whether the notification went out. ToolError when neither worked, or
+        when the visitor is over their daily allowance."""
+        day = int(time.time()) // _DAY_SECONDS
+        try:
+            state = await ctx.store.hit(
+                [CounterCheck(f"notify:{ctx.visitor}:{day}", NOTIFICATIONS_PER_DAY, _DAY_SECONDS)]
+            )
+        except StoreError as exc:
+            log.warning("notification allowance unavailable: %s", exc)
+            raise ToolError("This cannot be recorded right now; please try again later") from exc
+        if not state.allowed:
+            raise ToolError(
+                "The owner has already been sent several messages from this visitor today; "
+                "please use the contact details on the site instead"
+            )
+        stored = True
+        try:
+            await ctx.store.add_lead(lead)
+        except StoreError as exc:
+            log.warning("lead not stored: %s", exc)
+            stored = False
+        notified = True
+        try:
+            await post_json(
+                ctx.http,
+                ctx.settings.notify_webhook_url or "",
+                {**_payload(lead), "message": message, "text": message},
+                service="The owner's notification service",
+                timeout=ctx.settings.tool_timeout_seconds,
+            )
+        except ToolError as exc:
+            log.warning("owner not notified: %s", exc)
+            notified = False
+        if not stored and not notified:
+            raise ToolError("This cannot be recorded right now; please try again later")
+        return notified
+
+
+def _payload(lead: Lead) -> dict[str, Any]:
+    body: dict[str, Any] = {"type": lead.kind, "id": lead.lead_id}
+    for field in ("email", "name", "notes", "question"):
+        value = getattr(lead, field)
+        if value:
+            body[field] = value
+    return body
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class RecordUserDetails(_OwnerNotice[UserDetailsArgs]):
+    name = "record_user_details"
+    description = (
+        "Record a visitor's contact details so the site owner can get back to them. Call it only when the "
+        "visitor has given their email address and wants to be contacted."
+    )
+    Args = UserDetailsArgs
+
+    async def run(self, args: UserDetailsArgs, ctx: ToolContext) -> str:
+        lead = Lead(
+            lead_id=uuid4().hex,
+            kind="contact",
+            created_at=_now_ms(),
+            session_id=ctx.session_id,
+            email=str(args.email),
+            name=args.name or None,
+            notes=args.notes or None,
+        )
+        who = f"{lead.name} <{lead.email}>" if lead.name else str(lead.email)
+        message = f"New contact from the portfolio chat: {who}"
+        if lead.notes:
+            message += f": {lead.notes}"
+        notified = await self._record(ctx, lead, message)
+        if notified:
+            return f"Recorded: the owner has been notified and can reply to {lead.email}."
+        return f"Recorded {lead.email} for the owner, who will see it (the instant notification could not be sent)."
+
+
+class RecordUnknownQuestion(_OwnerNotice[UnknownQuestionArgs]):
+    name = "record_unknown_question"
+    description = (
+        "Record a question you could not answer from what you know about the site owner, so the owner can "
+        "answer it later. Call it after telling the visitor you do not know."
+    )
+    Args = UnknownQuestionArgs
+
+    async def run(self, args: UnknownQuestionArgs, ctx: ToolContext) -> str:
+        lead = Lead(
+            lead_id=uuid4().hex,
+            kind="question",
+            created_at=_now_ms(),
+            session_id=ctx.session_id,
+            question=args.question,
+        )
+        notified = await self._record(ctx, lead, f"Question the portfolio chat could not answer: {lead.question}")
+        if notified:
+            return "Recorded: the owner has been told about this question."
+        return "Recorded for the owner, who will see it (the instant notification could not be sent)."
