@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     )
     admin_token: SecretStr | None = Field(None, description="Bearer token for admin views.")
     docs_enabled: bool = Field(True, description="Serve /docs, /redoc and /openapi.json.")
-    shutdown_grace_seconds: float = Field(10.0, ge=0, description="Time in-flight streams get on SIGTERM.")
+    shutdown_grace_seconds: int = Field(10, ge=0, description="Time in-flight streams get on SIGTERM.")
     keepalive_seconds: float = Field(15.0, gt=0, description="Idle time before a keep-alive event.")
 
     # Tools

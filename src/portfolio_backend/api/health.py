@@ -46,7 +46,7 @@ async def root(settings: SettingsDep, llm: LLMDep, store: StoreDep) -> dict[str,
 async def health(llm: LLMDep, store: StoreDep) -> JSONResponse:
     """Health with storage status; 503 naming the failed dependency when the store is down."""
     ok, detail = await store_status(store)
-    body = {
+    body: dict[str, Any] = {
         "status": "healthy" if ok else "unhealthy",
         "storage": {
             "backend": store.name,

@@ -12,7 +12,7 @@ from ..chat import Turn, TurnReport
 from ..deps import BoundsDep, ChatDep, LimiterDep, SettingsDep, StoreDep, VisitorDep
 from ..errors import NotFound, ServiceUnavailable, Unprocessable
 from ..events import now_ms
-from ..quota import GLOBAL_SUBJECT, Limiter, QuotaDecision
+from ..quota import GLOBAL_SUBJECT, QuotaDecision
 from ..store import Store, StoreError
 from .quota import charge
 from .sse import EventStreamResponse
@@ -48,6 +48,7 @@ def parse_session_id(session_id: str) -> str:
 @router.post(
     "/stream",
     response_class=EventStreamResponse,
+    status_code=200,
     responses={
         200: {
             "content": {"text/event-stream": {}},
@@ -95,13 +96,12 @@ async def stream(
         chat.run_turn(turn, report),
         headers=decisions[0].headers() if decisions else {},
         keepalive_seconds=settings.keepalive_seconds,
-        on_close=lambda: _settle(store, limiter, decisions, report),
+        on_close=lambda: _settle(store, decisions, report),
     )
 
 
 async def _settle(
     store: Store,
-    limiter: Limiter,
     decisions: list[QuotaDecision] | None,
     report: TurnReport,
 ) -> None:

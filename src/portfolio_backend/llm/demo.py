@@ -11,7 +11,7 @@ import asyncio
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from .base import Completion, Delta, TextDelta, ToolCall
@@ -47,7 +47,7 @@ class DemoProvider:
     async def close(self) -> None:
         return None
 
-    async def stream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[Delta]:
+    async def stream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncGenerator[Delta, None]:
         offered = {tool["function"]["name"] for tool in tools}
         last = messages[-1]
         if last["role"] == "tool":

@@ -8,11 +8,12 @@ nothing is retried, so a visitor never sees an answer twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncGenerator
+from typing import Any, cast
 
 import openai
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, AsyncStream
+from openai.types.chat import ChatCompletionChunk
 
 from .base import Completion, Delta, LLMError, TextDelta
 from .tool_calls import ToolCallAssembler
@@ -68,7 +69,7 @@ class OpenAICompatProvider:
     async def close(self) -> None:
         await self.client.close()
 
-    async def stream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[Delta]:
+    async def stream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncGenerator[Delta, None]:
         options: dict[str, Any] = {}
         if tools:
             options["tools"] = tools
@@ -77,8 +78,8 @@ class OpenAICompatProvider:
         assembler = ToolCallAssembler()
         done = Completion()
         try:
-            stream = await self.client.chat.completions.create(
-                model=self.model, messages=messages, stream=True, **options
+            stream: AsyncStream[ChatCompletionChunk] = await self.client.chat.completions.create(
+                model=self.model, messages=cast(Any, messages), stream=True, **options
             )
             # `async with` closes the HTTP response the moment this generator is closed early.
             async with stream:

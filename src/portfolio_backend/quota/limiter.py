@@ -96,7 +96,8 @@ class Limiter:
         state = await self.store.hit([check for check, _ in checks])
         return [
             QuotaDecision(
-                allowed=state.allowed,
+                # when one bound refuses, nothing was charged; the others are not to blame
+                allowed=state.allowed or position != state.refused,
                 bound=bound,
                 count=state.counts[position],
                 reset=reset,

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Run every check: lint, format, types and the test suite (real redis-server, real SQLite files,
+# a scripted OpenAI-compatible upstream over HTTP). Installs uv if missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if command -v uv >/dev/null 2>&1; then
+  UV=(uv)
+else
+  echo "uv not found: installing it with pip" >&2
+  python3 -m pip install --quiet uv
+  UV=(python3 -m uv)
+fi
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "redis-server is needed by the tests (they start their own on a free port)." >&2
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "Install it: sudo apt-get install redis-server (or brew install redis)" >&2
+    exit 1
+  fi
+fi
+
+"${UV[@]}" sync --frozen
+"${UV[@]}" run ruff check .
+"${UV[@]}" run ruff format --check .
+"${UV[@]}" run mypy
+"${UV[@]}" run pytest "$@"

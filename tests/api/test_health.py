@@ -1,0 +1,71 @@
+"""GET /, /health and the orchestrator probes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from portfolio_backend.settings import Settings
+
+
+async def test_root_describes_the_service(client: httpx.AsyncClient) -> None:
+    body = (await client.get("/")).json()
+    assert body["status"] == "ok"
+    assert body["model_provider"] == "demo"
+    assert body["rate_limit"] == "10/day"
+
+
+async def test_health_reports_storage_and_the_demo_model(client: httpx.AsyncClient, store_kind: str) -> None:
+    response = await client.get("/health")
+    body = response.json()
+    assert response.status_code == 200
+    assert body["status"] == "healthy"
+    assert body["storage"]["backend"] == store_kind
+    assert body["storage"]["status"] == "connected"
+    assert body["redis"] == ("connected" if store_kind == "redis" else "not configured")
+    assert body["model_provider"] == "demo"
+    assert body["demo_mode"] is True
+
+
+async def test_health_names_the_real_provider_when_a_key_is_set(
+    upstream_settings: Callable[..., Settings], client_for: Any
+) -> None:
+    async with client_for(upstream_settings()) as client:
+        body = (await client.get("/health")).json()
+    assert body["model_provider"] == "openai"
+    assert body["demo_mode"] is False
+    assert "sk-test" not in str(body)
+
+
+async def test_liveness_and_readiness(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/health/live")).json() == {"status": "alive"}
+    ready = await client.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
+
+
+async def test_docs_are_served_and_can_be_turned_off(make_settings: Callable[..., Settings], client_for: Any) -> None:
+    async with client_for(make_settings()) as client:
+        assert (await client.get("/docs")).status_code == 200
+        assert (await client.get("/redoc")).status_code == 200
+        assert "/stream" in (await client.get("/openapi.json")).json()["paths"]
+    async with client_for(make_settings(docs_enabled=False)) as client:
+        assert (await client.get("/docs")).status_code == 404
+        assert (await client.get("/openapi.json")).status_code == 404
+
+
+async def test_unknown_routes_and_methods_are_json(client: httpx.AsyncClient) -> None:
+    missing = await client.get("/nope")
+    assert missing.status_code == 404
+    assert missing.json()["error"] == "not_found"
+    wrong = await client.get("/stream")
+    assert wrong.status_code == 405
+    assert wrong.json()["error"] == "method_not_allowed"
+
+
+async def test_security_headers_are_on_every_response(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
