@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
-from .api import health, quota, sessions, stream, tools
+from .api import health, quota, sessions, stream, tools, widget
 from .chat import ChatService
 from .deps import State
 from .errors import ServiceError
@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         quota.router,
         sessions.router,
         tools.router,
+        widget.router,
     ):
         app.include_router(router)
     _install_error_handlers(app)
