@@ -329,6 +329,6 @@ class Calculator(Tool[CalculatorArgs]):
     )
     Args = CalculatorArgs
 
-    async def run(self, args: CalculatorArgs, ctx: ToolContext) -> str:  # noqa: ARG002 (the Tool contract)
+    async def run(self, args: CalculatorArgs, ctx: ToolContext) -> str:
         expression = args.expression.strip()
         return f"Result: {expression} = {format_number(evaluate(expression))}"

@@ -32,7 +32,9 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 
 
 class UserDetailsArgs(BaseModel):
-    email: EmailStr = Field(description="The visitor's email address, exactly as they gave it.")
+    email: Annotated[EmailStr, Field(max_length=254)] = Field(
+        description="The visitor's email address, exactly as they gave it."
+    )
     name: Text | None = Field(None, max_length=100, description="The visitor's name, if they gave it.")
     notes: Text | None = Field(
         None, max_length=1000, description="What they would like to discuss, in a sentence or two."

@@ -73,7 +73,9 @@ class Weather(Tool[WeatherArgs]):
     description = "Get the current weather (conditions, temperature, feels-like, humidity, wind) for a city or place."
     Args = WeatherArgs
 
-    def __init__(self) -> None:
+    def __init__(self, *, cache_size: int = CACHE_SIZE, cache_seconds: float = CACHE_SECONDS) -> None:
+        self.cache_size = cache_size
+        self.cache_seconds = cache_seconds
         self._cache: OrderedDict[tuple[str, str, str], tuple[float, str]] = OrderedDict()
 
     async def run(self, args: WeatherArgs, ctx: ToolContext) -> str:
@@ -87,9 +89,9 @@ class Weather(Tool[WeatherArgs]):
         timeout = ctx.settings.tool_timeout_seconds / 2
         place = await _geocode(ctx, location, timeout)
         report = await _current_weather(ctx, place, timeout)
-        self._cache[key] = (time.monotonic() + CACHE_SECONDS, report)
+        self._cache[key] = (time.monotonic() + self.cache_seconds, report)
         self._cache.move_to_end(key)
-        while len(self._cache) > CACHE_SIZE:
+        while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
         return report
 
