@@ -23,10 +23,10 @@ def main(argv: list[str]) -> int:
         with opener.open(url, timeout=float(os.environ.get("HEALTHCHECK_TIMEOUT", "4"))) as response:
             ok = response.status == 200
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        print(f"unhealthy: {url}: {exc}", file=sys.stderr)
+        sys.stderr.write(f"unhealthy: {url}: {exc}\n")
         return 1
     if not ok:
-        print(f"unhealthy: {url}: HTTP {response.status}", file=sys.stderr)
+        sys.stderr.write(f"unhealthy: {url}: HTTP {response.status}\n")
     return 0 if ok else 1
 
 

