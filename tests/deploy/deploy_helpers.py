@@ -503,14 +503,19 @@ def assert_clean_stop(code: int, log: str) -> None:
     assert "Application shutdown complete" in log, log[-3000:]
 
 
-def start(layout: Layout, prefix: list[str] | None = None, extra_env: dict[str, str] | None = None) -> Server:
+def launch(layout: Layout, prefix: list[str] | None = None, extra_env: dict[str, str] | None = None) -> Server:
+    """Start the image's command (optionally under `prefix`) without waiting for it."""
     log = layout.root / "server.log"
     env = {**layout.env, **(extra_env or {})}
     with log.open("wb") as sink:
         proc = subprocess.Popen(
             [*(prefix or []), *layout.argv], cwd=layout.app, env=env, stdout=sink, stderr=subprocess.STDOUT
         )
-    server = Server(layout, proc, log)
+    return Server(layout, proc, log)
+
+
+def wait_live(server: Server) -> Server:
+    """Poll GET /health/live until it answers 200; stop the server and fail if it never does."""
 
     def live() -> bool:
         try:
@@ -519,11 +524,15 @@ def start(layout: Layout, prefix: list[str] | None = None, extra_env: dict[str, 
             return False
 
     try:
-        wait_until(live, START_TIMEOUT, "the image's start command", proc=proc, log=log)
+        wait_until(live, START_TIMEOUT, "the image's start command", proc=server.proc, log=server.log)
     except BaseException:
-        stop(proc)
+        stop(server.proc)
         raise
     return server
+
+
+def start(layout: Layout, prefix: list[str] | None = None, extra_env: dict[str, str] | None = None) -> Server:
+    return wait_live(launch(layout, prefix, extra_env))
 
 
 # --------------------------------------------------------------------------------------------
