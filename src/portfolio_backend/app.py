@@ -21,6 +21,7 @@ from .deps import State
 from .errors import ServiceError
 from .llm import provider_from_settings
 from .middleware import BodySizeLimit, SecurityHeaders
+from .observability import Metrics, RequestObserver
 from .quota import Bounds, Limiter
 from .settings import Settings
 from .store import StoreError, store_from_settings
@@ -46,6 +47,7 @@ async def _read_system_prompt(settings: Settings) -> str:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[State]:
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 chat=chat,
                 limiter=Limiter(store),
                 bounds=Bounds.from_settings(settings),
+                metrics=metrics,
             )
 
     app = FastAPI(
@@ -132,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestObserver, metrics=metrics)
     return app
 
 

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from .chat import ChatService
 from .llm import LLMProvider
+from .observability import Metrics
 from .quota import Bounds, Limiter, client_address, visitor_key
 from .settings import Settings
 from .store import Store
@@ -26,6 +27,7 @@ class State(TypedDict):
     chat: ChatService
     limiter: Limiter
     bounds: Bounds
+    metrics: Metrics
 
 
 def _settings(request: Request) -> Settings:
@@ -54,6 +56,10 @@ def _bounds(request: Request) -> Bounds:
 
 def _llm(request: Request) -> LLMProvider:
     return request.state.llm  # type: ignore[no-any-return]
+
+
+def _metrics(request: Request) -> Metrics:
+    return request.state.metrics  # type: ignore[no-any-return]
 
 
 def _http(request: Request) -> httpx.AsyncClient:
@@ -91,5 +97,6 @@ ToolsDep = Annotated[ToolRegistry, Depends(_tools)]
 LimiterDep = Annotated[Limiter, Depends(_limiter)]
 BoundsDep = Annotated[Bounds, Depends(_bounds)]
 LLMDep = Annotated[LLMProvider, Depends(_llm)]
+MetricsDep = Annotated[Metrics, Depends(_metrics)]
 HttpDep = Annotated[httpx.AsyncClient, Depends(_http)]
 VisitorDep = Annotated[Visitor, Depends(_visitor)]

@@ -114,7 +114,7 @@ async def test_an_upstream_failure_before_any_text_is_refunded(
 
 
 async def test_session_creation_is_bounded_per_visitor(make_settings: Callable[..., Settings], client_for: Any) -> None:
-    async with client_for(make_settings(session_create_limit="30/hour")) as client:
+    async with client_for(make_settings(session_create_limit="30/day")) as client:
         statuses = [(await client.post("/session")).status_code for _ in range(300)]
         listed = (await client.get("/sessions")).json()
     assert statuses.count(200) == 30
@@ -123,7 +123,7 @@ async def test_session_creation_is_bounded_per_visitor(make_settings: Callable[.
 
 
 async def test_tool_tests_are_bounded_per_visitor(make_settings: Callable[..., Settings], client_for: Any) -> None:
-    async with client_for(make_settings(tools_test_limit="2/minute")) as client:
+    async with client_for(make_settings(tools_test_limit="2/day")) as client:
         body = {"tool_name": "get_current_time", "arguments": {}}
         statuses = [(await client.post("/tools/test", json=body)).status_code for _ in range(3)]
         refused = await client.post("/tools/test", json=body)

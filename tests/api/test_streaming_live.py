@@ -49,6 +49,8 @@ async def test_a_visitor_leaving_before_the_first_token_closes_the_upstream_call
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
             async with client.stream("POST", "/stream", json={"prompt": "hi"}) as response:
                 assert response.status_code == 200
+                # leave once the service is waiting on the upstream for its first token
+                assert await asyncio.to_thread(upstream.received.wait, 10)
             assert await asyncio.to_thread(upstream.disconnected.wait, 10)
             assert upstream.completed_streams == 0
             # the open-stream slot comes back once the relay has wound down

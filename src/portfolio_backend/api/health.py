@@ -6,10 +6,11 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .. import __version__
-from ..deps import LLMDep, SettingsDep, StoreDep
+from ..deps import LLMDep, MetricsDep, SettingsDep, StoreDep
 from ..store import Store, StoreError
 
 router = APIRouter(tags=["health"])
@@ -63,6 +64,12 @@ async def health(llm: LLMDep, store: StoreDep) -> JSONResponse:
     if not ok:
         body["failed"] = [store.name]
     return JSONResponse(body, status_code=200 if ok else 503)
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(metrics: MetricsDep) -> Response:
+    """Prometheus metrics of this process."""
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/health/live")

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from ..deps import BoundsDep, LimiterDep, VisitorDep
 from ..errors import RateLimited, ServiceUnavailable
+from ..observability import Metrics
 from ..quota import Bound, Limiter, QuotaDecision
 from ..settings import Settings
 from ..store import StoreError
@@ -20,7 +21,7 @@ STORE_DOWN = "The rate-limit store is unavailable, so requests cannot be counted
 
 
 async def charge(
-    limiter: Limiter, settings: Settings, charges: Sequence[tuple[Bound, str]]
+    limiter: Limiter, settings: Settings, metrics: Metrics, charges: Sequence[tuple[Bound, str]]
 ) -> list[QuotaDecision] | None:
     """Charge every bound or raise 429 naming the one that refused; None when failing open."""
     try:
@@ -32,6 +33,7 @@ async def charge(
         raise ServiceUnavailable(STORE_DOWN) from exc
     refused = next((decision for decision in decisions if not decision.allowed), None)
     if refused is not None:
+        metrics.quota_rejections.labels(refused.bound.name).inc()
         raise RateLimited(
             f"{refused.bound.message} Try again after {refused.reset_iso}.",
             headers=refused.headers(),

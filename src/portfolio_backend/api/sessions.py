@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 
-from ..deps import BoundsDep, LimiterDep, SettingsDep, StoreDep, VisitorDep
+from ..deps import BoundsDep, LimiterDep, MetricsDep, SettingsDep, StoreDep, VisitorDep
 from ..errors import NotFound, ServiceUnavailable, Unauthorized
 from ..events import now_ms
 from ..settings import Settings
@@ -33,9 +33,10 @@ async def create_session(
     store: StoreDep,
     limiter: LimiterDep,
     bounds: BoundsDep,
+    metrics: MetricsDep,
 ) -> dict[str, Any]:
     """Create a new chat session."""
-    await charge(limiter, settings, [(bounds.sessions, visitor.key)])
+    await charge(limiter, settings, metrics, [(bounds.sessions, visitor.key)])
     try:
         meta = await store.create_session(str(uuid.uuid4()), visitor.key, now_ms(), settings.session_ttl_seconds)
     except StoreError as exc:

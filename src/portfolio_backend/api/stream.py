@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 
@@ -9,9 +10,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator
 
 from ..chat import Turn, TurnReport
-from ..deps import BoundsDep, ChatDep, LimiterDep, SettingsDep, StoreDep, VisitorDep
+from ..deps import BoundsDep, ChatDep, LimiterDep, MetricsDep, SettingsDep, StoreDep, VisitorDep
 from ..errors import NotFound, ServiceUnavailable, Unprocessable
 from ..events import now_ms
+from ..observability import Metrics
 from ..quota import GLOBAL_SUBJECT, QuotaDecision
 from ..store import Store, StoreError
 from .quota import charge
@@ -67,6 +69,7 @@ async def stream(
     chat: ChatDep,
     limiter: LimiterDep,
     bounds: BoundsDep,
+    metrics: MetricsDep,
 ) -> EventStreamResponse:
     """Stream the assistant's answer to a prompt, token by token, with tool results."""
     if len(body.prompt) > settings.prompt_max_chars:
@@ -85,7 +88,7 @@ async def stream(
     charges = [(bounds.chat, visitor.key), (bounds.streams, visitor.key)]
     if bounds.global_daily is not None:
         charges.append((bounds.global_daily, GLOBAL_SUBJECT))
-    decisions = await charge(limiter, settings, charges)
+    decisions = await charge(limiter, settings, metrics, charges)
     if decisions is not None:
         turn.release_key = decisions[1].key
     if settings.log_prompts:
@@ -96,12 +99,13 @@ async def stream(
         chat.run_turn(turn, report),
         headers=decisions[0].headers() if decisions else {},
         keepalive_seconds=settings.keepalive_seconds,
-        on_close=lambda: _settle(store, decisions, report),
+        on_close=lambda: _settle(store, metrics, decisions, report),
     )
 
 
 async def _settle(
     store: Store,
+    metrics: Metrics,
     decisions: list[QuotaDecision] | None,
     report: TurnReport,
 ) -> None:
@@ -111,6 +115,7 @@ async def _settle(
     charged (the visitor got nothing, and the failure was ours). Once text has streamed, the
     turn counts, whether it finished, failed or the visitor left.
     """
+    _observe(metrics, report)
     if decisions is None:
         return
     keys = [] if report.completed and report.slot_released else [decisions[1].key]
@@ -121,3 +126,19 @@ async def _settle(
             await store.release(*keys)
         except StoreError:
             log.warning("could not release quota counters %s", keys)
+
+
+def _observe(metrics: Metrics, report: TurnReport) -> None:
+    """Record a finished turn: once per turn, never on the per-chunk path."""
+    now = asyncio.get_running_loop().time()
+    metrics.stream_seconds.observe(now - report.started_at)
+    if report.first_token_at is not None:
+        metrics.ttft_seconds.observe(report.first_token_at - report.started_at)
+    metrics.tokens.labels("in").inc(report.prompt_tokens)
+    metrics.tokens.labels("out").inc(report.completion_tokens)
+    for result in report.tool_results:
+        metrics.tool_calls.labels(result.tool_name, "ok" if result.ok else "error").inc()
+    if report.error_kind is not None:
+        metrics.upstream_errors.labels(report.error_kind).inc()
+    outcome = "completed" if report.completed else "failed" if report.failed else "abandoned"
+    metrics.turns.labels(outcome).inc()

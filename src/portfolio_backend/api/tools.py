@@ -11,6 +11,7 @@ from ..deps import (
     BoundsDep,
     HttpDep,
     LimiterDep,
+    MetricsDep,
     SettingsDep,
     StoreDep,
     ToolsDep,
@@ -47,6 +48,7 @@ async def test_tool(
     limiter: LimiterDep,
     bounds: BoundsDep,
     http: HttpDep,
+    metrics: MetricsDep,
 ) -> dict[str, Any]:
     """Run one tool directly with the given arguments."""
     try:
@@ -56,7 +58,7 @@ async def test_tool(
     except InvalidArguments as exc:
         raise Unprocessable(f"Invalid arguments for {body.tool_name}: {exc}") from exc
     session_id = parse_session_id(body.session_id) if body.session_id else None
-    await charge(limiter, settings, [(bounds.tools_test, visitor.key)])
+    await charge(limiter, settings, metrics, [(bounds.tools_test, visitor.key)])
     ctx = ToolContext(settings, store, http, visitor.key, session_id)
     try:
         result = await tools.run(tool, args, ctx)

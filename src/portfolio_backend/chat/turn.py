@@ -46,7 +46,9 @@ class TurnReport:
     slot_released: bool = False
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    started_at: float = 0.0  # event-loop clock, like first_token_at
     first_token_at: float | None = None
+    error_kind: str | None = None
     tool_results: list[ToolResult] = field(default_factory=list)
 
 
@@ -77,6 +79,7 @@ class ChatService:
     async def run_turn(self, turn: Turn, report: TurnReport) -> AsyncIterator[bytes]:
         """Stream one turn as SSE lines; ends with `end` or `error`, never an exception."""
         loop = asyncio.get_running_loop()
+        report.started_at = loop.time()
         upstream = self.upstream_messages(turn)
         new_messages = [Message("user", turn.prompt, now_ms())]
         ctx = ToolContext(self.settings, self.store, self.http, turn.visitor, turn.session_id)
@@ -107,6 +110,7 @@ class ChatService:
                     yield line
         except LLMError as exc:
             report.failed = True
+            report.error_kind = exc.kind
             yield events.error(exc.message)
             return
 

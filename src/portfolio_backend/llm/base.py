@@ -10,9 +10,10 @@ from typing import Any, Protocol
 class LLMError(Exception):
     """The model could not answer. `message` is safe to show a visitor: it never holds a secret."""
 
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
+    def __init__(self, message: str, *, kind: str = "error", retryable: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.kind = kind  # a metrics label: timeout, connection, rate_limited, auth, status_NNN, stream
         self.retryable = retryable
 
 

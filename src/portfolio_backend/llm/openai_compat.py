@@ -24,23 +24,25 @@ log = logging.getLogger(__name__)
 def describe_failure(exc: openai.OpenAIError) -> LLMError:
     """A visitor-safe message for an SDK error: status and kind only, never the body or a key."""
     if isinstance(exc, openai.APITimeoutError):
-        return LLMError("The model took too long to answer. Please try again.", retryable=True)
+        return LLMError("The model took too long to answer. Please try again.", kind="timeout", retryable=True)
     if isinstance(exc, openai.APIConnectionError):
-        return LLMError("The model could not be reached. Please try again shortly.", retryable=True)
+        return LLMError("The model could not be reached. Please try again shortly.", kind="connection", retryable=True)
     if isinstance(exc, openai.RateLimitError):
         return LLMError(
             "The model is busy right now (rate limited upstream). Please try again shortly.",
+            kind="rate_limited",
             retryable=True,
         )
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        return LLMError("The service is misconfigured: the model refused its credentials.")
+        return LLMError("The service is misconfigured: the model refused its credentials.", kind="auth")
     if isinstance(exc, openai.APIStatusError):
         retryable = exc.status_code >= 500
         return LLMError(
             f"The model failed to answer (upstream status {exc.status_code}).",
+            kind=f"status_{exc.status_code}",
             retryable=retryable,
         )
-    return LLMError("The model stream failed. Please try again.")
+    return LLMError("The model stream failed. Please try again.", kind="stream")
 
 
 class OpenAICompatProvider:
