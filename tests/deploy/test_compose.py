@@ -103,6 +103,7 @@ def test_app_and_redis_are_health_checked_and_ordered(fixture: str, request: pyt
     env = environment_of(app)
     assert env["REDIS_URL"] == "redis://redis:6379/0"
     assert env["HOST"] == "0.0.0.0"
+    assert env["DATABASE_PATH"] == "/data/portfolio.sqlite3", "a relative path from .env would be read-only"
     assert app["build"]["context"] == "."
     assert app["image"] == "portfoliobackend:latest"
 
