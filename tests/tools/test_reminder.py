@@ -51,7 +51,7 @@ async def second_store(store_env: dict[str, Any]) -> AsyncIterator[Store]:
     """Another connection to the same store, as a second process would have."""
     other: Store
     if "redis_url" in store_env:
-        other = RedisStore(store_env["redis_url"])
+        other = RedisStore(store_env["redis_url"], cluster=store_env.get("redis_cluster", False))
     else:
         sqlite = SqliteStore(store_env["database_path"])
         await sqlite.open()
