@@ -30,6 +30,7 @@ from deploy_helpers import (
     image_layout,
     launch,
     load_compose,
+    nginx_or_skip,
     raw_get,
     raw_post,
     server_log_on_failure,
@@ -62,6 +63,7 @@ class Topology:
 
 @pytest.fixture
 def topology(dockerfile: Dockerfile, tmp_path: Path, redis_url: str) -> Iterator[Topology]:
+    nginx_or_skip()  # before starting anything
     prod_env = environment_of(load_compose(COMPOSE_PROD)["services"][APP_SERVICE])
     replicas: list[Server] = []
     nginx = None
