@@ -60,25 +60,19 @@ WIDGET_CSS = StaticAsset.load("widget.css", "text/css; charset=utf-8")
 CHAT_PAGE = StaticAsset.load("chat.html", "text/html; charset=utf-8")
 
 
-@router.api_route(
-    "/widget.js", methods=["GET", "HEAD"], response_class=Response, include_in_schema=False
-)
+@router.api_route("/widget.js", methods=["GET", "HEAD"], response_class=Response, include_in_schema=False)
 async def widget_js(request: Request) -> Response:
     """The chat widget script: embed it with one `<script src=".../widget.js" defer>` tag."""
     return WIDGET_JS.response(request)
 
 
-@router.api_route(
-    "/widget.css", methods=["GET", "HEAD"], response_class=Response, include_in_schema=False
-)
+@router.api_route("/widget.css", methods=["GET", "HEAD"], response_class=Response, include_in_schema=False)
 async def widget_css(request: Request) -> Response:
     """The chat widget's stylesheet, loaded by widget.js into its shadow root."""
     return WIDGET_CSS.response(request)
 
 
-@router.api_route(
-    "/chat", methods=["GET", "HEAD"], response_class=Response, include_in_schema=False
-)
+@router.api_route("/chat", methods=["GET", "HEAD"], response_class=Response, include_in_schema=False)
 async def chat_page(request: Request) -> Response:
     """A demo portfolio page with the chat widget embedded."""
     return CHAT_PAGE.response(request, {"Content-Security-Policy": CHAT_PAGE_CSP})

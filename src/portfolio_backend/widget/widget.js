@@ -118,12 +118,17 @@
     return a;
   }
 
-  // Find the closing `marker` for an opening one at `from`, requiring non-blank content.
+  // Find the closing `marker` for an opening one at `from`: content must not start or end with a
+  // space, and an underscore never closes inside a word (snake_case_names, `window.__name`).
   function closing(text, marker, from) {
     var end = text.indexOf(marker, from + marker.length);
     while (end !== -1) {
       var inner = text.slice(from + marker.length, end);
-      if (inner.trim() && !/^\s/.test(inner) && !/\s$/.test(inner)) return end;
+      var after = text.charAt(end + marker.length);
+      var intraword = marker.charAt(0) === "_" && /\w/.test(after);
+      if (inner.trim() && !/^\s/.test(inner) && !/\s$/.test(inner) && !intraword && after !== marker.charAt(0)) {
+        return end;
+      }
       end = text.indexOf(marker, end + 1);
     }
     return -1;
@@ -176,7 +181,7 @@
       }
       if ((ch === "*" || ch === "_") && !(ch === "_" && /\w/.test(prev))) {
         var end1 = closing(text, ch, i);
-        if (end1 !== -1 && !(ch === "_" && /\w/.test(text[end1 + 1] || ""))) {
+        if (end1 !== -1) {
           flush();
           var em = h("em");
           renderInline(text.slice(i + 1, end1), em, inLink);
