@@ -1,0 +1,269 @@
+"""Fixtures for the widget tests: the service as a real process, a host site on another origin, Chromium.
+
+The service runs as `python main.py` (what an owner runs), once per configuration the tests need:
+the offline demo model, the scripted upstream, and a 2-a-day quota for the 429 test. The browser is
+Debian's /usr/bin/chromium driven by Playwright; Playwright's own browser downloads are never used.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, expect, sync_playwright
+
+from ..fixtures.upstream import ScriptedUpstream, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "widget"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Environment that must not leak in from a developer's shell or .env: the tests choose the model and store.
+NEUTRAL_ENV = {
+    "OPENAI_API_KEY": "",
+    "OPENAI_BASE_URL": "",
+    "REDIS_URL": "",
+    "REDIS_HOST": "",
+    "TRUSTED_PROXIES": "",
+    "GLOBAL_DAILY_REQUESTS": "0",
+    "LOG_LEVEL": "WARNING",
+}
+
+
+class ServiceProcess:
+    """`python main.py` on a free port with its own SQLite file; stopped with SIGTERM."""
+
+    def __init__(self, workdir: Path, **env: str) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            **NEUTRAL_ENV,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "DATABASE_PATH": str(workdir / "service.sqlite3"),
+            **env,
+        }
+        self.log_path = workdir / "service.log"
+        self._log: IO[bytes] | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ServiceProcess:
+        self._log = self.log_path.open("wb")
+        self._process = subprocess.Popen(
+            [sys.executable, "main.py"], cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                break
+            try:
+                if httpx.get(f"{self.url}/health/live", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)  # readiness polling of a starting process, not test synchronisation
+        self.stop()
+        raise RuntimeError(f"the service did not start:\n{self.log_path.read_text(errors='replace')[-3000:]}")
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+class HostSite:
+    """A stand-in for the owner's site, on its own origin: serves the pages a test registers."""
+
+    def __init__(self) -> None:
+        pages: dict[str, bytes] = {}
+        self.pages = pages
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = pages.get(self.path.split("?")[0])
+                self.send_response(200 if body is not None else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                self.wfile.write(body or b"not found")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, name="host-site", daemon=True)
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def page(self, path: str, html: str) -> str:
+        self.pages[path] = html.encode()
+        return self.origin + path
+
+
+def host_page(script_src: str, *, attributes: str = "", style: str = "", body: str = "") -> str:
+    """An owner's page: its own (possibly hostile) CSS, and the one script tag."""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Host site</title><link rel="icon" href="data:,"><style>{style}</style></head>
+<body><h1>Someone's portfolio</h1><p>Welcome.</p>{body}
+<script src="{script_src}" defer {attributes}></script></body></html>"""
+
+
+@pytest.fixture(scope="session")
+def host_site() -> Iterator[HostSite]:
+    site = HostSite()
+    site.thread.start()
+    yield site
+    site.server.shutdown()
+    site.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def service_for(
+    tmp_path_factory: pytest.TempPathFactory, host_site: HostSite
+) -> Iterator[Callable[..., ServiceProcess]]:
+    """`service_for(NAME=value, ...)`: a started service with those settings, stopped after the session."""
+    started: list[ServiceProcess] = []
+
+    def start(**env: str) -> ServiceProcess:
+        defaults = {
+            "RATE_LIMIT": "1000/day",
+            "SESSION_CREATE_LIMIT": "1000/hour",
+            "MAX_OPEN_STREAMS_PER_VISITOR": "20",
+            "CORS_ORIGINS": host_site.origin,
+            "DEMO_WORD_DELAY": "0.03",  # the demo model's word-by-word pace, so growth is observable
+        }
+        service = ServiceProcess(tmp_path_factory.mktemp("service"), **{**defaults, **env}).start()
+        started.append(service)
+        return service
+
+    yield start
+    for service in started:
+        service.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_service(service_for: Callable[..., ServiceProcess]) -> ServiceProcess:
+    """The service with the offline demo model, as `uv run python main.py` runs it with no key."""
+    return service_for()
+
+
+@pytest.fixture(scope="session")
+def scripted_service(service_for: Callable[..., ServiceProcess], upstream_server: ScriptedUpstream) -> ServiceProcess:
+    """The service talking to the scripted OpenAI-compatible upstream, for replies a test dictates."""
+    return service_for(
+        OPENAI_API_KEY="sk-test-widget",
+        OPENAI_BASE_URL=upstream_server.base_url,
+        OPENAI_MAX_RETRIES="0",
+    )
+
+
+@pytest.fixture(scope="session")
+def limited_service(service_for: Callable[..., ServiceProcess]) -> ServiceProcess:
+    """The demo service with a quota of two messages a day."""
+    return service_for(RATE_LIMIT="2/day")
+
+
+# --- the browser ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
+    expect.set_options(timeout=15_000)
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+class ConsoleWatch:
+    """Console errors and uncaught exceptions of a page; a test may allow the ones it provokes."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.allowed: list[re.Pattern[str]] = []
+
+    def on_message(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def on_page_error(self, error: Error) -> None:
+        self.errors.append(f"pageerror: {error}")
+
+    def allow(self, pattern: str) -> None:
+        self.allowed.append(re.compile(pattern))
+
+    def unexpected(self) -> list[str]:
+        return [error for error in self.errors if not any(pattern.search(error) for pattern in self.allowed)]
+
+
+@pytest.fixture
+def console() -> ConsoleWatch:
+    return ConsoleWatch()
+
+
+@pytest.fixture
+def open_page(browser: Browser, console: ConsoleWatch) -> Iterator[Callable[..., Page]]:
+    """`open_page(url, **context_options)`: a fresh context (fresh localStorage) whose console is watched.
+
+    Every test fails if its pages logged a console error or threw, unless it allowed that message.
+    """
+    contexts: list[BrowserContext] = []
+
+    def open_(url: str, **options: Any) -> Page:
+        context = browser.new_context(**{"viewport": {"width": 1200, "height": 800}, **options})
+        contexts.append(context)
+        page = context.new_page()
+        page.on("console", console.on_message)
+        page.on("pageerror", console.on_page_error)
+        page.goto(url)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert console.unexpected() == [], "the page logged errors"
+
+
+@pytest.fixture
+def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], None]:
+    """`screenshot(page, "name")` saves artifacts/widget/<test>-<name>.png."""
+
+    def save(page: Page, name: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{name}.png"))
+
+    return save
