@@ -26,6 +26,7 @@ from .quota import Bounds, Limiter
 from .settings import Settings
 from .store import StoreError, store_from_settings
 from .tools import registry_from_settings
+from .tools.reminder_dispatch import ReminderDispatcher
 
 log = logging.getLogger("portfolio_backend")
 
@@ -53,7 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[State]:
         async with AsyncExitStack() as stack:
             system_prompt = await _read_system_prompt(settings)
-            store = await store_from_settings(settings)
+            try:
+                store = await store_from_settings(settings)
+            except StoreError as exc:
+                raise StartupError(str(exc)) from exc
             stack.push_async_callback(store.close)
             http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
             stack.push_async_callback(http.aclose)
@@ -68,6 +72,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 http=http,
                 system_prompt=system_prompt,
             )
+            if settings.reminder_webhook_url:
+                dispatcher = asyncio.create_task(
+                    ReminderDispatcher(store, http, settings.reminder_webhook_url).run(), name="reminder-dispatcher"
+                )
+                stack.callback(dispatcher.cancel)
             try:
                 await store.check()
                 storage = "ok"

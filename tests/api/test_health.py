@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from portfolio_backend.settings import Settings
 
@@ -22,9 +23,10 @@ async def test_health_reports_storage_and_the_demo_model(client: httpx.AsyncClie
     body = response.json()
     assert response.status_code == 200
     assert body["status"] == "healthy"
-    assert body["storage"]["backend"] == store_kind
+    backend = store_kind.removesuffix("-cluster")
+    assert body["storage"]["backend"] == backend
     assert body["storage"]["status"] == "connected"
-    assert body["redis"] == ("connected" if store_kind == "redis" else "not configured")
+    assert body["redis"] == ("connected" if backend == "redis" else "not configured")
     assert body["model_provider"] == "demo"
     assert body["demo_mode"] is True
 
@@ -69,3 +71,31 @@ async def test_security_headers_are_on_every_response(client: httpx.AsyncClient)
     response = await client.get("/health")
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["x-frame-options"] == "DENY"
+
+
+async def test_an_unwritable_database_path_stops_start_up_with_a_message_naming_it(
+    make_settings: Callable[..., Any], tmp_path: Any
+) -> None:
+    from asgi_lifespan import LifespanManager
+
+    from portfolio_backend.app import StartupError, create_app
+
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    app = create_app(make_settings(database_path=blocker / "db.sqlite3", redis_url=None))
+    with pytest.raises(StartupError, match="DATABASE_PATH"):
+        async with LifespanManager(app):
+            pass
+
+
+async def test_a_missing_system_prompt_file_stops_start_up_with_a_message_naming_it(
+    make_settings: Callable[..., Any], tmp_path: Any
+) -> None:
+    from asgi_lifespan import LifespanManager
+
+    from portfolio_backend.app import StartupError, create_app
+
+    app = create_app(make_settings(system_prompt_file=tmp_path / "missing.md"))
+    with pytest.raises(StartupError, match="SYSTEM_PROMPT_FILE"):
+        async with LifespanManager(app):
+            pass

@@ -88,3 +88,23 @@ async def test_the_history_survives_a_restart_of_the_service(
     async with client_for(settings) as client:
         body = (await client.get(f"/session/{session_id}")).json()
     assert body["messages"][0]["content"] == "remember me"
+
+
+async def test_reminders_created_in_a_session_are_listed_with_it(client: httpx.AsyncClient) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    session_id = (await client.post("/session")).json()["session_id"]
+    due = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    created = await client.post(
+        "/tools/test",
+        json={
+            "tool_name": "create_reminder",
+            "arguments": {"title": "Call Ada", "datetime": due},
+            "session_id": session_id,
+        },
+    )
+    assert created.json()["success"] is True
+    listed = (await client.get(f"/session/{session_id}/reminders")).json()
+    assert listed["total"] == 1
+    assert listed["reminders"][0]["title"] == "Call Ada"
+    assert (await client.get("/session/3f1c8f6e-1d7a-4c8a-9a55-7f4f6c1e2b10/reminders")).status_code == 404

@@ -350,3 +350,16 @@ async def test_the_dispatcher_loop_delivers_due_reminders(
             await task
 
     assert webhook.requests[0].json()["reminder_id"] == item.reminder_id
+
+
+async def test_deleting_a_session_deletes_its_reminders_and_they_are_never_sent(
+    store: Store, http: httpx.AsyncClient, webhook: FakeHTTP
+) -> None:
+    session_id = str(uuid4())
+    now = now_ms()
+    await store.create_session(session_id, "visitor", now, 3600)
+    await store.add_reminder(reminder(session_id, due_at=now - 1), 10)
+    assert await store.delete_session(session_id)
+    assert await store.list_reminders(session_id) == []
+    assert await dispatch_due(store, http, webhook.url("/hook"), now) == 0
+    assert webhook.requests == []

@@ -65,6 +65,19 @@ async def get_session(session_id: str, store: StoreDep) -> dict[str, Any]:
     }
 
 
+@router.get("/session/{session_id}/reminders")
+async def list_reminders(session_id: str, store: StoreDep) -> dict[str, Any]:
+    """Reminders created in a session, soonest due first."""
+    session_id = parse_session_id(session_id)
+    try:
+        if await store.load_session(session_id, now_ms()) is None:
+            raise NotFound(f"Session not found or expired: {session_id}")
+        reminders = await store.list_reminders(session_id)
+    except StoreError as exc:
+        raise ServiceUnavailable(STORE_DOWN) from exc
+    return {"session_id": session_id, "total": len(reminders), "reminders": [r.public() for r in reminders]}
+
+
 @router.delete("/session/{session_id}")
 async def delete_session(session_id: str, store: StoreDep) -> dict[str, Any]:
     """Delete a chat session and its history."""

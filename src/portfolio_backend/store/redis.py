@@ -7,13 +7,14 @@ or a single pipeline.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
 
 from redis import asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from .base import (
     LEADS_KEPT,
@@ -82,6 +83,10 @@ def _meta_key(session_id: str) -> str:
 
 def _messages_key(session_id: str) -> str:
     return f"pb:s:{{{session_id}}}:msgs"
+
+
+def _session_id_of(meta_key: str) -> str:
+    return meta_key[len("pb:s:{") : -len("}:meta")]
 
 
 def _index_key(visitor: str) -> str:
@@ -156,10 +161,29 @@ def _reminder_member(reminder: Reminder) -> str:
     return f"{reminder.session_id}:{reminder.reminder_id}"
 
 
+class _SlotMappedCluster(RedisCluster):
+    """A cluster client that loads the slot map before its first command, even under concurrency.
+
+    redis-py (8.1) sends commands issued before the map is loaded to the default node; each one
+    answers MOVED, every fifth MOVED makes the client close and reopen every connection, and the
+    commands in flight on them fail with AttributeError. 40 concurrent quota checks on a new client
+    lost a few of them this way (tests/store and tests/quota on the cluster). `initialize()` takes
+    a lock, so the first command loads the map and the others wait for it; it also runs again
+    after the client drops its map (a node went away).
+    """
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        if self._initialize:
+            await self.initialize()
+        return await super().execute_command(*args, **kwargs)
+
+
 class RedisStore(Store):
     name = "redis"
     backend_errors: ClassVar[tuple[type[BaseException], ...]] = (
         RedisError,
+        # not a RedisError: a cluster client with no reachable node, or a slot no node serves
+        RedisClusterException,
         OSError,
         TimeoutError,
     )
@@ -172,7 +196,7 @@ class RedisStore(Store):
         }
         self.client: Any
         if cluster:
-            self.client = RedisCluster.from_url(url, **options)
+            self.client = _SlotMappedCluster.from_url(url, **options)
         else:
             self.client = aioredis.Redis.from_url(url, health_check_interval=30, **options)
         self._append = self.client.register_script(_APPEND)
@@ -237,7 +261,14 @@ class RedisStore(Store):
         ]
         if release is None:
             return int(await self._append(keys=keys, args=args)) >= 0
-        # one round trip for both (a cluster client splits the pipeline by node)
+        if isinstance(self.client, RedisCluster):
+            # a cluster pipeline refuses scripts (EVALSHA): send both at once, to their own nodes
+            appended, _ = await asyncio.gather(
+                self._append(keys=keys, args=args),
+                self._release(keys=[_counter_key(release)]),
+            )
+            return int(appended) >= 0
+        # one round trip for both
         async with self.client.pipeline(transaction=False) as pipe:
             await self._append(keys=keys, args=args, client=pipe)
             await self._release(keys=[_counter_key(release)], client=pipe)
@@ -246,7 +277,10 @@ class RedisStore(Store):
 
     async def delete_session(self, session_id: str) -> bool:
         meta = await self.client.hgetall(_meta_key(session_id))
-        deleted = int(await self.client.delete(_meta_key(session_id), _messages_key(session_id)))
+        # one slot: the reminders hash shares the session's hash tag (due entries without it are skipped)
+        deleted = int(
+            await self.client.delete(_meta_key(session_id), _messages_key(session_id), _reminders_key(session_id))
+        )
         if meta.get("visitor"):
             await self.client.zrem(_index_key(meta["visitor"]), session_id)
         return deleted > 0
@@ -274,14 +308,31 @@ class RedisStore(Store):
 
     async def list_all_sessions(self, cursor: str, count: int, now: int) -> tuple[str, list[SessionMeta]]:
         if isinstance(self.client, RedisCluster):
-            # a cluster has one SCAN cursor per node: walk them all in one page
-            ids = [key async for key in self.client.scan_iter(match="pb:s:*:meta", count=count)]
-            next_cursor = 0
-        else:
-            next_cursor, ids = await self.client.scan(int(cursor or 0), match="pb:s:*:meta", count=count)
-        session_ids = [key[len("pb:s:{") : -len("}:meta")] for key in ids]
-        metas = await self._metas(session_ids)
+            return await self._list_all_cluster_sessions(cursor, count)
+        next_cursor, ids = await self.client.scan(int(cursor or 0), match="pb:s:*:meta", count=count)
+        metas = await self._metas([_session_id_of(key) for key in ids])
         return (str(next_cursor) if int(next_cursor) else ""), [meta for meta in metas if meta]
+
+    async def _list_all_cluster_sessions(self, cursor: str, count: int) -> tuple[str, list[SessionMeta]]:
+        """Each primary has its own SCAN cursor, so the page cursor is `<primary index>:<its cursor>`
+        (primaries in name order). A page goes on to the next primary while it has room, and ends
+        at the first primary not scanned to the end: at most one SCAN per primary per page."""
+        await self.client.initialize()  # the primaries are known once the slot map is loaded
+        primaries = sorted(self.client.get_primaries(), key=lambda node: node.name)
+        index, _, node_cursor = (cursor or "0:0").partition(":")
+        position, scan_cursor = int(index), int(node_cursor or 0)
+        ids: list[str] = []
+        while position < len(primaries) and len(ids) < count:
+            node = primaries[position]
+            cursors, keys = await self.client.scan(scan_cursor, match="pb:s:*:meta", count=count, target_nodes=node)
+            ids += keys
+            scan_cursor = int(cursors[node.name])
+            if scan_cursor:
+                break
+            position += 1
+        metas = await self._metas([_session_id_of(key) for key in ids])
+        next_cursor = f"{position}:{scan_cursor}" if position < len(primaries) else ""
+        return next_cursor, [meta for meta in metas if meta]
 
     # counters ----------------------------------------------------------------------------------
 

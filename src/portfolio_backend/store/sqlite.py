@@ -104,7 +104,12 @@ class SqliteStore(Store):
         self._last_sweep = 0.0
 
     async def open(self) -> None:
-        await self._run(self._open)
+        try:
+            await self._run(self._open)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(
+                f"DATABASE_PATH {str(self.path)!r} cannot be opened ({exc}): point it at a writable file"
+            ) from exc
 
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -240,6 +245,7 @@ class SqliteStore(Store):
     async def delete_session(self, session_id: str) -> bool:
         def delete(db: sqlite3.Connection) -> bool:
             db.execute("DELETE FROM messages WHERE session_id = ?", (session_id,))
+            db.execute("DELETE FROM reminders WHERE session_id = ?", (session_id,))
             return db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0
 
         return await self._run(self._write, delete)

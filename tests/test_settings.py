@@ -1,0 +1,58 @@
+"""Configuration: parsed from the environment, and a bad value stops start-up with a clear message."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from portfolio_backend.settings import RateSpec, Settings
+
+from .conftest import ROOT
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "window"),
+    [("10/day", 10, 86400), ("5/minute", 5, 60), (" 3 / hours ", 3, 3600), ("1/second", 1, 1)],
+)
+def test_rates_parse(text: str, limit: int, window: int) -> None:
+    assert RateSpec.parse(text) == RateSpec(limit, window)
+
+
+@pytest.mark.parametrize("text", ["10", "ten/day", "0/day", "10/week", "-1/day"])
+def test_bad_rates_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a rate"):
+        RateSpec.parse(text)
+
+
+def test_the_seed_redis_variables_select_redis(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_HOST", "cache.internal")
+    monkeypatch.setenv("REDIS_PORT", "6380")
+    monkeypatch.setenv("REDIS_DB", "2")
+    assert Settings(_env_file=None).redis_dsn == "redis://cache.internal:6380/2"  # type: ignore[call-arg]
+
+
+def test_lists_come_from_comma_separated_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORS_ORIGINS", "https://a.dev, https://b.dev")
+    monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.0/8,2001:db8::/32")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.cors_origins == ["https://a.dev", "https://b.dev"]
+    assert [str(network) for network in settings.trusted_proxies] == ["10.0.0.0/8", "2001:db8::/32"]
+
+
+def test_an_empty_api_key_means_the_demo_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "")
+    assert Settings(_env_file=None).demo_mode  # type: ignore[call-arg]
+
+
+def test_a_bad_setting_stops_start_up_with_its_name_and_no_traceback() -> None:
+    env = {**os.environ, "RATE_LIMIT": "lots", "PORT": "0", "OPENAI_API_KEY": "sk-should-not-appear"}
+    result = subprocess.run(
+        [sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 2
+    assert "RATE_LIMIT" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "sk-should-not-appear" not in result.stderr
