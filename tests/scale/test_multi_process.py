@@ -1,18 +1,21 @@
 """Two service processes on one Redis keep one quota and one session history.
 
 Each process is `python main.py` as operators run it, on its own port, both with REDIS_URL set
-to the same real redis-server. Every request comes from 127.0.0.1, so both count one visitor.
+to the same real redis-server (then to the same 3-master Redis Cluster, REDIS_CLUSTER=true).
+Every request comes from 127.0.0.1, so both count one visitor.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
+from ..fixtures.redis_cluster import LocalRedisCluster
 from ..fixtures.redis_server import RedisServer
 from ..sse import parse_events, text_of
 from .service_process import ServiceProcess, start_all
@@ -22,12 +25,31 @@ pytestmark = pytest.mark.slow
 LIMIT = 10
 
 
+@dataclass
+class SharedRedis:
+    env: dict[str, str]
+    flush: Callable[[], None]
+
+
+@pytest.fixture(scope="module", params=["redis", "redis-cluster"])
+def shared_redis(
+    request: pytest.FixtureRequest, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SharedRedis]:
+    """The one Redis both processes use: the session's redis-server, or a cluster of its own."""
+    if request.param == "redis":
+        yield SharedRedis({"REDIS_URL": redis_server.url}, redis_server.flush)
+        return
+    cluster = LocalRedisCluster(tmp_path_factory.mktemp("scale-cluster")).start()
+    yield SharedRedis({"REDIS_URL": cluster.url, "REDIS_CLUSTER": "true"}, cluster.flush)
+    cluster.stop()
+
+
 @pytest.fixture(scope="module")
-def services(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServiceProcess]]:
+def services(shared_redis: SharedRedis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServiceProcess]]:
     """Process A and process B, started together and stopped at the end of the module."""
     workdir = tmp_path_factory.mktemp("services")
     env = {
-        "REDIS_URL": redis_server.url,
+        **shared_redis.env,
         "DEMO_WORD_DELAY": "0",
         "GLOBAL_DAILY_REQUESTS": "0",
         "RATE_LIMIT": f"{LIMIT}/day",
@@ -41,9 +63,9 @@ def services(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture
-async def clients(services: list[ServiceProcess], redis_server: RedisServer) -> AsyncIterator[list[httpx.AsyncClient]]:
+async def clients(services: list[ServiceProcess], shared_redis: SharedRedis) -> AsyncIterator[list[httpx.AsyncClient]]:
     """A client per process, on a flushed Redis (a fresh quota and no sessions)."""
-    redis_server.flush()
+    shared_redis.flush()
     async with (
         httpx.AsyncClient(base_url=services[0].url, timeout=30) as a,
         httpx.AsyncClient(base_url=services[1].url, timeout=30) as b,
