@@ -208,7 +208,12 @@ class RedisStore(Store):
         self._update_reminder = self.client.register_script(_UPDATE_REMINDER)
 
     async def check(self) -> None:
-        await self.client.ping()
+        if isinstance(self.client, RedisCluster):
+            # every primary: one PING reaches one node, and a master that is down takes its slots
+            # (perhaps the counters' one, so every /stream) with it
+            await self.client.ping(target_nodes=RedisCluster.PRIMARIES)
+        else:
+            await self.client.ping()
 
     async def close(self) -> None:
         await self.client.aclose()
