@@ -1,8 +1,9 @@
 """Store outages: every answer is a clear 503, never a 500, and the same app recovers by itself.
 
 Redis runs on its own redis-server, on a fixed port so it can be stopped (or frozen with
-SIGSTOP) and brought back on the same address. SQLite is made unusable by another connection
-holding its lock. The app runs in-process and is never restarted.
+SIGSTOP) and brought back on the same address; a Redis Cluster loses one master and gets it back.
+SQLite is made unusable by another connection holding its lock. The app runs in-process and is
+never restarted.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 
 from portfolio_backend.settings import Settings
 
+from ..fixtures.redis_cluster import LocalRedisCluster
 from ..fixtures.redis_server import RedisServer
 from ..sse import parse_events
 from .service_process import ROOT
@@ -168,6 +170,35 @@ async def test_a_hanging_redis_fails_health_within_a_second_and_recovers_without
         info = (await client.get("/rate-limit-info")).json()
         assert info["current_requests"] == 1  # the turn before the freeze; the refused one was not counted
         assert (await chat(client)).status_code == 200
+
+
+@pytest.fixture
+def own_cluster(tmp_path: Path) -> Iterator[LocalRedisCluster]:
+    cluster = LocalRedisCluster(tmp_path / "cluster").start()
+    yield cluster
+    cluster.stop()
+
+
+async def test_a_cluster_master_down_fails_health_and_the_app_recovers_when_it_rejoins(
+    own_cluster: LocalRedisCluster, client_for: Callable[..., Any]
+) -> None:
+    async with client_for(settings_for(redis_url=own_cluster.url, redis_cluster=True)) as client:
+        assert (await chat(client)).status_code == 200
+        # every quota counter shares one slot: without its master no turn can be counted
+        victim = own_cluster.node_for("pb:{counters}:chat")
+        victim.stop()
+
+        health, seconds = await timed_health(client)
+        print(f"\n/health with the counters' cluster master down answered {health.status_code} in {seconds:.3f} s")
+        assert health.status_code == 503
+        assert health.json()["failed"] == ["redis"]
+        assert seconds < HEALTH_BOUND_SECONDS
+        assert_unavailable(await chat(client))
+
+        own_cluster.restart(victim)  # back with its slots, without its data
+        assert (await client.get("/health")).status_code == 200
+        assert (await chat(client)).status_code == 200
+        assert (await client.get("/rate-limit-info")).json()["current_requests"] == 1
 
 
 # SQLite ---------------------------------------------------------------------------------------
