@@ -18,11 +18,12 @@ from portfolio_backend.store.redis import RedisStore
 from portfolio_backend.store.sqlite import SqliteStore
 
 from .fixtures.live_server import LiveServer
+from .fixtures.redis_cluster import LocalRedisCluster
 from .fixtures.redis_server import RedisServer
 from .fixtures.upstream import ScriptedUpstream
 
 ROOT = Path(__file__).resolve().parent.parent
-STORES = ["sqlite", "redis"]
+STORES = ["sqlite", "redis", pytest.param("redis-cluster", marks=pytest.mark.slow)]
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +31,14 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server = RedisServer(tmp_path_factory.mktemp("redis")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedisCluster]:
+    """A real 3-master Redis Cluster from local redis-server processes, started once (about 2 s)."""
+    cluster = LocalRedisCluster(tmp_path_factory.mktemp("redis-cluster")).start()
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +56,7 @@ def upstream(upstream_server: ScriptedUpstream) -> ScriptedUpstream:
     upstream_server.client_disconnects = 0
     upstream_server.completed_streams = 0
     upstream_server.disconnected.clear()
+    upstream_server.received.clear()
     return upstream_server
 
 
@@ -57,7 +67,11 @@ def store_kind(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def store_env(store_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
-    """Settings that select the store under test: a fresh SQLite file or a flushed real Redis."""
+    """Settings that select the store under test: a fresh SQLite file, or a flushed real Redis or Redis Cluster."""
+    if store_kind == "redis-cluster":
+        cluster: LocalRedisCluster = request.getfixturevalue("redis_cluster")
+        cluster.flush()
+        return {"redis_url": cluster.url, "redis_cluster": True}
     if store_kind == "redis":
         server: RedisServer = request.getfixturevalue("redis_server")
         server.flush()
@@ -67,10 +81,10 @@ def store_env(store_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -
 
 @pytest.fixture
 async def store(store_env: dict[str, Any]) -> AsyncIterator[Store]:
-    """A store of each kind (the contract suites run against both)."""
+    """A store of each kind (the contract suites run against every one)."""
     instance: Store
     if "redis_url" in store_env:
-        instance = RedisStore(store_env["redis_url"])
+        instance = RedisStore(store_env["redis_url"], cluster=store_env.get("redis_cluster", False))
     else:
         sqlite = SqliteStore(store_env["database_path"])
         await sqlite.open()

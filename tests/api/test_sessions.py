@@ -108,3 +108,17 @@ async def test_reminders_created_in_a_session_are_listed_with_it(client: httpx.A
     assert listed["total"] == 1
     assert listed["reminders"][0]["title"] == "Call Ada"
     assert (await client.get("/session/3f1c8f6e-1d7a-4c8a-9a55-7f4f6c1e2b10/reminders")).status_code == 404
+
+
+async def test_a_garbage_admin_cursor_is_400_not_500(
+    make_settings: Callable[..., Settings], client_for: Any, store_kind: str
+) -> None:
+    async with client_for(make_settings(admin_token="s3cret-admin")) as client:
+        response = await client.get(
+            "/sessions", params={"all": "true", "cursor": "abc"}, headers={"Authorization": "Bearer s3cret-admin"}
+        )
+    if store_kind == "sqlite":  # its cursors are session ids: any string pages on from there
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 400
+        assert "cursor" in response.json()["detail"]

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 
 from ..deps import BoundsDep, LimiterDep, MetricsDep, SettingsDep, StoreDep, VisitorDep
-from ..errors import NotFound, ServiceUnavailable, Unauthorized
+from ..errors import BadRequest, NotFound, ServiceUnavailable, Unauthorized
 from ..events import now_ms
 from ..settings import Settings
 from ..store import StoreError
@@ -105,7 +105,10 @@ async def list_sessions(
     try:
         if all:
             _require_admin(settings, authorization)
-            next_cursor, metas = await store.list_all_sessions(cursor, count, now_ms())
+            try:
+                next_cursor, metas = await store.list_all_sessions(cursor, count, now_ms())
+            except ValueError as exc:
+                raise BadRequest("cursor: not a cursor this server gave out; start with an empty one") from exc
             return {
                 "total_sessions": len(metas),
                 "sessions": [{**meta.public(), "visitor": meta.visitor} for meta in metas],

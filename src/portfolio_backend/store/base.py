@@ -179,7 +179,8 @@ class Store(ABC):
 
     @abstractmethod
     async def list_all_sessions(self, cursor: str, count: int, now: int) -> tuple[str, list[SessionMeta]]:
-        """Admin view: a page of every live session and the cursor of the next page ('' at the end)."""
+        """Admin view: a page of every live session and the cursor of the next page ('' at the end).
+        Raises ValueError for a cursor this store did not give out."""
 
     # counters ----------------------------------------------------------------------------------
 

@@ -84,6 +84,9 @@ CREATE TABLE IF NOT EXISTS leads (
 );
 """
 
+# How long a health probe waits for a locked file, in ms: under /health's 0.8 s deadline.
+_PROBE_BUSY_MS = 500
+
 # Expired rows are swept at most this often, so reads stay index lookups.
 _SWEEP_EVERY_SECONDS = 60.0
 
@@ -150,8 +153,13 @@ class SqliteStore(Store):
         def probe() -> None:
             db = self._conn()
             db.execute("SELECT 1").fetchone()
-            # a write probe: a read-only or locked file must count as an outage
-            self._write(lambda db: db.execute("DELETE FROM counters WHERE expires_at < ?", (time.time(),)))
+            # A write probe: a read-only or locked file must count as an outage. Its wait is kept
+            # under /health's deadline so probes cannot hold the store's one thread for long.
+            db.execute(f"PRAGMA busy_timeout = {min(_PROBE_BUSY_MS, int(self.timeout * 1000))}")
+            try:
+                self._write(lambda db: db.execute("DELETE FROM counters WHERE expires_at < ?", (time.time(),)))
+            finally:
+                db.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
 
         await self._run(probe)
 
