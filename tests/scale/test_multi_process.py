@@ -1,13 +1,15 @@
-"""Two service processes on one Redis keep one quota and one session history.
+"""Two service processes on one store keep one quota and one session history.
 
 Each process is `python main.py` as operators run it, on its own port, both with REDIS_URL set
-to the same real redis-server (then to the same 3-master Redis Cluster, REDIS_CLUSTER=true).
+to the same real redis-server (then to the same 3-master Redis Cluster, REDIS_CLUSTER=true, then
+to one SQLite file, as several uvicorn workers on one host would share it).
 Every request comes from 127.0.0.1, so both count one visitor.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,30 +28,43 @@ LIMIT = 10
 
 
 @dataclass
-class SharedRedis:
+class SharedStore:
     env: dict[str, str]
     flush: Callable[[], None]
 
 
-@pytest.fixture(scope="module", params=["redis", "redis-cluster"])
-def shared_redis(
+def _sqlite_flush(path: Path) -> Callable[[], None]:
+    def flush() -> None:
+        with sqlite3.connect(path, timeout=10) as db:
+            for table in ("messages", "sessions", "counters"):
+                db.execute(f"DELETE FROM {table}")
+
+    return flush
+
+
+@pytest.fixture(scope="module", params=["redis", "redis-cluster", "sqlite"])
+def shared_store(
     request: pytest.FixtureRequest, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SharedRedis]:
+) -> Iterator[SharedStore]:
     """The one Redis both processes use: the session's redis-server, or a cluster of its own."""
     if request.param == "redis":
-        yield SharedRedis({"REDIS_URL": redis_server.url}, redis_server.flush)
+        yield SharedStore({"REDIS_URL": redis_server.url}, redis_server.flush)
+        return
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("shared-sqlite") / "shared.sqlite3"
+        yield SharedStore({"DATABASE_PATH": str(path)}, _sqlite_flush(path))
         return
     cluster = LocalRedisCluster(tmp_path_factory.mktemp("scale-cluster")).start()
-    yield SharedRedis({"REDIS_URL": cluster.url, "REDIS_CLUSTER": "true"}, cluster.flush)
+    yield SharedStore({"REDIS_URL": cluster.url, "REDIS_CLUSTER": "true"}, cluster.flush)
     cluster.stop()
 
 
 @pytest.fixture(scope="module")
-def services(shared_redis: SharedRedis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServiceProcess]]:
+def services(shared_store: SharedStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServiceProcess]]:
     """Process A and process B, started together and stopped at the end of the module."""
     workdir = tmp_path_factory.mktemp("services")
     env = {
-        **shared_redis.env,
+        **shared_store.env,
         "DEMO_WORD_DELAY": "0",
         "GLOBAL_DAILY_REQUESTS": "0",
         "RATE_LIMIT": f"{LIMIT}/day",
@@ -63,9 +78,9 @@ def services(shared_redis: SharedRedis, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture
-async def clients(services: list[ServiceProcess], shared_redis: SharedRedis) -> AsyncIterator[list[httpx.AsyncClient]]:
+async def clients(services: list[ServiceProcess], shared_store: SharedStore) -> AsyncIterator[list[httpx.AsyncClient]]:
     """A client per process, on a flushed Redis (a fresh quota and no sessions)."""
-    shared_redis.flush()
+    shared_store.flush()
     async with (
         httpx.AsyncClient(base_url=services[0].url, timeout=30) as a,
         httpx.AsyncClient(base_url=services[1].url, timeout=30) as b,
