@@ -94,3 +94,20 @@ async def test_open_streams_per_visitor_are_bounded(
             third = await client.post("/stream", json={"prompt": "3"})
             assert third.status_code == 429
             assert "open streams" in third.json()["detail"]
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
+async def test_a_turn_the_visitor_abandons_mid_answer_is_not_stored(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, live_server_for: Any
+) -> None:
+    """Decision: only complete turns are stored; the history stays as it was."""
+    upstream.script(Reply(chunks=["Hi Ada."]), Reply(chunks=["partial", " more"], stall_after=1))
+    with live_server_for(upstream_settings()) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            session_id = (await client.post("/session")).json()["session_id"]
+            await client.post("/stream", json={"prompt": "I am Ada", "session_id": session_id})
+            async with client.stream("POST", "/stream", json={"prompt": "go on", "session_id": session_id}) as r:
+                assert (await first_lines(r, 1))[0]["content"] == "partial"
+            assert await asyncio.to_thread(upstream.disconnected.wait, 10)
+            history = (await client.get(f"/session/{session_id}")).json()
+    assert [(m["role"], m["content"]) for m in history["messages"]] == [("user", "I am Ada"), ("assistant", "Hi Ada.")]
