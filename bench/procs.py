@@ -1,0 +1,279 @@
+"""The processes a benchmark run starts, and what it reads about them from /proc.
+
+redis-server on a free port (never the machine's 6379), the scripted upstream, the service
+(`python main.py`, configured only through its environment) and, for counting Redis round trips,
+`RespCounter`: a TCP relay between the service and Redis that parses the RESP requests going
+through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from typing import IO, Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process, all its threads (/proc/<pid>/stat utime + stime)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all cores spent not idle since boot (/proc/stat), to see what else the machine runs."""
+    with open("/proc/stat") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / CLOCK_TICKS
+
+
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def http_json(url: str, body: dict[str, Any] | None = None, timeout: float = 5.0) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url, data=data, method="GET" if data is None else "POST", headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+def wait_until(check: Any, what: str, timeout: float = 20.0, interval: float = 0.02) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(interval)
+
+
+class Process:
+    """A child process with its output in a log file; stopped with SIGTERM, then SIGKILL."""
+
+    def __init__(self, name: str, argv: list[str], log_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log: IO[bytes] = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop())
+        self.popen = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def check_alive(self) -> None:
+        if self.popen.poll() is not None:
+            tail = self.log_path.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{self.name} exited with {self.popen.returncode}:\n{tail}")
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        self._log.close()
+
+
+def start_redis(log_dir: Path) -> tuple[Process, int]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    work = log_dir / "redis"
+    work.mkdir(exist_ok=True)
+    process = Process(
+        "redis",
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(work)],
+        log_dir,
+    )
+
+    def ping() -> bool:
+        process.check_alive()
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+
+    wait_until(ping, "redis-server")
+    return process, port
+
+
+def start_upstream(log_dir: Path) -> tuple[Process, int]:
+    port = free_port()
+    process = Process("upstream", [sys.executable, "-m", "bench.upstream", "--port", str(port)], log_dir)
+
+    def up() -> bool:
+        process.check_alive()
+        http_json(f"http://127.0.0.1:{port}/control")
+        return True
+
+    wait_until(up, "the scripted upstream")
+    return process, port
+
+
+def start_service(
+    name: str, log_dir: Path, upstream_port: int, store: dict[str, str], source: Path | None = None
+) -> tuple[Process, int]:
+    """`python main.py` as deployed, pointed at the upstream and a store; quotas out of the way.
+
+    `source`: another checkout's `src/` to run instead of this one's (to measure a proposed change
+    without touching the working tree); it goes first on PYTHONPATH.
+    """
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("OPENAI_", "REDIS_", "DATABASE_", "RATE_LIMIT"))
+    }
+    env.update(
+        {
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "OPENAI_API_KEY": "sk-bench",
+            "OPENAI_BASE_URL": f"http://127.0.0.1:{upstream_port}/v1",
+            "OPENAI_MAX_RETRIES": "0",
+            "RATE_LIMIT": "1000000/day",
+            "SESSION_CREATE_LIMIT": "1000000/hour",
+            "GLOBAL_DAILY_REQUESTS": "0",
+            "MAX_OPEN_STREAMS_PER_VISITOR": "100000",
+            "LOG_LEVEL": "WARNING",
+            **store,
+        }
+    )
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source), env.get("PYTHONPATH")]))
+    process = Process(name, [sys.executable, "main.py"], log_dir, env)
+
+    def up() -> bool:
+        process.check_alive()
+        return bool(http_json(f"http://127.0.0.1:{port}/health/live"))
+
+    wait_until(up, name)
+    return process, port
+
+
+def redis_info(port: int, section: str) -> dict[str, str]:
+    """INFO <section> as key -> raw value, over a connection of its own (not through the counter)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(f"INFO {section}\r\n".encode())
+        raw = b""
+        while True:
+            raw += sock.recv(65536)
+            header, _, rest = raw.partition(b"\r\n")
+            if header.startswith(b"$") and len(rest) >= int(header[1:]) + 2:
+                break
+    text = rest[: int(header[1:])].decode()
+    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line and not line.startswith("#"))
+
+
+def command_calls(port: int) -> Counter[str]:
+    """Calls per command since start (INFO commandstats; commands run inside Lua scripts included)."""
+    calls: Counter[str] = Counter()
+    for key, value in redis_info(port, "commandstats").items():
+        name = key.removeprefix("cmdstat_")
+        calls[name] = int(value.split(",")[0].removeprefix("calls="))
+    return calls
+
+
+class RespCounter:
+    """A TCP relay in front of Redis that counts what a client sends it.
+
+    Round trips: a client's request flight starts with the first byte it sends after it last
+    received a reply (or after connecting), so a pipeline of any length is one round trip and
+    `SCRIPT EXISTS` before a pipeline is a second one. Commands: each RESP array the client sends,
+    by name, before Redis runs anything, so commands a Lua script runs inside Redis are not here.
+    """
+
+    def __init__(self, redis_port: int) -> None:
+        self.redis_port = redis_port
+        self.port = 0
+        self.round_trips = 0
+        self.commands: Counter[str] = Counter()
+        self._server: asyncio.base_events.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+    async def _relay(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        redis_reader, redis_writer = await asyncio.open_connection("127.0.0.1", self.redis_port)
+        awaiting_reply = False
+        pending = b""
+
+        async def upstream() -> None:
+            nonlocal awaiting_reply, pending
+            while data := await client_reader.read(65536):
+                if not awaiting_reply:
+                    self.round_trips += 1
+                    awaiting_reply = True
+                pending = self._count(pending + data)
+                redis_writer.write(data)
+                await redis_writer.drain()
+            redis_writer.close()
+
+        async def downstream() -> None:
+            nonlocal awaiting_reply
+            while data := await redis_reader.read(65536):
+                awaiting_reply = False
+                client_writer.write(data)
+                await client_writer.drain()
+            client_writer.close()
+
+        await asyncio.gather(upstream(), downstream(), return_exceptions=True)
+
+    def _count(self, buffer: bytes) -> bytes:
+        """Count every complete RESP command in `buffer`; return the incomplete rest."""
+        while buffer:
+            end = buffer.find(b"\r\n")
+            if end < 0 or buffer[:1] != b"*":
+                return buffer if end < 0 else buffer[end + 2 :]  # inline commands are not used by redis-py
+            count, at, parts = int(buffer[1:end]), end + 2, []
+            for _ in range(count):
+                line_end = buffer.find(b"\r\n", at)
+                if line_end < 0:
+                    return buffer
+                size = int(buffer[at + 1 : line_end])
+                if len(buffer) < line_end + 2 + size + 2:
+                    return buffer
+                parts.append(buffer[line_end + 2 : line_end + 2 + size])
+                at = line_end + 2 + size + 2
+            name = parts[0].decode().lower() if parts else "?"
+            if name in ("script", "client", "config") and len(parts) > 1:
+                name += "|" + parts[1].decode().lower()
+            self.commands[name] += 1
+            buffer = buffer[at:]
+        return buffer
