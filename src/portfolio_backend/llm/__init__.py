@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from ..settings import Settings
 from .base import Completion, Delta, LLMError, LLMProvider, TextDelta, ToolCall
+from .demo import DemoProvider  # at import time: an import inside the running event loop blocks it
+from .openai_compat import OpenAICompatProvider
 
 
 def provider_from_settings(settings: Settings) -> LLMProvider:
     if settings.openai_api_key is None:
-        from .demo import DemoProvider
-
         return DemoProvider(word_delay=settings.demo_word_delay)
-    from .openai_compat import OpenAICompatProvider
-
     return OpenAICompatProvider(
         api_key=settings.openai_api_key.get_secret_value(),
         model=settings.openai_model,

@@ -12,17 +12,15 @@ from .base import (
     Store,
     StoreError,
 )
+from .redis import RedisStore  # at import time: an import inside the running event loop blocks it
+from .sqlite import SqliteStore
 
 
 async def store_from_settings(settings: Settings) -> Store:
     """Redis when REDIS_URL or REDIS_HOST is set, else the embedded SQLite file."""
     dsn = settings.redis_dsn
     if dsn:
-        from .redis import RedisStore
-
         return RedisStore(dsn, timeout=settings.store_timeout, cluster=settings.redis_cluster)
-    from .sqlite import SqliteStore
-
     store = SqliteStore(settings.database_path, timeout=settings.store_timeout)
     await store.open()
     return store
