@@ -10,8 +10,8 @@ service (`python main.py`, configured by environment only), then measures from t
     (replaying byte for byte the request body the service sends) and through the service; wall time
     to the last byte, time to first chunk (TTFC); also one stream at a time;
 (b) relay CPU: the service's CPU time (/proc/<pid>/stat) per chunk relayed, with a zero-delay
-    upstream and 100 streams kept in flight, at 50 and 200 chunks per turn (which splits the cost
-    into a per-turn and a per-chunk part);
+    upstream and 100 streams kept in flight, at 1, 50 and 200 chunks per turn (1 and 50 split the
+    cost into a part per turn and a part per chunk);
 (c) Redis per turn: INFO commandstats, and round trips and commands counted by a RESP relay in
     front of Redis (bench/procs.py RespCounter), for turns with and without a session;
 (d) memory: the service's RSS with N streams held open (the upstream waits before its first chunk)
@@ -215,7 +215,7 @@ async def saturation(
 
 
 def split_cost(small: dict[str, Any], large: dict[str, Any]) -> dict[str, float]:
-    """cost per turn = fixed + per_chunk * chunks, solved from two chunk counts."""
+    """cost per turn = fixed + per_chunk * chunks, solved from 1-chunk and 50-chunk turns."""
     a, b = small["service_cpu_us_per_turn"], large["service_cpu_us_per_turn"]
     per_chunk = (b - a) / (large["chunks_per_turn"] - small["chunks_per_turn"])
     return {
@@ -382,13 +382,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await stream_once(service_target(port))
             direct = upstream_target(upstream_port, (await upstream.status())["last_request"])
             sat_direct = await saturation(direct, upstream, None, 50, args.workers, args.seconds)
+            sat_1 = await saturation(service_target(port), upstream, service.pid, 1, args.workers, args.seconds)
             sat_50 = await saturation(service_target(port), upstream, service.pid, 50, args.workers, args.seconds)
             sat_200 = await saturation(service_target(port), upstream, service.pid, 200, args.workers, args.seconds)
             results["cpu"] = {
                 "direct": sat_direct,
+                "service_1": sat_1,
                 "service_50": sat_50,
                 "service_200": sat_200,
-                "split": split_cost(sat_50, sat_200),
+                "split": split_cost(sat_1, sat_50),
             }
         service.stop()
         processes.remove(service)
@@ -513,6 +515,7 @@ def _cpu_table(cpu: dict[str, Any]) -> list[str]:
     lines = [f"(b) relay CPU at saturation: {cpu['service_50']['workers']} streams in flight, zero-delay upstream"]
     for key, label in (
         ("direct", "direct, 50 chunks/turn"),
+        ("service_1", "service, 1 chunk/turn"),
         ("service_50", "service, 50 chunks/turn"),
         ("service_200", "service, 200 chunks/turn"),
     ):
