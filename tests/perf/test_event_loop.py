@@ -94,12 +94,10 @@ async def test_chat_turns_with_tools_and_a_session_never_block_the_event_loop(
         Reply(chunks=["You asked ", "about the time."]),
     )
     async with client_for(upstream_settings()) as client:
-        # Start-up, and the first turn of a process, may block once: the openai SDK imports its chat
-        # resources on first use (~100 ms without cached bytecode; docs/performance.md). The
-        # detector watches the turns after that, which is where a blocking call would cost every visitor.
+        # armed from the first request on: the first turn of a process must not block either
+        slow_callbacks.arm()
         warm = await client.post("/stream", json={"prompt": "hello"})
         assert parse_events(warm.text)[-1]["type"] == "end"
-        slow_callbacks.arm()
         created = await client.post("/session")
         assert created.status_code == 200
         session_id = created.json()["session_id"]

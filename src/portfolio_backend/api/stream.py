@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator
 
 from ..chat import Turn, TurnReport
-from ..deps import BoundsDep, ChatDep, LimiterDep, MetricsDep, SettingsDep, StoreDep, VisitorDep
+from ..deps import TurnContextDep
 from ..errors import NotFound, ServiceUnavailable, Unprocessable
 from ..events import now_ms
 from ..observability import Metrics
@@ -61,17 +61,10 @@ def parse_session_id(session_id: str) -> str:
         429: {"description": "Quota exceeded"},
     },
 )
-async def stream(
-    body: StreamRequest,
-    visitor: VisitorDep,
-    settings: SettingsDep,
-    store: StoreDep,
-    chat: ChatDep,
-    limiter: LimiterDep,
-    bounds: BoundsDep,
-    metrics: MetricsDep,
-) -> EventStreamResponse:
+async def stream(body: StreamRequest, context: TurnContextDep) -> EventStreamResponse:
     """Stream the assistant's answer to a prompt, token by token, with tool results."""
+    visitor, settings, store, chat = context.visitor, context.settings, context.store, context.chat
+    limiter, bounds, metrics = context.limiter, context.bounds, context.metrics
     if len(body.prompt) > settings.prompt_max_chars:
         raise Unprocessable(f"Prompt is too long: at most {settings.prompt_max_chars} characters.")
     turn = Turn(prompt=body.prompt, visitor=visitor.key)

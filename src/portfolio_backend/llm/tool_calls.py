@@ -19,12 +19,13 @@ class ToolCallAssembler:
         self._by_index: dict[int, dict[str, Any]] = {}
         self._by_id: dict[str, dict[str, Any]] = {}
 
-    def add(self, fragment: Any) -> None:
-        index = getattr(fragment, "index", None)
-        call_id = getattr(fragment, "id", None) or None
-        function = getattr(fragment, "function", None)
-        name = getattr(function, "name", None) or ""
-        arguments = getattr(function, "arguments", None) or ""
+    def add(self, fragment: dict[str, Any]) -> None:
+        """One `tool_calls` entry of a streamed delta, as the JSON the server sent."""
+        index = fragment.get("index")
+        call_id = fragment.get("id") or None
+        function = fragment.get("function") or {}
+        name = function.get("name") or ""
+        arguments = function.get("arguments") or ""
 
         call = None
         if index is not None:
