@@ -11,11 +11,11 @@ import json
 import logging
 import ssl
 from collections.abc import AsyncGenerator
-from typing import Any, cast
+from typing import Any
 
 import httpx2
 import openai
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, DefaultAioHttpClient
 
 from .base import Completion, Delta, LLMError, TextDelta
 from .tool_calls import ToolCallAssembler
@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 def describe_failure(exc: openai.OpenAIError) -> LLMError:
     """A visitor-safe message for an SDK error: status and kind only, never the body or a key."""
+    if isinstance(exc, openai.APITimeoutError) and isinstance(exc.__cause__, httpx2.ConnectTimeout):
+        # no connection at all (aiohttp's adapter also reports a refused connection this way)
+        return LLMError("The model could not be reached. Please try again shortly.", kind="connection", retryable=True)
     if isinstance(exc, openai.APITimeoutError):
         return LLMError("The model took too long to answer. Please try again.", kind="timeout", retryable=True)
     if isinstance(exc, openai.APIConnectionError):
@@ -63,15 +66,17 @@ class OpenAICompatProvider:
     ) -> None:
         self.model = model
         self.stream_usage = stream_usage
+        timeout = openai.Timeout(read_timeout, connect=connect_timeout)
         self.client = AsyncOpenAI(
             api_key=api_key,
             base_url=base_url,
-            timeout=openai.Timeout(read_timeout, connect=connect_timeout),
+            timeout=timeout,
             max_retries=max_retries,
+            # aiohttp as the SDK's transport, as its README recommends for concurrency: httpcore's
+            # pool checks every idle connection on each request, which at 100 concurrent streams
+            # was a fifth of the service's CPU (docs/performance.md).
+            http_client=DefaultAioHttpClient(timeout=timeout),
         )
-        # The SDK imports its chat resources on first use (28 ms with cached bytecode, ~100 ms
-        # without): here, at start-up, rather than on the event loop during the first visitor's turn.
-        self.completions = self.client.chat.completions
 
     async def close(self) -> None:
         await self.client.close()
@@ -84,16 +89,19 @@ class OpenAICompatProvider:
             options["stream_options"] = {"include_usage": True}
         assembler = ToolCallAssembler()
         done = Completion()
+        body = {"model": self.model, "messages": messages, "stream": True, **options}
         try:
-            # The SDK builds, authenticates, retries and maps errors for the request; the stream it
-            # answers is read raw, one json.loads per event, because the SDK's typed chunks cost
-            # ~270 us each (a pydantic model per token; docs/performance.md).
-            request = self.completions.with_streaming_response.create(
-                model=self.model, messages=cast(Any, messages), stream=True, **options
+            # The SDK's raw-request API (`client.post`, as its README documents for any endpoint):
+            # it authenticates, retries before the response and maps errors as `create()` does,
+            # without the two costs measured on the relay path (docs/performance.md): `create()`
+            # walks every tool's JSON Schema through its TypedDict transform (~3 ms a turn), and
+            # its typed chunks cost ~270 us each (a pydantic model per token). So the body goes
+            # as plain JSON and the stream is read raw, one json.loads per event.
+            response = await self.client.post(
+                "/chat/completions", cast_to=httpx2.Response, body=body, stream=True, stream_cls=None
             )
-            # leaving the `async with` closes the HTTP response at once, also when a visitor left
-            async with request as response:
-                async for event in _data_events(response.http_response):
+            try:
+                async for event in _data_events(response):
                     usage = event.get("usage")
                     if usage:
                         done.prompt_tokens = usage.get("prompt_tokens") or 0
@@ -109,6 +117,9 @@ class OpenAICompatProvider:
                         yield TextDelta(content)
                     for fragment in delta.get("tool_calls") or ():
                         assembler.add(fragment)
+            finally:
+                # also when a visitor left mid-stream: closing the response closes the upstream call
+                await response.aclose()
         except openai.OpenAIError as exc:
             log.warning("upstream failed: %s", type(exc).__name__)
             raise describe_failure(exc) from exc
@@ -126,6 +137,8 @@ async def _data_events(response: httpx2.Response) -> AsyncGenerator[dict[str, An
     """The JSON of each `data:` line until `[DONE]`. Comments (`: keep-alive`, OpenRouter's
     `: OPENROUTER PROCESSING`), `event:` and `id:` lines are skipped."""
     pending = b""
+    done = False
+    # read on past [DONE] to the end of the body, so the connection goes back to the pool
     async for block in response.aiter_bytes():
         lines = (pending + block).split(b"\n")
         pending = lines.pop()
@@ -134,8 +147,8 @@ async def _data_events(response: httpx2.Response) -> AsyncGenerator[dict[str, An
                 continue
             data = line[5:].strip()
             if data == b"[DONE]":
-                return
-            if data:
+                done = True
+            elif data and not done:
                 event = json.loads(data)
                 if isinstance(event, dict):
                     yield event

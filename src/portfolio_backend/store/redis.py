@@ -178,9 +178,12 @@ class _SlotMappedCluster(RedisCluster):
         return await super().execute_command(*args, **kwargs)
 
 
-# Connections per process: each store call holds one for a single round trip (~0.1 ms), so 50
-# serve thousands of calls a second; calls beyond that wait for one (at most the store timeout).
-MAX_CONNECTIONS = 50
+# Connections per process: each store call holds one for a single round trip, so a few hundred
+# cover a burst of visitors; calls beyond that wait for one. A burst of 500 simultaneous turns on
+# a saturated process made calls wait past 2 s for a connection (bench/run.py), so waiting for a
+# free connection has its own, longer, bound than a Redis answer (the store timeout).
+MAX_CONNECTIONS = 200
+POOL_WAIT_SECONDS = 10.0
 
 
 class RedisStore(Store):
@@ -206,7 +209,7 @@ class RedisStore(Store):
             # redis-py's default pool fails a call with MaxConnectionsError once 100 are in flight (500
             # visitors arriving together got 400 503s); this one makes the extra calls wait their turn.
             pool = aioredis.BlockingConnectionPool.from_url(
-                url, max_connections=MAX_CONNECTIONS, timeout=timeout, health_check_interval=30, **options
+                url, max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT_SECONDS, health_check_interval=30, **options
             )
             self.client = aioredis.Redis.from_pool(pool)
         self._append = self.client.register_script(_APPEND)
