@@ -4,13 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if command -v uv >/dev/null 2>&1; then
-  UV=(uv)
-else
-  echo "uv not found: installing it with pip" >&2
-  python3 -m pip install --quiet uv
-  UV=(python3 -m uv)
-fi
+source scripts/uv.sh
 
 "${UV[@]}" sync --frozen
 exec "${UV[@]}" run python main.py "$@"

@@ -4,13 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if command -v uv >/dev/null 2>&1; then
-  UV=(uv)
-else
-  echo "uv not found: installing it with pip" >&2
-  python3 -m pip install --quiet uv
-  UV=(python3 -m uv)
-fi
+source scripts/uv.sh
 if ! command -v redis-server >/dev/null 2>&1; then
   echo "redis-server is needed by the tests (they start their own on a free port)." >&2
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

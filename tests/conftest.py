@@ -13,9 +13,7 @@ from fastapi import FastAPI
 
 from portfolio_backend.app import create_app
 from portfolio_backend.settings import Settings
-from portfolio_backend.store import Store
-from portfolio_backend.store.redis import RedisStore
-from portfolio_backend.store.sqlite import SqliteStore
+from portfolio_backend.store import Store, store_from_settings
 
 from .fixtures.live_server import LiveServer
 from .fixtures.redis_cluster import LocalRedisCluster
@@ -81,16 +79,15 @@ def store_env(store_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -
 
 @pytest.fixture
 async def store(store_env: dict[str, Any]) -> AsyncIterator[Store]:
-    """A store of each kind (the contract suites run against every one)."""
-    instance: Store
-    if "redis_url" in store_env:
-        instance = RedisStore(store_env["redis_url"], cluster=store_env.get("redis_cluster", False))
-    else:
-        sqlite = SqliteStore(store_env["database_path"])
-        await sqlite.open()
-        instance = sqlite
+    """A store of each kind (the contract suites run against every one), built as the app builds it."""
+    instance = await open_store(store_env)
     yield instance
     await instance.close()
+
+
+async def open_store(store_env: dict[str, Any]) -> Store:
+    """A new connection to the store under test, as another process would open it."""
+    return await store_from_settings(Settings(_env_file=None, **store_env))  # type: ignore[call-arg]
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ bench/run.py). Do not make them plain functions again.
 
 from __future__ import annotations
 
-from typing import Annotated, TypedDict
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypedDict
 
 import httpx
 from fastapi import Depends, Request
@@ -35,40 +36,14 @@ class State(TypedDict):
     metrics: Metrics
 
 
-async def _settings(request: Request) -> Settings:
-    return request.state.settings  # type: ignore[no-any-return]
+def _from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency that returns one item of the lifespan state."""
 
+    async def read(request: Request) -> Any:
+        return getattr(request.state, name)
 
-async def _store(request: Request) -> Store:
-    return request.state.store  # type: ignore[no-any-return]
-
-
-async def _chat(request: Request) -> ChatService:
-    return request.state.chat  # type: ignore[no-any-return]
-
-
-async def _tools(request: Request) -> ToolRegistry:
-    return request.state.tools  # type: ignore[no-any-return]
-
-
-async def _limiter(request: Request) -> Limiter:
-    return request.state.limiter  # type: ignore[no-any-return]
-
-
-async def _bounds(request: Request) -> Bounds:
-    return request.state.bounds  # type: ignore[no-any-return]
-
-
-async def _llm(request: Request) -> LLMProvider:
-    return request.state.llm  # type: ignore[no-any-return]
-
-
-async def _metrics(request: Request) -> Metrics:
-    return request.state.metrics  # type: ignore[no-any-return]
-
-
-async def _http(request: Request) -> httpx.AsyncClient:
-    return request.state.http  # type: ignore[no-any-return]
+    read.__name__ = f"state_{name}"
+    return read
 
 
 async def _visitor(request: Request) -> Visitor:
@@ -98,15 +73,15 @@ class Visitor:
         self.key = key
 
 
-SettingsDep = Annotated[Settings, Depends(_settings)]
-StoreDep = Annotated[Store, Depends(_store)]
-ChatDep = Annotated[ChatService, Depends(_chat)]
-ToolsDep = Annotated[ToolRegistry, Depends(_tools)]
-LimiterDep = Annotated[Limiter, Depends(_limiter)]
-BoundsDep = Annotated[Bounds, Depends(_bounds)]
-LLMDep = Annotated[LLMProvider, Depends(_llm)]
-MetricsDep = Annotated[Metrics, Depends(_metrics)]
-HttpDep = Annotated[httpx.AsyncClient, Depends(_http)]
+SettingsDep = Annotated[Settings, Depends(_from_state("settings"))]
+StoreDep = Annotated[Store, Depends(_from_state("store"))]
+ChatDep = Annotated[ChatService, Depends(_from_state("chat"))]
+ToolsDep = Annotated[ToolRegistry, Depends(_from_state("tools"))]
+LimiterDep = Annotated[Limiter, Depends(_from_state("limiter"))]
+BoundsDep = Annotated[Bounds, Depends(_from_state("bounds"))]
+LLMDep = Annotated[LLMProvider, Depends(_from_state("llm"))]
+MetricsDep = Annotated[Metrics, Depends(_from_state("metrics"))]
+HttpDep = Annotated[httpx.AsyncClient, Depends(_from_state("http"))]
 VisitorDep = Annotated[Visitor, Depends(_visitor)]
 
 

@@ -17,8 +17,7 @@ from redis.crc import key_slot
 from portfolio_backend.settings import Settings
 from portfolio_backend.store import Store
 from portfolio_backend.store.base import Reminder
-from portfolio_backend.store.redis import _CLAIMED_KEY, _DUE_KEY, RedisStore, _meta_key, _reminders_key
-from portfolio_backend.store.sqlite import SqliteStore
+from portfolio_backend.store.redis import _CLAIMED_KEY, _DUE_KEY, _meta_key, _reminders_key
 from portfolio_backend.tools.reminder import MAX_DAYS_AHEAD, MAX_REMINDERS_PER_SESSION
 from portfolio_backend.tools.reminder_dispatch import (
     LEASE_MS,
@@ -28,6 +27,7 @@ from portfolio_backend.tools.reminder_dispatch import (
     dispatch_due,
 )
 
+from ..conftest import open_store
 from ..fixtures.fake_http import Answer, FakeHTTP, closed_port_url
 from .conftest import MakeSettings, ToolBench
 
@@ -49,13 +49,7 @@ def reminder(session_id: str = "session-a", due_at: int = 1_000_000, title: str 
 @pytest.fixture
 async def second_store(store_env: dict[str, Any]) -> AsyncIterator[Store]:
     """Another connection to the same store, as a second process would have."""
-    other: Store
-    if "redis_url" in store_env:
-        other = RedisStore(store_env["redis_url"], cluster=store_env.get("redis_cluster", False))
-    else:
-        sqlite = SqliteStore(store_env["database_path"])
-        await sqlite.open()
-        other = sqlite
+    other = await open_store(store_env)
     yield other
     await other.close()
 
