@@ -20,8 +20,8 @@ from .chat import ChatService
 from .deps import State
 from .errors import ServiceError
 from .llm import provider_from_settings
-from .middleware import BodySizeLimit, SecurityHeaders
-from .observability import Metrics, RequestObserver
+from .middleware import RequestEdge
+from .observability import Metrics
 from .quota import Bounds, Limiter
 from .settings import Settings
 from .store import StoreError, store_from_settings
@@ -142,9 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "X-Request-ID",
             ],
         )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(RequestObserver, metrics=metrics)
+    app.add_middleware(RequestEdge, metrics=metrics, max_bytes=settings.max_body_bytes)
     return app
 
 

@@ -1,11 +1,21 @@
-"""Pure ASGI middleware: nothing here wraps or buffers a streaming body (field note 6)."""
+"""The one pure-ASGI middleware of every request (field note 6: nothing here buffers a stream).
+
+Request id, security headers, the body-size limit, the access log and the request metrics are one
+wrapper, not three: on a stream each wrapper adds a send function every chunk passes through, and a
+coroutine frame and closures per request.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+import time
+import uuid
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .observability import Metrics, access_log, request_id_var
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -14,24 +24,39 @@ SECURITY_HEADERS = [
     (b"cross-origin-resource-policy", b"cross-origin"),
 ]
 
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
-class BodySizeLimit:
-    """Refuse bodies over `max_bytes` with a JSON 413, by Content-Length or as the bytes arrive."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+class RequestEdge:
+    """Around every HTTP request: a request id (X-Request-ID accepted when sane, else generated,
+    always returned), the security headers, bodies over `max_bytes` refused with a JSON 413 (by
+    Content-Length or as the bytes arrive), one JSON access log line and the request metrics.
+    Never logs bodies or query strings."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_bytes: int) -> None:
         self.app = app
+        self.metrics = metrics
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        request_id: str | None = None
+        too_large = False
         for name, value in scope["headers"]:
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
-                await self._refuse(send)
-                return
-        received = 0
+            if name == b"x-request-id" and request_id is None:
+                request_id = value.decode("latin-1")
+            elif name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
+                too_large = True
+        if request_id is None or not _SAFE_REQUEST_ID.match(request_id):
+            request_id = uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started_at = time.perf_counter()
+        status = 500
         started = False
+        received = 0
+        extra_headers = [*SECURITY_HEADERS, (b"x-request-id", request_id.encode())]
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -42,16 +67,36 @@ class BodySizeLimit:
                     raise _TooLarge()
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
+        async def edge_send(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                started = True
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), *extra_headers]
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._refuse(send)
+            if too_large:
+                await self._refuse(edge_send)
+            else:
+                try:
+                    await self.app(scope, limited_receive, edge_send)
+                except _TooLarge:
+                    if not started:
+                        await self._refuse(edge_send)
+        finally:
+            elapsed = time.perf_counter() - started_at
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
+            self.metrics.request_seconds.labels(route).observe(elapsed)
+            access_log.info(
+                "%s %s %s",
+                scope["method"],
+                route,
+                status,
+                extra={"status": status, "duration_ms": round(elapsed * 1000, 1), "path": scope["path"]},
+            )
+            request_id_var.reset(token)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(
@@ -78,22 +123,3 @@ class _TooLarge(HTTPException):
 
     def __init__(self) -> None:
         super().__init__(413, "Request body is too large.")
-
-
-class SecurityHeaders:
-    """Adds standard security headers to every response start; the body passes untouched."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
