@@ -106,7 +106,8 @@ async def _settle(
 
     Refund policy: a turn whose upstream failed before any text reached the visitor is not
     charged (the visitor got nothing, and the failure was ours). Once text has streamed, the
-    turn counts, whether it finished, failed or the visitor left.
+    turn counts, whether it finished, failed or the visitor left; a visitor who leaves before
+    the first token is charged too, since the upstream call was made for them.
     """
     _observe(metrics, report)
     if decisions is None:
@@ -123,6 +124,8 @@ async def _settle(
 
 def _observe(metrics: Metrics, report: TurnReport) -> None:
     """Record a finished turn: once per turn, never on the per-chunk path."""
+    if not report.started_at:
+        return  # the visitor left before the turn began: nothing ran
     now = asyncio.get_running_loop().time()
     metrics.stream_seconds.observe(now - report.started_at)
     if report.first_token_at is not None:
