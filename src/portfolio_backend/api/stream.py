@@ -106,14 +106,16 @@ async def _settle(
 
     Refund policy: a turn whose upstream failed before any text reached the visitor is not
     charged (the visitor got nothing, and the failure was ours). Once text has streamed, the
-    turn counts, whether it finished, failed or the visitor left; a visitor who leaves before
-    the first token is charged too, since the upstream call was made for them.
+    turn counts, whether it finished, failed or the visitor left; a visitor who leaves while
+    waiting for the first token is charged too, since the upstream call was made for them. A
+    turn that never began (the visitor left at once) costs nothing.
     """
     _observe(metrics, report)
     if decisions is None:
         return
     keys = [] if report.completed and report.slot_released else [decisions[1].key]
-    if report.failed and not report.streamed_text:
+    never_ran = not report.started_at  # the visitor left before the turn began
+    if never_ran or (report.failed and not report.streamed_text):
         keys += [decisions[0].key] + [decision.key for decision in decisions[2:]]
     if keys:
         try:
