@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import atexit
 import json
 import logging
-import logging.handlers
-import queue
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -40,18 +37,11 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(settings: Settings) -> None:
-    """JSON lines on stderr, written by a background thread: a log call on the event loop only
-    puts the record on a queue, so a slow or blocked stderr (a full pipe) never stalls streams."""
-    output = logging.StreamHandler(sys.stderr)
-    output.setFormatter(JsonFormatter())
-    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    enqueue = logging.handlers.QueueHandler(records)
-    enqueue.addFilter(RequestIdFilter())  # runs where the record is made, so it sees the request
-    listener = logging.handlers.QueueListener(records, output, respect_handler_level=True)
-    listener.start()
-    atexit.register(listener.stop)  # flushes what is queued before the process exits
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
-    root.handlers[:] = [enqueue]
+    root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
     # our RequestEdge middleware writes the access log, with the request id and route
     logging.getLogger("uvicorn.access").disabled = True
