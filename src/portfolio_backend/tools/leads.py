@@ -17,6 +17,7 @@ from uuid import uuid4
 
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
+from ..events import now_ms
 from ..settings import Settings
 from ..store.base import CounterCheck, Lead, StoreError
 from .base import ArgsT, Tool, ToolContext, ToolError
@@ -101,10 +102,6 @@ def _payload(lead: Lead) -> dict[str, Any]:
     return body
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 class RecordUserDetails(_OwnerNotice[UserDetailsArgs]):
     name = "record_user_details"
     description = (
@@ -117,7 +114,7 @@ class RecordUserDetails(_OwnerNotice[UserDetailsArgs]):
         lead = Lead(
             lead_id=uuid4().hex,
             kind="contact",
-            created_at=_now_ms(),
+            created_at=now_ms(),
             session_id=ctx.session_id,
             email=str(args.email),
             name=args.name or None,
@@ -145,7 +142,7 @@ class RecordUnknownQuestion(_OwnerNotice[UnknownQuestionArgs]):
         lead = Lead(
             lead_id=uuid4().hex,
             kind="question",
-            created_at=_now_ms(),
+            created_at=now_ms(),
             session_id=ctx.session_id,
             question=args.question,
         )

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any
 
 import httpx
 
+from ..events import now_ms
 from ..store.base import Reminder, Store, StoreError
 from .base import ToolError
 from .upstream import post_json
@@ -110,7 +110,7 @@ class ReminderDispatcher:
         self.interval = interval
 
     async def dispatch_once(self) -> int:
-        return await dispatch_due(self.store, self.http, self.url, int(time.time() * 1000))
+        return await dispatch_due(self.store, self.http, self.url, now_ms())
 
     async def run(self) -> None:
         while True:

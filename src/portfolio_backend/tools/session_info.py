@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
+from ..events import now_ms
 from .base import Tool, ToolContext, ToolError
 
 
@@ -30,7 +31,7 @@ class SessionInfo(Tool[SessionInfoArgs]):
         # Bound to the conversation's session: a model steered into naming another id reads nothing.
         if ctx.session_id is None:
             return "This conversation has no session: send a session_id with /stream to keep history."
-        record = await ctx.store.load_session(ctx.session_id, int(datetime.now(UTC).timestamp() * 1000))
+        record = await ctx.store.load_session(ctx.session_id, now_ms())
         if record is None:
             raise ToolError("The session has expired or was deleted")
         meta = record.meta
