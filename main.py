@@ -32,7 +32,9 @@ if __name__ == "__main__":
     import uvicorn
 
     uvicorn.run(
-        app,
+        # several workers need the app by name: each worker process imports and builds its own
+        "main:app" if settings.web_concurrency > 1 else app,
+        workers=settings.web_concurrency,
         host=settings.host,
         port=settings.port,
         log_config=None,

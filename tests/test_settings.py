@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from pydantic import ValidationError
 
 from portfolio_backend.settings import RateSpec, Settings
 
@@ -45,6 +46,13 @@ def test_lists_come_from_comma_separated_values(monkeypatch: pytest.MonkeyPatch)
 def test_an_empty_api_key_means_the_demo_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "")
     assert Settings(_env_file=None).demo_mode  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("workers", ["0", "two", "65"])
+def test_worker_counts_outside_1_to_64_are_refused(monkeypatch: pytest.MonkeyPatch, workers: str) -> None:
+    monkeypatch.setenv("WEB_CONCURRENCY", workers)
+    with pytest.raises(ValidationError, match="web_concurrency"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
 
 
 def test_a_bad_setting_stops_start_up_with_its_name_and_no_traceback() -> None:

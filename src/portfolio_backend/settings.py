@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     # Server
     host: str = Field("0.0.0.0", description="Interface `python main.py` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `python main.py` listens on.")
+    web_concurrency: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Worker processes `python main.py` runs (uvicorn's own variable): about one per core.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="Log level of the JSON logs."
     )

@@ -1,0 +1,88 @@
+"""`WEB_CONCURRENCY=2 python main.py`: worker processes on one port keep one quota, and stop together.
+
+The operator's way to use every core of a host (docs/deployment.md). The workers share the default
+embedded SQLite file, so nothing else needs setting up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ..sse import parse_events
+from .service_process import ServiceProcess
+
+pytestmark = pytest.mark.slow
+
+LIMIT = 10
+WORKERS = 2
+
+
+def children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found.update(int(child) for child in task.read_text().split())
+    return found
+
+
+def workers_of(pid: int) -> set[int]:
+    """uvicorn's worker processes (multiprocessing spawns them; its resource tracker is a child too)."""
+    return {child for child in children(pid) if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()}
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[ServiceProcess]:
+    process = ServiceProcess(
+        "workers",
+        tmp_path,
+        {
+            "WEB_CONCURRENCY": str(WORKERS),
+            "DEMO_WORD_DELAY": "0",
+            "GLOBAL_DAILY_REQUESTS": "0",
+            "RATE_LIMIT": f"{LIMIT}/day",
+            "MAX_OPEN_STREAMS_PER_VISITOR": "100",
+        },
+    )
+    yield process.start().wait_ready()
+    process.stop()
+
+
+async def test_workers_share_the_port_and_one_quota(service: ServiceProcess) -> None:
+    assert service.process is not None
+    assert len(workers_of(service.process.pid)) == WORKERS
+
+    async with httpx.AsyncClient(base_url=service.url, timeout=30) as client:
+        responses = await asyncio.gather(*(client.post("/stream", json={"prompt": "Hi!"}) for _ in range(3 * LIMIT)))
+        info = (await client.get("/rate-limit-info")).json()
+
+    statuses = [response.status_code for response in responses]
+    assert statuses.count(200) == LIMIT
+    assert statuses.count(429) == 2 * LIMIT
+    assert all(parse_events(r.text)[-1]["type"] == "end" for r in responses if r.status_code == 200)
+    assert info["current_requests"] == LIMIT
+
+
+async def test_sigterm_stops_every_worker_process(service: ServiceProcess) -> None:
+    assert service.process is not None
+    workers = workers_of(service.process.pid)
+    assert len(workers) == WORKERS
+
+    service.process.terminate()
+    await asyncio.to_thread(service.process.wait, 20)
+
+    # uvicorn's supervisor waits for its workers before it exits: none is left serving or orphaned
+    assert not [pid for pid in workers if alive(pid)]
