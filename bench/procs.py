@@ -9,6 +9,7 @@ through it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -31,11 +32,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def process_tree(pid: int) -> list[int]:
+    """A process and its descendants (the uvicorn workers of a service run with WEB_CONCURRENCY)."""
+    pids, index = [pid], 0
+    while index < len(pids):
+        for task in Path(f"/proc/{pids[index]}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                pids.extend(int(child) for child in task.read_text().split())
+        index += 1
+    return pids
+
+
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process, all its threads (/proc/<pid>/stat utime + stime)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    """User plus system CPU time of a process and its descendants, all threads (/proc/<pid>/stat)."""
+    total = 0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError), open(f"/proc/{member}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
 
 
 def machine_busy_seconds() -> float:
@@ -47,11 +62,14 @@ def machine_busy_seconds() -> float:
 
 
 def rss_bytes(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for {pid}")
+    """Resident memory of a process and its descendants (VmRSS, summed)."""
+    total = 0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError), open(f"/proc/{member}/status") as status:
+            total += next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+    if not total:
+        raise RuntimeError(f"no VmRSS for {pid}")
+    return total
 
 
 def http_json(url: str, body: dict[str, Any] | None = None, timeout: float = 5.0) -> Any:
@@ -142,12 +160,19 @@ def start_upstream(log_dir: Path) -> tuple[Process, int]:
 
 
 def start_service(
-    name: str, log_dir: Path, upstream_port: int, store: dict[str, str], source: Path | None = None
+    name: str,
+    log_dir: Path,
+    upstream_port: int,
+    store: dict[str, str],
+    source: Path | None = None,
+    workers: int = 1,
+    program: tuple[str, ...] = ("main.py",),
 ) -> tuple[Process, int]:
     """`python main.py` as deployed, pointed at the upstream and a store; quotas out of the way.
 
     `source`: another checkout's `src/` to run instead of this one's (to measure a proposed change
-    without touching the working tree); it goes first on PYTHONPATH.
+    without touching the working tree); it goes first on PYTHONPATH. `workers`: WEB_CONCURRENCY.
+    `program`: what python runs, `main.py` or `-m bench.floor` (the parts alone).
     """
     port = free_port()
     env = {
@@ -167,12 +192,13 @@ def start_service(
             "GLOBAL_DAILY_REQUESTS": "0",
             "MAX_OPEN_STREAMS_PER_VISITOR": "100000",
             "LOG_LEVEL": "WARNING",
+            "WEB_CONCURRENCY": str(workers),
             **store,
         }
     )
     if source is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source), env.get("PYTHONPATH")]))
-    process = Process(name, [sys.executable, "main.py"], log_dir, env)
+    process = Process(name, [sys.executable, *program], log_dir, env)
 
     def up() -> bool:
         process.check_alive()

@@ -246,7 +246,7 @@ async def memory(service: Process, port: int, upstream: Upstream, count: int) ->
 
 
 async def redis_per_turn(
-    redis_port: int, upstream: Upstream, log_dir: Path, turns: int, source: Path | None
+    redis_port: int, upstream: Upstream, log_dir: Path, turns: int, args: argparse.Namespace
 ) -> dict[str, Any]:
     """Turns one after another through a service whose Redis traffic goes through RespCounter."""
     counter = RespCounter(redis_port)
@@ -257,7 +257,9 @@ async def redis_per_turn(
         log_dir,
         upstream.port,
         {"REDIS_URL": f"redis://127.0.0.1:{counter.port}/0"},
-        source,
+        args.service_src,
+        1,
+        program(args),
     )
     try:
         await upstream.script(chunks=50, delay=0.0)
@@ -335,6 +337,11 @@ def stopping(processes: list[Process]) -> Iterator[None]:
             process.stop()
 
 
+def program(args: argparse.Namespace) -> tuple[str, ...]:
+    """The service, or with --parts-only the floor of its parts (bench/floor.py)."""
+    return ("-m", "bench.floor") if args.parts_only else ("main.py",)
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     log_dir = RESULTS / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -344,7 +351,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"  {time.monotonic() - started:6.1f}s  {message}", file=sys.stderr, flush=True)
 
     processes: list[Process] = []
-    results: dict[str, Any] = {"machine": machine(), "service_src": str(args.service_src or ROOT / "src")}
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "service_src": str(args.service_src or ROOT / "src"),
+        "service_workers": args.service_workers,
+        "parts_only": args.parts_only,
+    }
     busy = machine_busy_seconds()
     await asyncio.sleep(1.0)
     results["machine"]["background_cores_busy"] = round(machine_busy_seconds() - busy, 2)
@@ -363,6 +375,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             upstream_port,
             {"REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"},
             args.service_src,
+            args.service_workers,
+            program(args),
         )
         processes.append(service)
         log("service on Redis started")
@@ -395,16 +409,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         service.stop()
         processes.remove(service)
 
-        if "redis" in phases:
+        if "redis" in phases and not args.parts_only:  # the parts alone have no sessions
             log(f"[redis] commands and round trips per turn, {args.turns} turns each")
-            results["redis"] = await redis_per_turn(redis_port, upstream, log_dir, args.turns, args.service_src)
+            results["redis"] = await redis_per_turn(redis_port, upstream, log_dir, args.turns, args)
 
-        if args.sqlite:
+        if args.sqlite and not args.parts_only:
             database = log_dir / "bench.sqlite3"
             for leftover in log_dir.glob("bench.sqlite3*"):
                 leftover.unlink()
             service, port = start_service(
-                "service-sqlite", log_dir, upstream_port, {"DATABASE_PATH": str(database)}, args.service_src
+                "service-sqlite",
+                log_dir,
+                upstream_port,
+                {"DATABASE_PATH": str(database)},
+                args.service_src,
+                args.service_workers,
             )
             processes.append(service)
             log("service on SQLite started")
@@ -455,7 +474,8 @@ def table(r: dict[str, Any]) -> str:
     m = r["machine"]
     lines = [
         f"PortfolioBackend relay benchmark  ({m['cpus']} CPUs, {m['cpu']}, Python {m['python']}, {m['loop']}, "
-        f"redis {m.get('redis')}, commit {m['commit']})",
+        f"redis {m.get('redis')}, commit {m['commit']}, service workers {r.get('service_workers', 1)})",
+        *(["service: THE PARTS ALONE (bench/floor.py, --parts-only), not the service"] if r.get("parts_only") else []),
         f"other load on the machine: {m['background_cores_busy']} cores busy in the second before the run, "
         f"load average {m['loadavg_at_start']} -> {m['loadavg_at_end']}"
         + ("  !! figures are unreliable: run on a quiet machine" if m["background_cores_busy"] > 0.2 else ""),
@@ -582,6 +602,17 @@ def main(argv: list[str] | None = None) -> None:
         type=Path,
         default=None,
         help="run the service from this src/ directory (e.g. a patched copy) instead of ./src",
+    )
+    parser.add_argument(
+        "--service-workers",
+        type=int,
+        default=1,
+        help="the service's worker processes (WEB_CONCURRENCY); CPU and memory sum over them",
+    )
+    parser.add_argument(
+        "--parts-only",
+        action="store_true",
+        help="measure bench/floor.py, the service's libraries doing a turn's minimum, instead of the service",
     )
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json", help="where the JSON goes")
     args = parser.parse_args(argv)
