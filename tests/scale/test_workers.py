@@ -44,20 +44,36 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def start_workers(tmp_path: Path, word_delay: str) -> ServiceProcess:
+    return (
+        ServiceProcess(
+            "workers",
+            tmp_path,
+            {
+                "WEB_CONCURRENCY": str(WORKERS),
+                "DEMO_WORD_DELAY": word_delay,
+                "GLOBAL_DAILY_REQUESTS": "0",
+                "RATE_LIMIT": f"{LIMIT}/day",
+                "MAX_OPEN_STREAMS_PER_VISITOR": "100",
+            },
+        )
+        .start()
+        .wait_ready()
+    )
+
+
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[ServiceProcess]:
-    process = ServiceProcess(
-        "workers",
-        tmp_path,
-        {
-            "WEB_CONCURRENCY": str(WORKERS),
-            "DEMO_WORD_DELAY": "0",
-            "GLOBAL_DAILY_REQUESTS": "0",
-            "RATE_LIMIT": f"{LIMIT}/day",
-            "MAX_OPEN_STREAMS_PER_VISITOR": "100",
-        },
-    )
-    yield process.start().wait_ready()
+    process = start_workers(tmp_path, word_delay="0")
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def slow_service(tmp_path: Path) -> Iterator[ServiceProcess]:
+    """The demo model pausing between words, so a turn is still streaming when SIGTERM comes."""
+    process = start_workers(tmp_path, word_delay="0.05")
+    yield process
     process.stop()
 
 
@@ -86,3 +102,23 @@ async def test_sigterm_stops_every_worker_process(service: ServiceProcess) -> No
 
     # uvicorn's supervisor waits for its workers before it exits: none is left serving or orphaned
     assert not [pid for pid in workers if alive(pid)]
+
+
+async def test_a_stream_in_flight_at_sigterm_still_finishes_under_workers(slow_service: ServiceProcess) -> None:
+    assert slow_service.process is not None
+    events: list[dict[str, object]] = []
+    async with (
+        httpx.AsyncClient(base_url=slow_service.url, timeout=30) as client,
+        client.stream("POST", "/stream", json={"prompt": "Hi!"}) as response,
+    ):
+        async for line in response.aiter_lines():
+            if not line:
+                continue
+            events.extend(parse_events(line))
+            if len(events) == 1:  # the turn is under way in a worker: now stop the service
+                slow_service.process.terminate()
+
+    # the rest of the answer came after SIGTERM, from a worker finishing its turn before exiting
+    assert len(events) > 2
+    assert events[-1]["type"] == "end"
+    await asyncio.to_thread(slow_service.process.wait, 20)  # and then every process exits
