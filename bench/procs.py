@@ -22,6 +22,8 @@ from collections import Counter
 from pathlib import Path
 from typing import IO, Any
 
+from tests.fixtures.processes import children
+
 ROOT = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -36,9 +38,7 @@ def process_tree(pid: int) -> list[int]:
     """A process and its descendants (the uvicorn workers of a service run with WEB_CONCURRENCY)."""
     pids, index = [pid], 0
     while index < len(pids):
-        for task in Path(f"/proc/{pids[index]}/task").glob("*/children"):
-            with contextlib.suppress(OSError):
-                pids.extend(int(child) for child in task.read_text().split())
+        pids.extend(children(pids[index]))
         index += 1
     return pids
 

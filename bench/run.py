@@ -246,7 +246,7 @@ async def memory(service: Process, port: int, upstream: Upstream, count: int) ->
 
 
 async def redis_per_turn(
-    redis_port: int, upstream: Upstream, log_dir: Path, turns: int, args: argparse.Namespace
+    redis_port: int, upstream: Upstream, log_dir: Path, turns: int, source: Path | None
 ) -> dict[str, Any]:
     """Turns one after another through a service whose Redis traffic goes through RespCounter."""
     counter = RespCounter(redis_port)
@@ -257,9 +257,7 @@ async def redis_per_turn(
         log_dir,
         upstream.port,
         {"REDIS_URL": f"redis://127.0.0.1:{counter.port}/0"},
-        args.service_src,
-        1,
-        program(args),
+        source,
     )
     try:
         await upstream.script(chunks=50, delay=0.0)
@@ -411,7 +409,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
         if "redis" in phases and not args.parts_only:  # the parts alone have no sessions
             log(f"[redis] commands and round trips per turn, {args.turns} turns each")
-            results["redis"] = await redis_per_turn(redis_port, upstream, log_dir, args.turns, args)
+            results["redis"] = await redis_per_turn(redis_port, upstream, log_dir, args.turns, args.service_src)
 
         if args.sqlite and not args.parts_only:
             database = log_dir / "bench.sqlite3"

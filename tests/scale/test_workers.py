@@ -7,13 +7,13 @@ embedded SQLite file, so nothing else needs setting up.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from ..fixtures.processes import children
 from ..sse import parse_events
 from .service_process import ServiceProcess
 
@@ -21,14 +21,6 @@ pytestmark = pytest.mark.slow
 
 LIMIT = 10
 WORKERS = 2
-
-
-def children(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        with contextlib.suppress(OSError):
-            found.update(int(child) for child in task.read_text().split())
-    return found
 
 
 def workers_of(pid: int) -> set[int]:
