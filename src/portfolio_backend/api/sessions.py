@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 
+from ..clock import now_ms
 from ..deps import BoundsDep, LimiterDep, MetricsDep, SettingsDep, StoreDep, VisitorDep
 from ..errors import BadRequest, NotFound, ServiceUnavailable, Unauthorized
-from ..events import now_ms
 from ..settings import Settings
 from ..store import StoreError
 from .quota import charge

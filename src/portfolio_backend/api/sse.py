@@ -1,6 +1,7 @@
 """The SSE response of POST /stream: a plain ASGI response, no body-wrapping middleware.
 
-Three jobs besides relaying events: (1) a visitor who disconnects cancels the turn at once, also
+It relays a turn's typed events, each serialised once by the protocol's encoder (wire/), and has
+three jobs besides: (1) a visitor who disconnects cancels the turn at once, also
 while it waits for the first token, so the upstream call is closed and nobody pays for tokens
 nobody reads (field note 1); (2) when nothing has been sent for KEEPALIVE seconds, a
 `{"type":"keepalive"}` data event keeps proxies from cutting the stream (field note 6; a comment
@@ -15,10 +16,12 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from starlette.responses import StreamingResponse
+from starlette.background import BackgroundTask
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from .. import events
+from ..chat import Error, TurnEvent
+from ..wire import EventEncoder
 
 SSE_HEADERS = {
     "Cache-Control": "no-cache",
@@ -29,23 +32,23 @@ SSE_HEADERS = {
 SHUTDOWN_MESSAGE = "The server is restarting. Please send your message again."
 
 
-class EventStreamResponse(StreamingResponse):
+class EventStreamResponse(Response):
     media_type = "text/event-stream"
 
     def __init__(
         self,
-        body: AsyncIterator[bytes],
+        events: AsyncIterator[TurnEvent],
         *,
+        encoder: EventEncoder,
         headers: dict[str, str],
         keepalive_seconds: float,
         on_close: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        super().__init__(
-            body,
-            status_code=200,
-            headers={**SSE_HEADERS, **headers},
-            media_type=self.media_type,
-        )
+        self.status_code = 200
+        self.background: BackgroundTask | None = None
+        self.init_headers({**SSE_HEADERS, **headers})
+        self.events = events
+        self.encoder = encoder
         self.keepalive_seconds = keepalive_seconds
         self.on_close = on_close
         self._last_send = 0.0
@@ -67,7 +70,7 @@ class EventStreamResponse(StreamingResponse):
             while True:
                 await asyncio.sleep(self.keepalive_seconds - (loop.time() - self._last_send))
                 if loop.time() - self._last_send >= self.keepalive_seconds:
-                    await self._send(send, events.keepalive(), loop)
+                    await self._send(send, self.encoder.keepalive(), loop)
 
         watchers = [
             asyncio.create_task(watch_disconnect()),
@@ -82,8 +85,9 @@ class EventStreamResponse(StreamingResponse):
                 }
             )
             self._last_send = loop.time()
-            async for line in self.body_iterator:
-                await send({"type": "http.response.body", "body": line, "more_body": True})
+            encode = self.encoder.encode
+            async for event in self.events:
+                await send({"type": "http.response.body", "body": encode(event), "more_body": True})
                 self._last_send = loop.time()
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:
@@ -93,7 +97,7 @@ class EventStreamResponse(StreamingResponse):
                     await send(
                         {
                             "type": "http.response.body",
-                            "body": events.error(SHUTDOWN_MESSAGE),
+                            "body": self.encoder.encode(Error(SHUTDOWN_MESSAGE)),
                             "more_body": False,
                         }
                     )
@@ -104,7 +108,7 @@ class EventStreamResponse(StreamingResponse):
         finally:
             for watcher in watchers:
                 watcher.cancel()
-            await _close(self.body_iterator)
+            await _close(self.events)
             if self.on_close is not None:
                 await asyncio.shield(self.on_close())
 

@@ -10,12 +10,13 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator
 
 from ..chat import Turn, TurnReport
+from ..clock import now_ms
 from ..deps import TurnContextDep
 from ..errors import NotFound, ServiceUnavailable, Unprocessable
-from ..events import now_ms
 from ..observability import Metrics
 from ..quota import GLOBAL_SUBJECT, QuotaDecision
 from ..store import Store, StoreError
+from ..wire.stream import STREAM_ENCODER
 from .quota import charge
 from .sse import EventStreamResponse
 
@@ -90,6 +91,7 @@ async def stream(body: StreamRequest, context: TurnContextDep) -> EventStreamRes
     report = TurnReport()
     return EventStreamResponse(
         chat.run_turn(turn, report),
+        encoder=STREAM_ENCODER,
         headers=decisions[0].headers() if decisions else {},
         keepalive_seconds=settings.keepalive_seconds,
         on_close=lambda: _settle(store, metrics, decisions, report),

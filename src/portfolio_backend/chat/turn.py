@@ -1,4 +1,4 @@
-"""One chat turn: history -> model -> tools -> model ... -> stored, as serialised SSE events.
+"""One chat turn: history -> model -> tools -> model ... -> stored, as typed events (events.py).
 
 Only a completed turn is stored, in one atomic append after the last model round, so a history
 never holds half a turn: a visitor who leaves, a failed upstream or a shutdown stores nothing.
@@ -15,12 +15,12 @@ from typing import Any
 
 import httpx
 
-from .. import events
-from ..events import now_ms
+from ..clock import now_ms
 from ..llm import Completion, LLMError, LLMProvider, TextDelta, ToolCall
 from ..settings import Settings
 from ..store import Message, Store, StoreError
 from ..tools import ToolContext, ToolRegistry, ToolResult
+from .events import End, Error, ToolOutput, TurnEvent
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,8 @@ class ChatService:
         messages.append({"role": "user", "content": turn.prompt})
         return messages
 
-    async def run_turn(self, turn: Turn, report: TurnReport) -> AsyncIterator[bytes]:
-        """Stream one turn as SSE lines; ends with `end` or `error`, never an exception."""
+    async def run_turn(self, turn: Turn, report: TurnReport) -> AsyncIterator[TurnEvent]:
+        """Stream one turn's events; ends with `End` or `Error`, never an exception."""
         loop = asyncio.get_running_loop()
         report.started_at = loop.time()
         upstream = self.upstream_messages(turn)
@@ -98,7 +98,7 @@ class ChatService:
                                 report.first_token_at = loop.time()
                                 report.streamed_text = True
                             text.append(delta.content)
-                            yield events.chunk(delta.content)
+                            yield delta
                         elif isinstance(delta, Completion):
                             completion = delta
                 report.prompt_tokens += completion.prompt_tokens
@@ -106,12 +106,12 @@ class ChatService:
                 if not completion.tool_calls:
                     new_messages.append(Message("assistant", "".join(text), now_ms()))
                     break
-                async for line in self._run_tools(completion.tool_calls, text, upstream, new_messages, ctx, report):
-                    yield line
+                async for output in self._run_tools(completion.tool_calls, text, upstream, new_messages, ctx, report):
+                    yield output
         except LLMError as exc:
             report.failed = True
             report.error_kind = exc.kind
-            yield events.error(exc.message)
+            yield Error(exc.message)
             return
 
         if turn.session_id is not None:
@@ -130,10 +130,10 @@ class ChatService:
                 stored = False
             if not stored:
                 report.failed = True
-                yield events.error("The answer could not be saved to the session history.")
+                yield Error("The answer could not be saved to the session history.")
                 return
         report.completed = True
-        yield events.end()
+        yield End()
 
     async def _run_tools(
         self,
@@ -143,7 +143,7 @@ class ChatService:
         new_messages: list[Message],
         ctx: ToolContext,
         report: TurnReport,
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncIterator[ToolOutput]:
         call_message = Message(
             "assistant",
             "".join(text),
@@ -158,4 +158,4 @@ class ChatService:
             tool_message = Message("tool", result.result, now_ms(), tool_call_id=call.id, name=call.name)
             upstream.append(tool_message.upstream())
             new_messages.append(tool_message)
-            yield events.tool_result(result.tool_name, result.result)
+            yield ToolOutput(call.id, result.tool_name, call.arguments, result.result, result.ok)

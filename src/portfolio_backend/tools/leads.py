@@ -17,7 +17,7 @@ from uuid import uuid4
 
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
-from ..events import now_ms
+from ..clock import now_ms
 from ..settings import Settings
 from ..store.base import CounterCheck, Lead, StoreError
 from .base import ArgsT, Tool, ToolContext, ToolError

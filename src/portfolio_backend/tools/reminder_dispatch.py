@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from ..events import now_ms
+from ..clock import now_ms
 from ..store.base import Reminder, Store, StoreError
 from .base import ToolError
 from .upstream import post_json

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
-from ..events import now_ms
+from ..clock import now_ms
 from .base import Tool, ToolContext, ToolError
 
 

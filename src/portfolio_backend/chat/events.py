@@ -1,0 +1,43 @@
+"""What a turn yields: typed events, independent of any wire format.
+
+`ChatService.run_turn` yields these; each HTTP protocol encodes them in its own module under
+`portfolio_backend/wire/` (POST /stream's `data:` JSON lines in `wire/stream.py`). A turn always
+ends with exactly one `End` or `Error`. Keep-alives are not events: the transport sends them.
+
+The hot path is the text: a model's `TextDelta` passes through a turn unchanged, so a token
+costs one object (the delta the model client built) and one serialisation (in the encoder).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..llm import TextDelta
+
+
+@dataclass(frozen=True, slots=True)
+class ToolOutput:
+    """A tool the model called has run: what it was asked and what it answered."""
+
+    call_id: str  # the model's id for the call, unique within the turn
+    tool_name: str
+    arguments: str  # the JSON text the model sent
+    result: str  # what the model reads, also on failure (then `ok` is False)
+    ok: bool
+
+
+@dataclass(frozen=True, slots=True)
+class End:
+    """The turn completed and, with a session, is stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    """The turn failed; `message` is safe to show a visitor. Nothing of the turn was stored."""
+
+    message: str
+
+
+TurnEvent = TextDelta | ToolOutput | End | Error
+
+__all__ = ["End", "Error", "TextDelta", "ToolOutput", "TurnEvent"]

@@ -1,0 +1,91 @@
+"""A chat turn as typed events, without HTTP: what every wire format (wire/) is built from.
+
+The model is the scripted upstream over HTTP through the real openai SDK, the store a real SQLite file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from portfolio_backend.chat import ChatService, End, Error, TextDelta, ToolOutput, Turn, TurnEvent, TurnReport
+from portfolio_backend.clock import now_ms
+from portfolio_backend.llm import provider_from_settings
+from portfolio_backend.settings import Settings
+from portfolio_backend.store import store_from_settings
+from portfolio_backend.tools import registry_from_settings
+
+from ..conftest import ROOT
+from ..fixtures.upstream import Reply, ScriptedToolCall, ScriptedUpstream
+
+
+@pytest.fixture
+async def chat(upstream: ScriptedUpstream, tmp_path: Path) -> AsyncIterator[ChatService]:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_path=tmp_path / "store.sqlite3",
+        system_prompt_file=ROOT / "data" / "system_prompt.md",
+        openai_api_key="sk-test-secret-key",
+        openai_base_url=upstream.base_url,
+        openai_max_retries=0,
+    )
+    store = await store_from_settings(settings)
+    llm = provider_from_settings(settings)
+    async with httpx.AsyncClient() as http:
+        yield ChatService(
+            settings=settings,
+            llm=llm,
+            tools=registry_from_settings(settings),
+            store=store,
+            http=http,
+            system_prompt="You are a test.",
+        )
+    await llm.close()
+    await store.close()
+
+
+async def run(chat: ChatService, turn: Turn) -> tuple[list[TurnEvent], TurnReport]:
+    report = TurnReport()
+    return [event async for event in chat.run_turn(turn, report)], report
+
+
+async def test_a_tool_turn_yields_the_tool_output_with_its_call_then_the_text_then_end(
+    chat: ChatService, upstream: ScriptedUpstream
+) -> None:
+    upstream.script(
+        Reply(chunks=[], tool_calls=[ScriptedToolCall("calculate", '{"expression": "25^2"}')]),
+        Reply(chunks=["It is ", "625."]),
+    )
+    session = await chat.store.create_session("5f0c5d52-3c55-4c8b-9f60-0d3f6f1b7a10", "visitor", now_ms(), 3600)
+    events, report = await run(chat, Turn(prompt="25 squared?", visitor="visitor", session_id=session.session_id))
+
+    output, *text, end = events
+    assert isinstance(output, ToolOutput)
+    assert (output.call_id, output.tool_name, output.arguments, output.ok) == (
+        "call_1",
+        "calculate",
+        '{"expression": "25^2"}',
+        True,
+    )
+    assert "625" in output.result
+    assert text == [TextDelta("It is "), TextDelta("625.")]
+    assert end == End()
+    assert report.completed
+    stored = await chat.store.load_session(session.session_id, now_ms())
+    assert stored is not None
+    assert [message.role for message in stored.messages] == ["user", "assistant", "tool", "assistant"]
+
+
+async def test_an_upstream_failure_ends_the_turn_with_one_error_and_no_end(
+    chat: ChatService, upstream: ScriptedUpstream
+) -> None:
+    upstream.script(Reply(status=500, error_body={"error": {"message": "boom"}}))
+    events, report = await run(chat, Turn(prompt="hi", visitor="visitor"))
+    assert len(events) == 1
+    assert isinstance(events[0], Error)
+    assert "boom" not in events[0].message, "the upstream's own words are not shown to visitors"
+    assert report.failed
+    assert not report.streamed_text

@@ -1,0 +1,69 @@
+"""POST /stream's wire format: each typed event becomes the one `data:` line the seed's clients parse."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from portfolio_backend.chat import End, Error, TextDelta, ToolOutput, TurnEvent
+from portfolio_backend.wire.stream import STREAM_ENCODER
+
+
+def parse(line: bytes) -> dict[str, object]:
+    assert line.startswith(b"data: ")
+    assert line.endswith(b"\n\n")
+    assert b"\n" not in line[:-2], "one event is one line"
+    decoded: dict[str, object] = json.loads(line[6:])
+    return decoded
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        (TextDelta("Hel"), {"type": "chunk", "content": "Hel"}),
+        (
+            ToolOutput("call_1", "calculate", '{"expression":"25^2"}', "25^2 = 625", ok=True),
+            {"type": "tool_result", "tool_name": "calculate", "result": "25^2 = 625"},
+        ),
+        (End(), {"type": "end"}),
+        (Error("The model could not be reached."), {"type": "error", "error": "The model could not be reached."}),
+    ],
+    ids=["chunk", "tool_result", "end", "error"],
+)
+def test_each_event_is_the_seed_json_with_type_first_and_timestamp_last(
+    event: TurnEvent, expected: dict[str, object]
+) -> None:
+    before = time.time_ns() // 1_000_000
+    payload = parse(STREAM_ENCODER.encode(event))
+    after = time.time_ns() // 1_000_000
+    timestamp = payload.pop("timestamp")
+    assert isinstance(timestamp, int)
+    assert before <= timestamp <= after
+    assert payload == expected
+    assert list(payload) == list(expected), "key order as the seed writes it"
+
+
+def test_a_chunk_keeps_unicode_quotes_and_newlines_on_one_line() -> None:
+    text = 'Grüße "quoted"\nnext line \u2028 😀'
+    line = STREAM_ENCODER.encode(TextDelta(text))
+    assert "Grüße".encode() in line, "written as UTF-8, not \\u escapes"
+    assert parse(line)["content"] == text
+
+
+def test_a_chunk_is_the_same_compact_json_as_every_other_event() -> None:
+    chunk = STREAM_ENCODER.encode(TextDelta("a"))
+    assert chunk.startswith(b'data: {"type":"chunk","content":"a","timestamp":')
+    assert STREAM_ENCODER.encode(End()).startswith(b'data: {"type":"end","timestamp":')
+
+
+def test_a_failed_tool_is_reported_like_a_successful_one() -> None:
+    output = ToolOutput("call_2", "get_weather", "{}", "Weather is not configured.", ok=False)
+    assert parse(STREAM_ENCODER.encode(output))["result"] == "Weather is not configured."
+
+
+def test_keepalive_is_a_data_event_a_json_parser_accepts() -> None:
+    payload = parse(STREAM_ENCODER.keepalive())
+    assert payload["type"] == "keepalive"
+    assert isinstance(payload["timestamp"], int)
