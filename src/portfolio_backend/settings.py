@@ -144,15 +144,54 @@ class Settings(BaseSettings):
     reminder_webhook_url: str | None = Field(None, description="Due reminders are POSTed here.")
     notify_webhook_url: str | None = Field(None, description="Leads and unknown questions are POSTed here.")
 
+    # Owner knowledge: pages, résumé and notes the assistant answers from (README "Teach it about you")
+    knowledge_dir: Path | None = Field(
+        Path("data/knowledge"),
+        description="Markdown, text, HTML and PDF files about the owner; empty to use none.",
+    )
+    knowledge_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated pages of the owner's site, fetched at start-up and on reload.",
+    )
+    knowledge_sitemap: str | None = Field(
+        None, description="The owner's sitemap.xml: its pages on the sitemap's own host are fetched too."
+    )
+    knowledge_index_path: Path = Field(
+        Path("data/knowledge.sqlite3"),
+        description="SQLite file of the knowledge index (built in memory when it cannot be written).",
+    )
+    knowledge_max_tokens: int = Field(
+        1500,
+        ge=100,
+        description="Knowledge tokens sent per turn; when everything fits it is sent whole, else the best passages.",
+    )
+    knowledge_max_bytes: int = Field(
+        5_000_000, ge=1024, description="Largest knowledge file or page read; bigger ones are refused."
+    )
+    knowledge_max_pages: int = Field(50, ge=1, le=1000, description="Most pages fetched from URLs and the sitemap.")
+    knowledge_fetch_timeout: float = Field(20.0, gt=0, description="Seconds for fetching all knowledge pages together.")
+    embeddings_model: str | None = Field(
+        None,
+        description="Embeddings model on the OpenAI-compatible endpoint; set for hybrid (BM25 + vector) ranking.",
+    )
+
     @field_validator("rate_limit", "session_create_limit", "tools_test_limit", mode="before")
     @classmethod
     def _parse_rate(cls, value: object) -> object:
         return RateSpec.parse(value) if isinstance(value, str) else value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "knowledge_urls", mode="before")
     @classmethod
     def _parse_origins(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("knowledge_urls")
+    @classmethod
+    def _check_knowledge_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{url!r} is not an http:// or https:// URL")
+        return value
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -161,6 +200,11 @@ class Settings(BaseSettings):
         if isinstance(items, list):
             return [ipaddress.ip_network(str(item), strict=False) for item in items]
         return items
+
+    @field_validator("knowledge_sitemap", "embeddings_model", "knowledge_dir", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("openai_api_key", "admin_token", "tavily_api_key", mode="before")
     @classmethod
@@ -171,6 +215,8 @@ class Settings(BaseSettings):
     def _check_urls(self) -> Settings:
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("REDIS_URL must start with redis://, rediss:// or unix://")
+        if self.knowledge_sitemap and not self.knowledge_sitemap.startswith(("http://", "https://")):
+            raise ValueError("KNOWLEDGE_SITEMAP must be an http:// or https:// URL")
         return self
 
     @property
