@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from portfolio_backend.app import create_app
 from portfolio_backend.settings import Settings
-from portfolio_backend.store import Store, store_from_settings
+from portfolio_backend.store import Stores, open_stores
 
 from .fixtures.live_server import LiveServer
 from .fixtures.redis_cluster import LocalRedisCluster
@@ -80,16 +80,16 @@ def store_env(store_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -
 
 
 @pytest.fixture
-async def store(store_env: dict[str, Any]) -> AsyncIterator[Store]:
-    """A store of each kind (the contract suites run against every one), built as the app builds it."""
-    instance = await open_store(store_env)
+async def stores(store_env: dict[str, Any]) -> AsyncIterator[Stores]:
+    """The stores on each backend (the contract suites run against every one), opened as the app opens them."""
+    instance = await connect(store_env)
     yield instance
     await instance.close()
 
 
-async def open_store(store_env: dict[str, Any]) -> Store:
-    """A new connection to the store under test, as another process would open it."""
-    return await store_from_settings(Settings(_env_file=None, **store_env))  # type: ignore[call-arg]
+async def connect(store_env: dict[str, Any]) -> Stores:
+    """A new connection to the backend under test, as another process would open it."""
+    return await open_stores(Settings(_env_file=None, **store_env))  # type: ignore[call-arg]
 
 
 @pytest.fixture

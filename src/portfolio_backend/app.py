@@ -24,7 +24,7 @@ from .middleware import RequestEdge
 from .observability import Metrics
 from .quota import Bounds, Limiter
 from .settings import Settings
-from .store import StoreError, store_from_settings
+from .store import StoreError, open_stores
 from .tools import registry_from_settings
 from .tools.reminder_dispatch import ReminderDispatcher
 
@@ -55,10 +55,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with AsyncExitStack() as stack:
             system_prompt = await _read_system_prompt(settings)
             try:
-                store = await store_from_settings(settings)
+                stores = await open_stores(settings)
             except StoreError as exc:
                 raise StartupError(str(exc)) from exc
-            stack.push_async_callback(store.close)
+            stack.push_async_callback(stores.close)
             http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
             stack.push_async_callback(http.aclose)
             llm = provider_from_settings(settings)
@@ -68,23 +68,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 settings=settings,
                 llm=llm,
                 tools=registry,
-                store=store,
+                stores=stores,
                 http=http,
                 system_prompt=system_prompt,
             )
             if settings.reminder_webhook_url:
                 dispatcher = asyncio.create_task(
-                    ReminderDispatcher(store, http, settings.reminder_webhook_url).run(), name="reminder-dispatcher"
+                    ReminderDispatcher(stores.reminders, http, settings.reminder_webhook_url).run(),
+                    name="reminder-dispatcher",
                 )
                 stack.callback(dispatcher.cancel)
             try:
-                await store.check()
+                await stores.check()
                 storage = "ok"
             except StoreError as exc:
                 storage = f"unavailable ({exc}); will retry on each request"
             log.info(
                 "started: storage=%s (%s), model=%s via %s%s",
-                store.name,
+                stores.name,
                 storage,
                 llm.model,
                 llm.provider,
@@ -92,12 +93,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             yield State(
                 settings=settings,
-                store=store,
+                stores=stores,
                 http=http,
                 llm=llm,
                 tools=registry,
                 chat=chat,
-                limiter=Limiter(store),
+                limiter=Limiter(stores.counters),
                 bounds=Bounds.from_settings(settings),
                 metrics=metrics,
             )

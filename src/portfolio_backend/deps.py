@@ -18,7 +18,7 @@ from .llm import LLMProvider
 from .observability import Metrics
 from .quota import Bounds, Limiter, client_address, visitor_key
 from .settings import Settings
-from .store import Store
+from .store import ReminderStore, SessionStore, Stores
 from .tools import ToolRegistry
 
 
@@ -26,7 +26,7 @@ class State(TypedDict):
     """Lifespan state: built once at start-up, closed in reverse order at shutdown."""
 
     settings: Settings
-    store: Store
+    stores: Stores
     http: httpx.AsyncClient
     llm: LLMProvider
     tools: ToolRegistry
@@ -44,6 +44,16 @@ def _from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
 
     read.__name__ = f"state_{name}"
     return read
+
+
+async def _sessions(request: Request) -> SessionStore:
+    stores: Stores = request.state.stores
+    return stores.sessions
+
+
+async def _reminders(request: Request) -> ReminderStore:
+    stores: Stores = request.state.stores
+    return stores.reminders
 
 
 async def _visitor(request: Request) -> Visitor:
@@ -74,7 +84,9 @@ class Visitor:
 
 
 SettingsDep = Annotated[Settings, Depends(_from_state("settings"))]
-StoreDep = Annotated[Store, Depends(_from_state("store"))]
+StoresDep = Annotated[Stores, Depends(_from_state("stores"))]
+SessionsDep = Annotated[SessionStore, Depends(_sessions)]
+RemindersDep = Annotated[ReminderStore, Depends(_reminders)]
 ChatDep = Annotated[ChatService, Depends(_from_state("chat"))]
 ToolsDep = Annotated[ToolRegistry, Depends(_from_state("tools"))]
 LimiterDep = Annotated[Limiter, Depends(_from_state("limiter"))]
@@ -89,12 +101,12 @@ class TurnContext:
     """What POST /stream uses, resolved as one dependency: FastAPI spends ~25 us per dependency per
     request, and on the streaming route that is a tenth of a turn (docs/performance.md)."""
 
-    __slots__ = ("bounds", "chat", "limiter", "metrics", "settings", "store", "visitor")
+    __slots__ = ("bounds", "chat", "limiter", "metrics", "settings", "stores", "visitor")
 
     def __init__(self, request: Request) -> None:
         state = request.state
         self.settings: Settings = state.settings
-        self.store: Store = state.store
+        self.stores: Stores = state.stores
         self.chat: ChatService = state.chat
         self.limiter: Limiter = state.limiter
         self.bounds: Bounds = state.bounds

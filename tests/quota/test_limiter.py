@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from portfolio_backend.quota import Bound, Limiter
 from portfolio_backend.settings import RateSpec
-from portfolio_backend.store import Store
+from portfolio_backend.store import Stores
 
 DAILY = Bound("chat", RateSpec(3, 86400), "limit")
 
@@ -24,9 +24,9 @@ def midnight(year: int, month: int, day: int) -> float:
     return datetime(year, month, day, tzinfo=UTC).timestamp()
 
 
-async def test_a_daily_window_resets_at_utc_midnight(store: Store) -> None:
+async def test_a_daily_window_resets_at_utc_midnight(stores: Stores) -> None:
     clock = Clock(midnight(2026, 11, 24) + 86400 - 5)  # 23:59:55 UTC
-    limiter = Limiter(store, clock)
+    limiter = Limiter(stores.counters, clock)
     decisions = [(await limiter.charge([(DAILY, "v")]))[0] for _ in range(4)]
     assert [decision.allowed for decision in decisions] == [True, True, True, False]
     assert decisions[-1].reset == int(midnight(2026, 11, 25))
@@ -37,8 +37,8 @@ async def test_a_daily_window_resets_at_utc_midnight(store: Store) -> None:
     assert fresh.remaining == 2
 
 
-async def test_peek_spends_nothing(store: Store) -> None:
-    limiter = Limiter(store, Clock(midnight(2026, 1, 1) + 10))
+async def test_peek_spends_nothing(stores: Stores) -> None:
+    limiter = Limiter(stores.counters, Clock(midnight(2026, 1, 1) + 10))
     await limiter.charge([(DAILY, "v")])
     for _ in range(5):
         peeked = await limiter.peek(DAILY, "v")
@@ -46,15 +46,15 @@ async def test_peek_spends_nothing(store: Store) -> None:
     assert peeked.remaining == 2
 
 
-async def test_forty_concurrent_requests_give_exactly_the_limit(store: Store) -> None:
-    limiter = Limiter(store, Clock(midnight(2026, 1, 1) + 10))
+async def test_forty_concurrent_requests_give_exactly_the_limit(stores: Stores) -> None:
+    limiter = Limiter(stores.counters, Clock(midnight(2026, 1, 1) + 10))
     bound = Bound("chat", RateSpec(10, 86400), "limit")
     results = await asyncio.gather(*(limiter.charge([(bound, "crowd")]) for _ in range(40)))
     assert sum(result[0].allowed for result in results) == 10
 
 
-async def test_headers_carry_the_seed_and_ietf_fields(store: Store) -> None:
-    limiter = Limiter(store, Clock(midnight(2026, 1, 1) + 3600))
+async def test_headers_carry_the_seed_and_ietf_fields(stores: Stores) -> None:
+    limiter = Limiter(stores.counters, Clock(midnight(2026, 1, 1) + 3600))
     decision = (await limiter.charge([(DAILY, "v")]))[0]
     headers = decision.headers()
     assert headers["X-RateLimit-Limit"] == "3"

@@ -1,7 +1,7 @@
 """Fixtures for the tool tests: settings, a real HTTP client, the fake outside service, contexts.
 
 The stores come from tests/conftest.py (`store`, over SQLite and a real Redis). Tools that never
-touch a store get a real SQLite one on a temporary file (`plain_store`), so they run once.
+touch a store get a real SQLite one on a temporary file (`plain_stores`), so they run once.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ import httpx
 import pytest
 
 from portfolio_backend.settings import Settings
-from portfolio_backend.store import Store
-from portfolio_backend.store.sqlite import SqliteStore
+from portfolio_backend.store import Stores, open_stores
 from portfolio_backend.tools import Tool, ToolContext, ToolRegistry
 from portfolio_backend.tools import default_tools as build_default_tools
 
@@ -56,26 +55,25 @@ async def fake_http() -> AsyncIterator[FakeHTTP]:
 
 
 @pytest.fixture
-async def plain_store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = SqliteStore(tmp_path / "tools.sqlite3")
-    await store.open()
-    yield store
-    await store.close()
+async def plain_stores(tmp_path: Path) -> AsyncIterator[Stores]:
+    stores = await open_stores(Settings(_env_file=None, database_path=tmp_path / "tools.sqlite3"))  # type: ignore[call-arg]
+    yield stores
+    await stores.close()
 
 
 class ToolBench:
     """A registry of the default tools and a context to call them in, as the chat turn does."""
 
     def __init__(
-        self, settings: Settings, store: Store, http: httpx.AsyncClient, tools: list[Tool[Any]] | None = None
+        self, settings: Settings, stores: Stores, http: httpx.AsyncClient, tools: list[Tool[Any]] | None = None
     ) -> None:
         self.settings = settings
-        self.store = store
+        self.stores = stores
         self.http = http
         self.registry = ToolRegistry(build_default_tools() if tools is None else tools, settings)
 
     def ctx(self, session_id: str | None = "session-a", visitor: str = "visitor-1") -> ToolContext:
-        return ToolContext(self.settings, self.store, self.http, visitor, session_id)
+        return ToolContext(self.settings, self.stores, self.http, visitor, session_id)
 
     async def call(
         self, name: str, arguments: dict[str, Any], *, session_id: str | None = "session-a", visitor: str = "visitor-1"
@@ -85,11 +83,11 @@ class ToolBench:
 
 
 @pytest.fixture
-def bench_for(http: httpx.AsyncClient) -> Callable[[Settings, Store], ToolBench]:
-    return lambda settings, store: ToolBench(settings, store, http)
+def bench_for(http: httpx.AsyncClient) -> Callable[[Settings, Stores], ToolBench]:
+    return lambda settings, stores: ToolBench(settings, stores, http)
 
 
 @pytest.fixture
-def bench(tool_settings: MakeSettings, plain_store: Store, http: httpx.AsyncClient) -> ToolBench:
+def bench(tool_settings: MakeSettings, plain_stores: Stores, http: httpx.AsyncClient) -> ToolBench:
     """The default tools with nothing optional configured, on a SQLite store."""
-    return ToolBench(tool_settings(), plain_store, http)
+    return ToolBench(tool_settings(), plain_stores, http)

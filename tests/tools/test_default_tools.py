@@ -40,7 +40,7 @@ async def test_only_configured_tools_are_offered(bench: ToolBench) -> None:
 
 def test_configured_tools_are_offered_once_configured(bench: ToolBench, tool_settings: MakeSettings) -> None:
     settings = tool_settings(searxng_url="http://127.0.0.1:9", notify_webhook_url="http://127.0.0.1:9/notify")
-    configured = ToolBench(settings, bench.store, bench.http)
+    configured = ToolBench(settings, bench.stores, bench.http)
     offered = [spec["function"]["name"] for spec in configured.registry.specs()]
     assert sorted(offered) == sorted(ALWAYS + CONFIGURED)
     assert all(tool["enabled"] for tool in configured.registry.describe())

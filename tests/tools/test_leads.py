@@ -8,14 +8,13 @@ from typing import Any
 import pytest
 
 from portfolio_backend.settings import Settings
-from portfolio_backend.store import Store
-from portfolio_backend.store.base import LEADS_KEPT, Lead
+from portfolio_backend.store import Stores
 from portfolio_backend.tools.leads import NOTIFICATIONS_PER_DAY
 
 from ..fixtures.fake_http import Answer, FakeHTTP, closed_port_url
 from .conftest import MakeSettings, ToolBench
 
-BenchFor = Callable[[Settings, Store], ToolBench]
+BenchFor = Callable[[Settings, Stores], ToolBench]
 OWNER_TOOLS = ("record_user_details", "record_unknown_question")
 
 
@@ -26,8 +25,8 @@ def notify(fake_http: FakeHTTP) -> FakeHTTP:
 
 
 @pytest.fixture
-def lead_bench(store: Store, tool_settings: MakeSettings, bench_for: BenchFor, notify: FakeHTTP) -> ToolBench:
-    return bench_for(tool_settings(notify_webhook_url=notify.url("/notify")), store)
+def lead_bench(stores: Stores, tool_settings: MakeSettings, bench_for: BenchFor, notify: FakeHTTP) -> ToolBench:
+    return bench_for(tool_settings(notify_webhook_url=notify.url("/notify")), stores)
 
 
 async def test_owner_tools_are_off_without_a_notify_webhook(bench: ToolBench) -> None:
@@ -41,7 +40,7 @@ async def test_owner_tools_are_off_without_a_notify_webhook(bench: ToolBench) ->
 
 
 async def test_records_contact_details_and_notifies_the_owner(
-    lead_bench: ToolBench, store: Store, notify: FakeHTTP
+    lead_bench: ToolBench, stores: Stores, notify: FakeHTTP
 ) -> None:
     assert {"record_user_details", "record_unknown_question"} <= {
         spec["function"]["name"] for spec in lead_bench.registry.specs()
@@ -54,7 +53,7 @@ async def test_records_contact_details_and_notifies_the_owner(
     )
 
     assert (ok, text) == (True, "Recorded: the owner has been notified and can reply to ada@example.com.")
-    (lead,) = await store.list_leads(10)
+    (lead,) = await stores.leads.newest(10)
     assert (lead.kind, lead.email, lead.name, lead.notes, lead.session_id) == (
         "contact",
         "ada@example.com",
@@ -77,12 +76,12 @@ async def test_records_contact_details_and_notifies_the_owner(
 
 
 async def test_records_an_unknown_question_and_notifies_the_owner(
-    lead_bench: ToolBench, store: Store, notify: FakeHTTP
+    lead_bench: ToolBench, stores: Stores, notify: FakeHTTP
 ) -> None:
     ok, text = await lead_bench.call("record_unknown_question", {"question": "Does she speak Rust?"})
 
     assert (ok, text) == (True, "Recorded: the owner has been told about this question.")
-    (lead,) = await store.list_leads(10)
+    (lead,) = await stores.leads.newest(10)
     assert (lead.kind, lead.question) == ("question", "Does she speak Rust?")
     assert notify.requests[0].json()["message"] == "Question the portfolio chat could not answer: Does she speak Rust?"
 
@@ -101,9 +100,9 @@ async def test_email_deliverability_is_not_checked(lead_bench: ToolBench) -> Non
 
 
 async def test_kept_even_when_the_owner_cannot_be_notified(
-    store: Store, tool_settings: MakeSettings, bench_for: BenchFor
+    stores: Stores, tool_settings: MakeSettings, bench_for: BenchFor
 ) -> None:
-    bench = bench_for(tool_settings(notify_webhook_url=closed_port_url() + "/notify"), store)
+    bench = bench_for(tool_settings(notify_webhook_url=closed_port_url() + "/notify"), stores)
 
     ok, text = await bench.call("record_user_details", {"email": "ada@example.com"})
 
@@ -111,24 +110,24 @@ async def test_kept_even_when_the_owner_cannot_be_notified(
         True,
         "Recorded ada@example.com for the owner, who will see it (the instant notification could not be sent).",
     )
-    assert [lead.email for lead in await store.list_leads(10)] == ["ada@example.com"]
+    assert [lead.email for lead in await stores.leads.newest(10)] == ["ada@example.com"]
 
 
 async def test_a_webhook_error_still_keeps_the_question(
-    store: Store, tool_settings: MakeSettings, bench_for: BenchFor, fake_http: FakeHTTP
+    stores: Stores, tool_settings: MakeSettings, bench_for: BenchFor, fake_http: FakeHTTP
 ) -> None:
     fake_http.on("POST", "/notify", Answer(429, {"error": "slow down"}))
-    bench = bench_for(tool_settings(notify_webhook_url=fake_http.url("/notify")), store)
+    bench = bench_for(tool_settings(notify_webhook_url=fake_http.url("/notify")), stores)
 
     ok, text = await bench.call("record_unknown_question", {"question": "q?"})
 
     assert ok
     assert "could not be sent" in text
-    assert len(await store.list_leads(10)) == 1
+    assert len(await stores.leads.newest(10)) == 1
 
 
 async def test_one_visitor_can_notify_the_owner_only_a_few_times_a_day(
-    lead_bench: ToolBench, store: Store, notify: FakeHTTP
+    lead_bench: ToolBench, stores: Stores, notify: FakeHTTP
 ) -> None:
     for n in range(NOTIFICATIONS_PER_DAY):
         assert (await lead_bench.call("record_unknown_question", {"question": f"q{n}?"}))[0]
@@ -138,7 +137,7 @@ async def test_one_visitor_can_notify_the_owner_only_a_few_times_a_day(
     assert not ok
     assert text.startswith("Error: The owner has already been sent several messages from this visitor today")
     assert len(notify.requests) == NOTIFICATIONS_PER_DAY
-    assert len(await store.list_leads(100)) == NOTIFICATIONS_PER_DAY
+    assert len(await stores.leads.newest(100)) == NOTIFICATIONS_PER_DAY
     assert (await lead_bench.call("record_unknown_question", {"question": "q?"}, visitor="visitor-2"))[0]
 
 
@@ -158,15 +157,3 @@ async def test_bounds_are_argument_errors(
     ok, text = await lead_bench.call(tool, arguments)
     assert not ok
     assert text.startswith(f"Error: {message}")
-
-
-async def test_the_store_keeps_the_newest_leads_only(store: Store) -> None:
-    for n in range(LEADS_KEPT + 3):
-        await store.add_lead(Lead(f"lead-{n}", "question", n, question=f"q{n}"))
-
-    newest = await store.list_leads(LEADS_KEPT + 10)
-
-    assert len(newest) == LEADS_KEPT
-    assert newest[0].lead_id == f"lead-{LEADS_KEPT + 2}"
-    assert newest[-1].lead_id == "lead-3"
-    assert [lead.lead_id for lead in await store.list_leads(2)] == [f"lead-{LEADS_KEPT + 2}", f"lead-{LEADS_KEPT + 1}"]

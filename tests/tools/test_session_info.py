@@ -6,30 +6,30 @@ import time
 from collections.abc import Callable
 
 from portfolio_backend.settings import Settings
-from portfolio_backend.store import Message, Store
+from portfolio_backend.store import Message, Stores
 
 from .conftest import MakeSettings, ToolBench
 
 SECRET = "my card number is 4111-1111"
 
 
-async def _session(store: Store, session_id: str, turns: int) -> None:
+async def _session(stores: Stores, session_id: str, turns: int) -> None:
     now = int(time.time() * 1000)
-    await store.create_session(session_id, "visitor-1", now, 3600)
+    await stores.sessions.create(session_id, "visitor-1", now, 3600)
     for turn in range(turns):
         messages = [
             Message("user", f"{SECRET} (turn {turn})", now),
             Message("assistant", f"Noted the secret {SECRET}", now),
         ]
-        await store.append_turn(session_id, messages, now, 3600, 100)
+        await stores.sessions.append_turn(session_id, messages, now, 3600, 100)
 
 
 async def test_reports_its_own_session_even_when_the_model_names_another(
-    store: Store, tool_settings: MakeSettings, bench_for: Callable[[Settings, Store], ToolBench]
+    stores: Stores, tool_settings: MakeSettings, bench_for: Callable[[Settings, Stores], ToolBench]
 ) -> None:
-    await _session(store, "session-mine", turns=1)
-    await _session(store, "session-other", turns=3)
-    bench = bench_for(tool_settings(), store)
+    await _session(stores, "session-mine", turns=1)
+    await _session(stores, "session-other", turns=3)
+    bench = bench_for(tool_settings(), stores)
 
     ok, text = await bench.call("get_session_info", {"session_id": "session-other"}, session_id="session-mine")
 
@@ -39,10 +39,10 @@ async def test_reports_its_own_session_even_when_the_model_names_another(
 
 
 async def test_reports_metadata_only_never_message_content(
-    store: Store, tool_settings: MakeSettings, bench_for: Callable[[Settings, Store], ToolBench]
+    stores: Stores, tool_settings: MakeSettings, bench_for: Callable[[Settings, Stores], ToolBench]
 ) -> None:
-    await _session(store, "session-mine", turns=2)
-    bench = bench_for(tool_settings(), store)
+    await _session(stores, "session-mine", turns=2)
+    bench = bench_for(tool_settings(), stores)
 
     ok, text = await bench.call("get_session_info", {}, session_id="session-mine")
 
@@ -60,11 +60,11 @@ async def test_without_a_session_it_says_so(bench: ToolBench) -> None:
 
 
 async def test_a_deleted_session_is_an_error(
-    store: Store, tool_settings: MakeSettings, bench_for: Callable[[Settings, Store], ToolBench]
+    stores: Stores, tool_settings: MakeSettings, bench_for: Callable[[Settings, Stores], ToolBench]
 ) -> None:
-    await _session(store, "session-mine", turns=1)
-    await store.delete_session("session-mine")
-    bench = bench_for(tool_settings(), store)
+    await _session(stores, "session-mine", turns=1)
+    await stores.sessions.delete("session-mine")
+    bench = bench_for(tool_settings(), stores)
 
     assert await bench.call("get_session_info", {}, session_id="session-mine") == (
         False,

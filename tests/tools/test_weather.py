@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from portfolio_backend.settings import Settings
-from portfolio_backend.store import Store
+from portfolio_backend.store import Stores
 from portfolio_backend.tools.weather import Weather
 
 from ..fixtures.fake_http import Answer, FakeHTTP, Request, closed_port_url
@@ -94,8 +94,8 @@ def open_meteo(fake_http: FakeHTTP) -> OpenMeteo:
 
 
 @pytest.fixture
-def weather_bench(open_meteo: OpenMeteo, tool_settings: MakeSettings, plain_store: Store, http: Any) -> ToolBench:
-    return ToolBench(open_meteo.settings(tool_settings), plain_store, http)
+def weather_bench(open_meteo: OpenMeteo, tool_settings: MakeSettings, plain_stores: Stores, http: Any) -> ToolBench:
+    return ToolBench(open_meteo.settings(tool_settings), plain_stores, http)
 
 
 async def test_reports_current_weather_for_a_place(weather_bench: ToolBench, fake_http: FakeHTTP) -> None:
@@ -132,18 +132,18 @@ async def test_reports_current_weather_for_a_place(weather_bench: ToolBench, fak
     ],
 )
 async def test_maps_wmo_weather_codes_to_words(
-    fake_http: FakeHTTP, tool_settings: MakeSettings, plain_store: Store, http: Any, code: int, words: str
+    fake_http: FakeHTTP, tool_settings: MakeSettings, plain_stores: Stores, http: Any, code: int, words: str
 ) -> None:
-    bench = ToolBench(OpenMeteo(fake_http, [BERLIN], code=code).settings(tool_settings), plain_store, http)
+    bench = ToolBench(OpenMeteo(fake_http, [BERLIN], code=code).settings(tool_settings), plain_stores, http)
     ok, text = await bench.call("get_weather", {"location": "Berlin"})
     assert ok
     assert f"Germany: {words}, " in text
 
 
 async def test_an_unlisted_weather_code_is_named_by_number(
-    fake_http: FakeHTTP, tool_settings: MakeSettings, plain_store: Store, http: Any
+    fake_http: FakeHTTP, tool_settings: MakeSettings, plain_stores: Stores, http: Any
 ) -> None:
-    bench = ToolBench(OpenMeteo(fake_http, [BERLIN], code=42).settings(tool_settings), plain_store, http)
+    bench = ToolBench(OpenMeteo(fake_http, [BERLIN], code=42).settings(tool_settings), plain_stores, http)
     ok, text = await bench.call("get_weather", {"location": "Berlin"})
     assert ok
     assert "Germany: weather code 42, " in text
@@ -179,9 +179,9 @@ async def test_answers_are_cached_per_place(weather_bench: ToolBench, fake_http:
 
 
 async def test_the_cache_is_bounded(
-    open_meteo: OpenMeteo, tool_settings: MakeSettings, plain_store: Store, http: Any, fake_http: FakeHTTP
+    open_meteo: OpenMeteo, tool_settings: MakeSettings, plain_stores: Stores, http: Any, fake_http: FakeHTTP
 ) -> None:
-    bench = ToolBench(open_meteo.settings(tool_settings), plain_store, http, [Weather(cache_size=1)])
+    bench = ToolBench(open_meteo.settings(tool_settings), plain_stores, http, [Weather(cache_size=1)])
 
     for place in ("Berlin", "Paris", "Berlin"):
         assert (await bench.call("get_weather", {"location": place}))[0]
@@ -190,9 +190,9 @@ async def test_the_cache_is_bounded(
 
 
 async def test_cached_answers_expire(
-    open_meteo: OpenMeteo, tool_settings: MakeSettings, plain_store: Store, http: Any, fake_http: FakeHTTP
+    open_meteo: OpenMeteo, tool_settings: MakeSettings, plain_stores: Stores, http: Any, fake_http: FakeHTTP
 ) -> None:
-    bench = ToolBench(open_meteo.settings(tool_settings), plain_store, http, [Weather(cache_seconds=0)])
+    bench = ToolBench(open_meteo.settings(tool_settings), plain_stores, http, [Weather(cache_seconds=0)])
 
     for _ in range(2):
         assert (await bench.call("get_weather", {"location": "Berlin"}))[0]
@@ -235,11 +235,11 @@ async def test_an_oversized_answer_is_refused(weather_bench: ToolBench, fake_htt
 
 
 async def test_an_unreachable_service_is_a_clear_error(
-    tool_settings: MakeSettings, plain_store: Store, http: Any
+    tool_settings: MakeSettings, plain_stores: Stores, http: Any
 ) -> None:
     down = closed_port_url()
     settings = tool_settings(weather_geocoding_url=f"{down}/v1/search", weather_forecast_url=f"{down}/v1/forecast")
-    bench = ToolBench(settings, plain_store, http)
+    bench = ToolBench(settings, plain_stores, http)
     assert await bench.call("get_weather", {"location": "Berlin"}) == (
         False,
         "Error: The weather service is unreachable right now",
@@ -247,10 +247,10 @@ async def test_an_unreachable_service_is_a_clear_error(
 
 
 async def test_a_service_that_never_answers_times_out(
-    open_meteo: OpenMeteo, fake_http: FakeHTTP, tool_settings: MakeSettings, plain_store: Store, http: Any
+    open_meteo: OpenMeteo, fake_http: FakeHTTP, tool_settings: MakeSettings, plain_stores: Stores, http: Any
 ) -> None:
     fake_http.on("GET", "/v1/forecast", Answer(hold=True))
-    bench = ToolBench(open_meteo.settings(tool_settings, tool_timeout_seconds=0.4), plain_store, http)
+    bench = ToolBench(open_meteo.settings(tool_settings, tool_timeout_seconds=0.4), plain_stores, http)
     assert await bench.call("get_weather", {"location": "Berlin"}) == (
         False,
         "Error: The weather service did not answer within 0.2 s",

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from portfolio_backend.store import Store
+from portfolio_backend.store import Stores
 
 from ..fixtures.fake_http import Answer, FakeHTTP, closed_port_url
 from .conftest import MakeSettings, ToolBench
@@ -19,13 +19,13 @@ def result(n: int, **extra: Any) -> dict[str, Any]:
     return {"title": f"Result {n}", "url": f"https://example.org/{n}", "content": f"Snippet {n}.", **extra}
 
 
-def searxng_bench(fake_http: FakeHTTP, make: MakeSettings, store: Store, http: Any, **overrides: Any) -> ToolBench:
-    return ToolBench(make(searxng_url=fake_http.url("/searx/"), **overrides), store, http)
+def searxng_bench(fake_http: FakeHTTP, make: MakeSettings, stores: Stores, http: Any, **overrides: Any) -> ToolBench:
+    return ToolBench(make(searxng_url=fake_http.url("/searx/"), **overrides), stores, http)
 
 
-def tavily_bench(fake_http: FakeHTTP, make: MakeSettings, store: Store, http: Any, **overrides: Any) -> ToolBench:
+def tavily_bench(fake_http: FakeHTTP, make: MakeSettings, stores: Stores, http: Any, **overrides: Any) -> ToolBench:
     values = {"tavily_api_key": TAVILY_KEY, "tavily_url": fake_http.url("/tavily/search"), **overrides}
-    return ToolBench(make(**values), store, http)
+    return ToolBench(make(**values), stores, http)
 
 
 async def test_is_disabled_and_not_offered_without_a_provider(bench: ToolBench) -> None:
@@ -41,10 +41,10 @@ async def test_is_disabled_and_not_offered_without_a_provider(bench: ToolBench) 
 
 
 async def test_searxng_results_are_listed_as_title_url_snippet(
-    fake_http: FakeHTTP, tool_settings: MakeSettings, plain_store: Store, http: Any
+    fake_http: FakeHTTP, tool_settings: MakeSettings, plain_stores: Stores, http: Any
 ) -> None:
     fake_http.on("GET", "/searx/search", Answer(body={"results": [result(n) for n in range(1, 9)]}))
-    bench = searxng_bench(fake_http, tool_settings, plain_store, http)
+    bench = searxng_bench(fake_http, tool_settings, plain_stores, http)
 
     ok, text = await bench.call("web_search", {"query": "  fastapi   streaming "})
 
@@ -60,7 +60,7 @@ async def test_searxng_results_are_listed_as_title_url_snippet(
 
 
 async def test_results_are_cleaned_and_trimmed(
-    fake_http: FakeHTTP, tool_settings: MakeSettings, plain_store: Store, http: Any
+    fake_http: FakeHTTP, tool_settings: MakeSettings, plain_stores: Stores, http: Any
 ) -> None:
     items = [
         {"title": "Script", "url": "javascript:alert(1)", "content": "not a web page"},
@@ -69,7 +69,7 @@ async def test_results_are_cleaned_and_trimmed(
         "not an object",
     ]
     fake_http.on("GET", "/searx/search", Answer(body={"results": items}))
-    bench = searxng_bench(fake_http, tool_settings, plain_store, http)
+    bench = searxng_bench(fake_http, tool_settings, plain_stores, http)
 
     ok, text = await bench.call("web_search", {"query": "q"})
 
@@ -83,18 +83,18 @@ async def test_results_are_cleaned_and_trimmed(
 
 
 async def test_no_results_is_said_plainly(
-    fake_http: FakeHTTP, tool_settings: MakeSettings, plain_store: Store, http: Any
+    fake_http: FakeHTTP, tool_settings: MakeSettings, plain_stores: Stores, http: Any
 ) -> None:
     fake_http.on("GET", "/searx/search", Answer(body={"results": []}))
-    bench = searxng_bench(fake_http, tool_settings, plain_store, http)
+    bench = searxng_bench(fake_http, tool_settings, plain_stores, http)
     assert await bench.call("web_search", {"query": "zzqx"}) == (True, "No web results for 'zzqx'.")
 
 
 async def test_tavily_gets_the_key_and_the_results_never_show_it(
-    fake_http: FakeHTTP, tool_settings: MakeSettings, plain_store: Store, http: Any
+    fake_http: FakeHTTP, tool_settings: MakeSettings, plain_stores: Stores, http: Any
 ) -> None:
     fake_http.on("POST", "/tavily/search", Answer(body={"query": "q", "results": [result(1), result(2)]}))
-    bench = tavily_bench(fake_http, tool_settings, plain_store, http)
+    bench = tavily_bench(fake_http, tool_settings, plain_stores, http)
 
     ok, text = await bench.call("web_search", {"query": "uv workspaces"})
 
@@ -114,12 +114,12 @@ async def test_tavily_gets_the_key_and_the_results_never_show_it(
 async def test_a_tavily_failure_names_the_service_but_not_the_key(
     fake_http: FakeHTTP,
     tool_settings: MakeSettings,
-    plain_store: Store,
+    plain_stores: Stores,
     http: Any,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     fake_http.on("POST", "/tavily/search", Answer(401, {"detail": {"error": f"Unauthorized: {TAVILY_KEY}"}}))
-    bench = tavily_bench(fake_http, tool_settings, plain_store, http)
+    bench = tavily_bench(fake_http, tool_settings, plain_stores, http)
 
     with caplog.at_level(logging.DEBUG):
         ok, text = await bench.call("web_search", {"query": "q"})
@@ -129,11 +129,11 @@ async def test_a_tavily_failure_names_the_service_but_not_the_key(
 
 
 async def test_falls_back_to_tavily_when_searxng_fails(
-    fake_http: FakeHTTP, tool_settings: MakeSettings, plain_store: Store, http: Any
+    fake_http: FakeHTTP, tool_settings: MakeSettings, plain_stores: Stores, http: Any
 ) -> None:
     fake_http.on("GET", "/searx/search", Answer(502, {}))
     fake_http.on("POST", "/tavily/search", Answer(body={"results": [result(7)]}))
-    bench = tavily_bench(fake_http, tool_settings, plain_store, http, searxng_url=fake_http.url("/searx"))
+    bench = tavily_bench(fake_http, tool_settings, plain_stores, http, searxng_url=fake_http.url("/searx"))
 
     ok, text = await bench.call("web_search", {"query": "q"})
 
@@ -143,11 +143,11 @@ async def test_falls_back_to_tavily_when_searxng_fails(
 
 
 async def test_every_provider_failing_is_one_clear_error(
-    tool_settings: MakeSettings, plain_store: Store, http: Any
+    tool_settings: MakeSettings, plain_stores: Stores, http: Any
 ) -> None:
     down = closed_port_url()
     settings = tool_settings(searxng_url=down, tavily_api_key=TAVILY_KEY, tavily_url=f"{down}/search")
-    bench = ToolBench(settings, plain_store, http)
+    bench = ToolBench(settings, plain_stores, http)
 
     assert await bench.call("web_search", {"query": "q"}) == (
         False,
@@ -157,10 +157,10 @@ async def test_every_provider_failing_is_one_clear_error(
 
 
 async def test_an_unexpected_answer_is_a_clear_error(
-    fake_http: FakeHTTP, tool_settings: MakeSettings, plain_store: Store, http: Any
+    fake_http: FakeHTTP, tool_settings: MakeSettings, plain_stores: Stores, http: Any
 ) -> None:
     fake_http.on("GET", "/searx/search", Answer(body={"answers": ["no results key"]}))
-    bench = searxng_bench(fake_http, tool_settings, plain_store, http)
+    bench = searxng_bench(fake_http, tool_settings, plain_stores, http)
     assert await bench.call("web_search", {"query": "q"}) == (
         False,
         "Error: The search service sent an unexpected answer",
@@ -175,8 +175,8 @@ async def test_an_unexpected_answer_is_a_clear_error(
     ],
 )
 async def test_bad_queries_are_argument_errors(
-    fake_http: FakeHTTP, tool_settings: MakeSettings, plain_store: Store, http: Any, query: str, message: str
+    fake_http: FakeHTTP, tool_settings: MakeSettings, plain_stores: Stores, http: Any, query: str, message: str
 ) -> None:
-    bench = searxng_bench(fake_http, tool_settings, plain_store, http)
+    bench = searxng_bench(fake_http, tool_settings, plain_stores, http)
     assert await bench.call("web_search", {"query": query}) == (False, f"Error: {message}")
     assert fake_http.requests == []

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .. import __version__
-from ..deps import LLMDep, MetricsDep, SettingsDep, StoreDep
-from ..store import Store, StoreError
+from ..deps import LLMDep, MetricsDep, SettingsDep, StoresDep
+from ..store import StoreError, Stores
 
 router = APIRouter(tags=["health"])
 
@@ -19,7 +19,7 @@ router = APIRouter(tags=["health"])
 HEALTH_TIMEOUT_SECONDS = 0.8
 
 
-async def store_status(store: Store) -> tuple[bool, str]:
+async def store_status(store: Stores) -> tuple[bool, str]:
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS):
             await store.check()
@@ -29,7 +29,7 @@ async def store_status(store: Store) -> tuple[bool, str]:
 
 
 @router.get("/")
-async def root(settings: SettingsDep, llm: LLMDep, store: StoreDep) -> dict[str, Any]:
+async def root(settings: SettingsDep, llm: LLMDep, store: StoresDep) -> dict[str, Any]:
     """Basic service information."""
     return {
         "message": "PortfolioBackend is running",
@@ -44,7 +44,7 @@ async def root(settings: SettingsDep, llm: LLMDep, store: StoreDep) -> dict[str,
 
 
 @router.get("/health")
-async def health(llm: LLMDep, store: StoreDep) -> JSONResponse:
+async def health(llm: LLMDep, store: StoresDep) -> JSONResponse:
     """Health with storage status; 503 naming the failed dependency when the store is down."""
     ok, detail = await store_status(store)
     body: dict[str, Any] = {
@@ -79,7 +79,7 @@ async def live() -> dict[str, str]:
 
 
 @router.get("/health/ready")
-async def ready(store: StoreDep) -> JSONResponse:
+async def ready(store: StoresDep) -> JSONResponse:
     """Readiness: the store answers, so requests can be served."""
     ok, detail = await store_status(store)
     return JSONResponse(

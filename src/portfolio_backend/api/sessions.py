@@ -9,16 +9,47 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 
 from ..clock import now_ms
-from ..deps import BoundsDep, LimiterDep, MetricsDep, SettingsDep, StoreDep, VisitorDep
+from ..deps import BoundsDep, LimiterDep, MetricsDep, RemindersDep, SessionsDep, SettingsDep, VisitorDep
 from ..errors import BadRequest, NotFound, ServiceUnavailable, Unauthorized
 from ..settings import Settings
-from ..store import StoreError
+from ..store import Message, Reminder, SessionMeta, StoreError
 from .quota import charge
 from .stream import parse_session_id
 
 router = APIRouter(tags=["sessions"])
 
 STORE_DOWN = "Session storage is unavailable. Please try again shortly."
+
+
+def public_session(meta: SessionMeta) -> dict[str, Any]:
+    """A session as the API shows it (the visitor only to the admin)."""
+    return {
+        "session_id": meta.session_id,
+        "created_at": meta.created_at,
+        "last_activity": meta.last_activity,
+        "message_count": meta.message_count,
+    }
+
+
+def public_message(message: Message) -> dict[str, Any]:
+    """A message as GET /session/{id} shows it: role, content, timestamp (+ tool name)."""
+    body: dict[str, Any] = {"role": message.role, "content": message.content, "timestamp": message.timestamp}
+    if message.name:
+        body["name"] = message.name
+    return body
+
+
+def public_reminder(reminder: Reminder) -> dict[str, Any]:
+    """A reminder as GET /session/{id}/reminders shows it."""
+    return {
+        "reminder_id": reminder.reminder_id,
+        "title": reminder.title,
+        "description": reminder.description,
+        "due_at": reminder.due_iso,
+        "status": reminder.status,
+        "created_at": reminder.created_at,
+        "delivered_at": reminder.delivered_at,
+    }
 
 
 def _ttl_text(settings: Settings) -> str:
@@ -30,7 +61,7 @@ def _ttl_text(settings: Settings) -> str:
 async def create_session(
     visitor: VisitorDep,
     settings: SettingsDep,
-    store: StoreDep,
+    sessions: SessionsDep,
     limiter: LimiterDep,
     bounds: BoundsDep,
     metrics: MetricsDep,
@@ -38,7 +69,7 @@ async def create_session(
     """Create a new chat session."""
     await charge(limiter, settings, metrics, [(bounds.sessions, visitor.key)])
     try:
-        meta = await store.create_session(str(uuid.uuid4()), visitor.key, now_ms(), settings.session_ttl_seconds)
+        meta = await sessions.create(str(uuid.uuid4()), visitor.key, now_ms(), settings.session_ttl_seconds)
     except StoreError as exc:
         raise ServiceUnavailable(STORE_DOWN) from exc
     return {
@@ -50,40 +81,40 @@ async def create_session(
 
 
 @router.get("/session/{session_id}")
-async def get_session(session_id: str, store: StoreDep) -> dict[str, Any]:
+async def get_session(session_id: str, sessions: SessionsDep) -> dict[str, Any]:
     """Retrieve a session's chat history."""
     session_id = parse_session_id(session_id)
     try:
-        record = await store.load_session(session_id, now_ms())
+        record = await sessions.load(session_id, now_ms())
     except StoreError as exc:
         raise ServiceUnavailable(STORE_DOWN) from exc
     if record is None:
         raise NotFound(f"Session not found or expired: {session_id}")
     return {
-        **record.meta.public(),
-        "messages": [message.public() for message in record.messages],
+        **public_session(record.meta),
+        "messages": [public_message(message) for message in record.messages],
     }
 
 
 @router.get("/session/{session_id}/reminders")
-async def list_reminders(session_id: str, store: StoreDep) -> dict[str, Any]:
+async def list_reminders(session_id: str, sessions: SessionsDep, reminders: RemindersDep) -> dict[str, Any]:
     """Reminders created in a session, soonest due first."""
     session_id = parse_session_id(session_id)
     try:
-        if await store.load_session(session_id, now_ms()) is None:
+        if await sessions.load(session_id, now_ms()) is None:
             raise NotFound(f"Session not found or expired: {session_id}")
-        reminders = await store.list_reminders(session_id)
+        listed = await reminders.list_for(session_id)
     except StoreError as exc:
         raise ServiceUnavailable(STORE_DOWN) from exc
-    return {"session_id": session_id, "total": len(reminders), "reminders": [r.public() for r in reminders]}
+    return {"session_id": session_id, "total": len(listed), "reminders": [public_reminder(r) for r in listed]}
 
 
 @router.delete("/session/{session_id}")
-async def delete_session(session_id: str, store: StoreDep) -> dict[str, Any]:
+async def delete_session(session_id: str, sessions: SessionsDep) -> dict[str, Any]:
     """Delete a chat session and its history."""
     session_id = parse_session_id(session_id)
     try:
-        deleted = await store.delete_session(session_id)
+        deleted = await sessions.delete(session_id)
     except StoreError as exc:
         raise ServiceUnavailable(STORE_DOWN) from exc
     if not deleted:
@@ -95,7 +126,7 @@ async def delete_session(session_id: str, store: StoreDep) -> dict[str, Any]:
 async def list_sessions(
     visitor: VisitorDep,
     settings: SettingsDep,
-    store: StoreDep,
+    sessions: SessionsDep,
     all: Annotated[bool, Query(description="Every visitor's sessions (needs ADMIN_TOKEN).")] = False,
     cursor: Annotated[str, Query(max_length=64, description="Page cursor from `next_cursor`.")] = "",
     count: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -106,21 +137,21 @@ async def list_sessions(
         if all:
             _require_admin(settings, authorization)
             try:
-                next_cursor, metas = await store.list_all_sessions(cursor, count, now_ms())
+                next_cursor, metas = await sessions.list_all(cursor, count, now_ms())
             except ValueError as exc:
                 raise BadRequest("cursor: not a cursor this server gave out; start with an empty one") from exc
             return {
                 "total_sessions": len(metas),
-                "sessions": [{**meta.public(), "visitor": meta.visitor} for meta in metas],
+                "sessions": [{**public_session(meta), "visitor": meta.visitor} for meta in metas],
                 "next_cursor": next_cursor,
             }
-        metas = await store.list_sessions(visitor.key, now_ms())
+        metas = await sessions.list_for(visitor.key, now_ms())
     except StoreError as exc:
         raise ServiceUnavailable(STORE_DOWN) from exc
     return {
         "ip": visitor.ip,
         "total_sessions": len(metas),
-        "sessions": [meta.public() for meta in metas],
+        "sessions": [public_session(meta) for meta in metas],
     }
 
 

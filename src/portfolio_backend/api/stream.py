@@ -15,7 +15,7 @@ from ..deps import TurnContextDep
 from ..errors import NotFound, ServiceUnavailable, Unprocessable
 from ..observability import Metrics
 from ..quota import GLOBAL_SUBJECT, QuotaDecision
-from ..store import Store, StoreError
+from ..store import CounterStore, StoreError
 from ..wire.stream import STREAM_ENCODER
 from .quota import charge
 from .sse import EventStreamResponse
@@ -64,7 +64,7 @@ def parse_session_id(session_id: str) -> str:
 )
 async def stream(body: StreamRequest, context: TurnContextDep) -> EventStreamResponse:
     """Stream the assistant's answer to a prompt, token by token, with tool results."""
-    visitor, settings, store, chat = context.visitor, context.settings, context.store, context.chat
+    visitor, settings, stores, chat = context.visitor, context.settings, context.stores, context.chat
     limiter, bounds, metrics = context.limiter, context.bounds, context.metrics
     if len(body.prompt) > settings.prompt_max_chars:
         raise Unprocessable(f"Prompt is too long: at most {settings.prompt_max_chars} characters.")
@@ -72,7 +72,7 @@ async def stream(body: StreamRequest, context: TurnContextDep) -> EventStreamRes
     if body.session_id is not None:
         turn.session_id = parse_session_id(body.session_id)
         try:
-            record = await store.load_session(turn.session_id, now_ms())
+            record = await stores.sessions.load(turn.session_id, now_ms())
         except StoreError as exc:
             raise ServiceUnavailable("Session storage is unavailable. Please try again shortly.") from exc
         if record is None:
@@ -94,12 +94,12 @@ async def stream(body: StreamRequest, context: TurnContextDep) -> EventStreamRes
         encoder=STREAM_ENCODER,
         headers=decisions[0].headers() if decisions else {},
         keepalive_seconds=settings.keepalive_seconds,
-        on_close=lambda: _settle(store, metrics, decisions, report),
+        on_close=lambda: _settle(stores.counters, metrics, decisions, report),
     )
 
 
 async def _settle(
-    store: Store,
+    counters: CounterStore,
     metrics: Metrics,
     decisions: list[QuotaDecision] | None,
     report: TurnReport,
@@ -121,7 +121,7 @@ async def _settle(
         keys += [decisions[0].key] + [decision.key for decision in decisions[2:]]
     if keys:
         try:
-            await store.release(*keys)
+            await counters.release(*keys)
         except StoreError:
             log.warning("could not release quota counters %s", keys)
 

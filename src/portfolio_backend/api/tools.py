@@ -13,7 +13,7 @@ from ..deps import (
     LimiterDep,
     MetricsDep,
     SettingsDep,
-    StoreDep,
+    StoresDep,
     ToolsDep,
     VisitorDep,
 )
@@ -43,7 +43,7 @@ async def test_tool(
     body: ToolTestRequest,
     visitor: VisitorDep,
     settings: SettingsDep,
-    store: StoreDep,
+    stores: StoresDep,
     tools: ToolsDep,
     limiter: LimiterDep,
     bounds: BoundsDep,
@@ -59,7 +59,7 @@ async def test_tool(
         raise Unprocessable(f"Invalid arguments for {body.tool_name}: {exc}") from exc
     session_id = parse_session_id(body.session_id) if body.session_id else None
     await charge(limiter, settings, metrics, [(bounds.tools_test, visitor.key)])
-    ctx = ToolContext(settings, store, http, visitor.key, session_id)
+    ctx = ToolContext(settings, stores, http, visitor.key, session_id)
     try:
         result = await tools.run(tool, args, ctx)
     except ToolError as exc:

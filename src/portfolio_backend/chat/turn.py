@@ -18,9 +18,10 @@ import httpx
 from ..clock import now_ms
 from ..llm import Completion, LLMError, LLMProvider, TextDelta, ToolCall
 from ..settings import Settings
-from ..store import Message, Store, StoreError
+from ..store import Message, StoreError, Stores
 from ..tools import ToolContext, ToolRegistry, ToolResult
 from .events import End, Error, ToolOutput, TurnEvent
+from .upstream import upstream_message
 
 log = logging.getLogger(__name__)
 
@@ -59,20 +60,20 @@ class ChatService:
         settings: Settings,
         llm: LLMProvider,
         tools: ToolRegistry,
-        store: Store,
+        stores: Stores,
         http: httpx.AsyncClient,
         system_prompt: str,
     ) -> None:
         self.settings = settings
         self.llm = llm
         self.tools = tools
-        self.store = store
+        self.stores = stores
         self.http = http
         self.system_prompt = system_prompt
 
     def upstream_messages(self, turn: Turn) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = [{"role": "system", "content": self.system_prompt}]
-        messages.extend(message.upstream() for message in turn.history)
+        messages.extend(upstream_message(message) for message in turn.history)
         messages.append({"role": "user", "content": turn.prompt})
         return messages
 
@@ -82,7 +83,7 @@ class ChatService:
         report.started_at = loop.time()
         upstream = self.upstream_messages(turn)
         new_messages = [Message("user", turn.prompt, now_ms())]
-        ctx = ToolContext(self.settings, self.store, self.http, turn.visitor, turn.session_id)
+        ctx = ToolContext(self.settings, self.stores, self.http, turn.visitor, turn.session_id)
         max_rounds = self.settings.max_tool_rounds
         try:
             for round_number in range(max_rounds + 1):
@@ -116,7 +117,7 @@ class ChatService:
 
         if turn.session_id is not None:
             try:
-                stored = await self.store.append_turn(
+                stored = await self.stores.sessions.append_turn(
                     turn.session_id,
                     new_messages,
                     now_ms(),
@@ -150,12 +151,12 @@ class ChatService:
             now_ms(),
             tool_calls=[c.upstream() for c in calls],
         )
-        upstream.append(call_message.upstream())
+        upstream.append(upstream_message(call_message))
         new_messages.append(call_message)
         results = await asyncio.gather(*(self.tools.call(c.name, c.arguments, ctx) for c in calls))
         for call, result in zip(calls, results, strict=True):
             report.tool_results.append(result)
             tool_message = Message("tool", result.result, now_ms(), tool_call_id=call.id, name=call.name)
-            upstream.append(tool_message.upstream())
+            upstream.append(upstream_message(tool_message))
             new_messages.append(tool_message)
             yield ToolOutput(call.id, result.tool_name, call.arguments, result.result, result.ok)

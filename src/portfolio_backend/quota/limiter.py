@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..settings import RateSpec
-from ..store import CounterCheck, Store
+from ..store import CounterCheck, CounterStore
 
 # An open-stream slot outlives a crashed process by at most this long.
 OPEN_STREAM_TTL_SECONDS = 600
@@ -76,8 +76,8 @@ class QuotaDecision:
 class Limiter:
     """Charges and reads quotas. `clock` is injectable so tests can roll windows over."""
 
-    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
-        self.store = store
+    def __init__(self, counters: CounterStore, clock: Callable[[], float] = time.time) -> None:
+        self.counters = counters
         self.clock = clock
 
     def _check(self, bound: Bound, subject: str, now: float) -> tuple[CounterCheck, int]:
@@ -93,7 +93,7 @@ class Limiter:
         """Charge every (bound, subject) or none; one decision each, in order."""
         now = self.clock()
         checks = [self._check(bound, subject, now) for bound, subject in charges]
-        state = await self.store.hit([check for check, _ in checks])
+        state = await self.counters.hit([check for check, _ in checks])
         return [
             QuotaDecision(
                 # when one bound refuses, nothing was charged; the others are not to blame
@@ -111,11 +111,11 @@ class Limiter:
         """The quota as it stands; charges nothing."""
         now = self.clock()
         check, reset = self._check(bound, subject, now)
-        count = min(await self.store.peek(check.key), bound.rate.limit)
+        count = min(await self.counters.peek(check.key), bound.rate.limit)
         return QuotaDecision(True, bound, count, reset, now, check.key)
 
     async def refund(self, decision: QuotaDecision) -> None:
-        await self.store.release(decision.key)
+        await self.counters.release(decision.key)
 
 
 def open_streams_bound(limit: int) -> Bound:

@@ -1,38 +1,56 @@
-"""Storage: one contract (`Store`), a Redis and an embedded SQLite implementation."""
+"""Storage, one small contract per domain, each kept by Redis and by an embedded SQLite file.
+
+Layout:
+    base.py          StoreError, and `StoreContract`, which turns backend errors into it
+    redis.py         the Redis backend all domains share: client, hash-tagged keys, script runs
+    sqlite.py        the SQLite backend all domains share: the file, its one thread, transactions
+    <domain>/        __init__.py: the contract and its records; redis.py, sqlite.py: its two stores
+    stores.py        `Stores`, the bundle the app holds, and `open_stores(settings)`
+
+Domains: sessions (history and expiry), counters (quotas), reminders, leads.
+
+Adding a domain (say `usage`):
+1. `store/usage/__init__.py`: its records and `class UsageStore(StoreContract)` with abstract,
+   fully documented coroutines. Times are integer ms since the epoch.
+2. `store/usage/redis.py`: `class RedisUsageStore(RedisPart, UsageStore)`. Keys carry a hash tag;
+   per-session data uses `RedisBackend.session_key(session_id, "usage")` and, if it should go
+   with a deleted session, `backend.keep_with_session("usage")`. Scripts via
+   `self.client.register_script`; several in one round trip via `backend.run_scripts`.
+3. `store/usage/sqlite.py`: `class SqliteUsageStore(SqlitePart, UsageStore)`: its own `SCHEMA`
+   (`CREATE ... IF NOT EXISTS`, given to `backend.add_schema` in `__init__`), SQL run with
+   `backend.read(fn)` / `backend.write(fn)` (one IMMEDIATE transaction on the store's thread);
+   `backend.keep_with_session(table)` and `backend.add_sweep(fn)` as needed.
+4. Register it in stores.py: a `usage: UsageStore` field on `Stores` and one line in `_on_redis`
+   and `_on_sqlite`. Nothing else changes: both backends raise only StoreError, by construction.
+5. tests/store/test_usage.py: the contract suite, through the `stores` fixture (SQLite, Redis and
+   Redis Cluster); no key or table names in tests.
+"""
 
 from __future__ import annotations
 
-from ..settings import Settings
-from .base import (
-    CounterCheck,
-    CounterState,
-    Message,
-    SessionMeta,
-    SessionRecord,
-    Store,
-    StoreError,
-)
-from .redis import RedisStore  # at import time: an import inside the running event loop blocks it
-from .sqlite import SqliteStore
-
-
-async def store_from_settings(settings: Settings) -> Store:
-    """Redis when REDIS_URL or REDIS_HOST is set, else the embedded SQLite file."""
-    dsn = settings.redis_dsn
-    if dsn:
-        return RedisStore(dsn, timeout=settings.store_timeout, cluster=settings.redis_cluster)
-    store = SqliteStore(settings.database_path, timeout=settings.store_timeout)
-    await store.open()
-    return store
-
+from .base import StoreContract, StoreError
+from .counters import CounterCheck, CounterState, CounterStore
+from .leads import LEADS_KEPT, Lead, LeadStore
+from .reminders import REMINDERS_KEPT_MS, Reminder, ReminderStore
+from .sessions import Message, SessionMeta, SessionRecord, SessionStore
+from .stores import Stores, open_stores  # at import time: an import inside the running event loop blocks it
 
 __all__ = [
+    "LEADS_KEPT",
+    "REMINDERS_KEPT_MS",
     "CounterCheck",
     "CounterState",
+    "CounterStore",
+    "Lead",
+    "LeadStore",
     "Message",
+    "Reminder",
+    "ReminderStore",
     "SessionMeta",
     "SessionRecord",
-    "Store",
+    "SessionStore",
+    "StoreContract",
     "StoreError",
-    "store_from_settings",
+    "Stores",
+    "open_stores",
 ]

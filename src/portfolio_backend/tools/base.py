@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import httpx
 
     from ..settings import Settings
-    from ..store import Store
+    from ..store import Stores
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
 
@@ -26,7 +26,7 @@ class ToolContext:
     """What a tool may reach. `session_id` is the conversation's own session, never one the model names."""
 
     settings: Settings
-    store: Store
+    stores: Stores
     http: httpx.AsyncClient
     visitor: str
     session_id: str | None = None

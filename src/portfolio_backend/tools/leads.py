@@ -1,6 +1,6 @@
 """Owner tools for lead capture: record_user_details and record_unknown_question.
 
-Each record is kept in the store (the owner's backlog, `Store.list_leads`) and POSTed to
+Each record is kept in the store (the owner's backlog, `LeadStore.newest`) and POSTed to
 NOTIFY_WEBHOOK_URL as JSON whose `message` (and `text`, for Slack) is a ready sentence. Both tools
 are offered only when that URL is set. A steered model could call them in a loop to flood the
 owner's phone, so each visitor may send `NOTIFICATIONS_PER_DAY` of them per UTC day.
@@ -19,7 +19,7 @@ from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
 from ..clock import now_ms
 from ..settings import Settings
-from ..store.base import CounterCheck, Lead, StoreError
+from ..store import CounterCheck, Lead, StoreError
 from .base import ArgsT, Tool, ToolContext, ToolError
 from .upstream import post_json
 
@@ -59,7 +59,7 @@ class _OwnerNotice(Tool[ArgsT]):
         when the visitor is over their daily allowance."""
         day = int(time.time()) // _DAY_SECONDS
         try:
-            state = await ctx.store.hit(
+            state = await ctx.stores.counters.hit(
                 [CounterCheck(f"notify:{ctx.visitor}:{day}", NOTIFICATIONS_PER_DAY, _DAY_SECONDS)]
             )
         except StoreError as exc:
@@ -72,7 +72,7 @@ class _OwnerNotice(Tool[ArgsT]):
             )
         stored = True
         try:
-            await ctx.store.add_lead(lead)
+            await ctx.stores.leads.add(lead)
         except StoreError as exc:
             log.warning("lead not stored: %s", exc)
             stored = False

@@ -12,7 +12,7 @@ from uuid import uuid4
 
 from pydantic import BaseModel, Field, field_validator
 
-from ..store.base import Reminder, StoreError
+from ..store import Reminder, StoreError
 from .base import Tool, ToolContext, ToolError
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class CreateReminder(Tool[ReminderArgs]):
             created_at=int(now.timestamp() * 1000),
         )
         try:
-            stored = await ctx.store.add_reminder(reminder, MAX_REMINDERS_PER_SESSION)
+            stored = await ctx.stores.reminders.add(reminder, MAX_REMINDERS_PER_SESSION)
         except StoreError as exc:
             log.warning("reminder not stored: %s", exc)
             raise ToolError("Reminders cannot be saved right now; please try again later") from exc

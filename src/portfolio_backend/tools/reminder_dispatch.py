@@ -1,7 +1,7 @@
 """Delivery of due reminders: POSTed as JSON to REMINDER_WEBHOOK_URL, once each.
 
 Any number of processes may run a dispatcher against one store. Each batch is claimed atomically
-(`Store.claim_due_reminders`), so a reminder goes to one dispatcher only; the claim is a lease, so
+(`ReminderStore.claim_due`), so a reminder goes to one dispatcher only; the claim is a lease, so
 a reminder whose dispatcher died mid-delivery is delivered by another once the lease runs out.
 That one case (a POST that succeeded just before its process died) can repeat a delivery, so
 every POST carries the reminder id as `Idempotency-Key` for receivers that deduplicate.
@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from ..clock import now_ms
-from ..store.base import Reminder, Store, StoreError
+from ..store import Reminder, ReminderStore, StoreError
 from .base import ToolError
 from .upstream import post_json
 
@@ -53,20 +53,20 @@ def reminder_payload(reminder: Reminder) -> dict[str, Any]:
     }
 
 
-async def dispatch_due(store: Store, http: httpx.AsyncClient, url: str, now: int) -> int:
+async def dispatch_due(store: ReminderStore, http: httpx.AsyncClient, url: str, now: int) -> int:
     """Claim the reminders due at `now` (ms) and POST each to `url`; returns how many were delivered.
 
     A failed POST is retried later (RETRY_DELAYS_MS), up to MAX_ATTEMPTS; then the reminder is
     marked failed. Raises StoreError only when the claim itself fails.
     """
-    reminders = await store.claim_due_reminders(now, LEASE_MS, BATCH_SIZE)
+    reminders = await store.claim_due(now, LEASE_MS, BATCH_SIZE)
     if not reminders:
         return 0
     delivered = await asyncio.gather(*(_deliver(store, http, url, reminder, now) for reminder in reminders))
     return sum(delivered)
 
 
-async def _deliver(store: Store, http: httpx.AsyncClient, url: str, reminder: Reminder, now: int) -> int:
+async def _deliver(store: ReminderStore, http: httpx.AsyncClient, url: str, reminder: Reminder, now: int) -> int:
     try:
         await post_json(
             http,
@@ -81,15 +81,15 @@ async def _deliver(store: Store, http: httpx.AsyncClient, url: str, reminder: Re
         log.warning("reminder %s: attempt %d failed: %s", reminder.reminder_id, attempt, exc)
         try:
             if attempt >= MAX_ATTEMPTS:
-                await store.complete_reminder(reminder, now, delivered=False)
+                await store.complete(reminder, now, delivered=False)
             else:
                 delay = RETRY_DELAYS_MS[min(attempt, len(RETRY_DELAYS_MS)) - 1]
-                await store.reschedule_reminder(reminder, now + delay)
+                await store.reschedule(reminder, now + delay)
         except StoreError as store_exc:  # the lease runs out and the reminder is tried again
             log.warning("reminder %s: could not record the failure: %s", reminder.reminder_id, store_exc)
         return 0
     try:
-        await store.complete_reminder(reminder, now, delivered=True)
+        await store.complete(reminder, now, delivered=True)
     except StoreError as exc:  # delivered; only a dead lease could bring a repeat
         log.warning("reminder %s: delivered but not recorded: %s", reminder.reminder_id, exc)
     return 1
@@ -99,11 +99,11 @@ class ReminderDispatcher:
     """Runs `dispatch_due` every `interval` seconds until cancelled: one task per process.
 
     Start it in the app lifespan when REMINDER_WEBHOOK_URL is set, e.g.
-    `task = asyncio.create_task(ReminderDispatcher(store, http, url).run())`, and cancel it on
+    `task = asyncio.create_task(ReminderDispatcher(stores.reminders, http, url).run())`, and cancel it on
     shutdown. Store outages are logged and retried at the next round.
     """
 
-    def __init__(self, store: Store, http: httpx.AsyncClient, url: str, *, interval: float = 15.0) -> None:
+    def __init__(self, store: ReminderStore, http: httpx.AsyncClient, url: str, *, interval: float = 15.0) -> None:
         self.store = store
         self.http = http
         self.url = url

@@ -31,7 +31,7 @@ class SessionInfo(Tool[SessionInfoArgs]):
         # Bound to the conversation's session: a model steered into naming another id reads nothing.
         if ctx.session_id is None:
             return "This conversation has no session: send a session_id with /stream to keep history."
-        record = await ctx.store.load_session(ctx.session_id, now_ms())
+        record = await ctx.stores.sessions.load(ctx.session_id, now_ms())
         if record is None:
             raise ToolError("The session has expired or was deleted")
         meta = record.meta

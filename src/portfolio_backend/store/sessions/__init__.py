@@ -1,0 +1,101 @@
+"""Sessions: a visitor's conversation, its metadata and its history, expiring after inactivity."""
+
+from __future__ import annotations
+
+import json
+from abc import abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..base import StoreContract
+
+
+@dataclass(slots=True)
+class Message:
+    """One message of a conversation as kept in history.
+
+    Its stored form is `to_json()`; sessions stored by earlier versions load unchanged, so do not
+    rename or reorder its fields. How the API shows it and how the model is sent it are shaped
+    where they are used (api/sessions.py, chat/).
+    """
+
+    role: str
+    content: str
+    timestamp: int
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str | None = None
+    name: str | None = None
+
+    def to_json(self) -> str:
+        # role first, always: the Redis trim script reads it without a full decode
+        body: dict[str, Any] = {
+            "role": self.role,
+            "content": self.content,
+            "timestamp": self.timestamp,
+        }
+        if self.tool_calls:
+            body["tool_calls"] = self.tool_calls
+        if self.tool_call_id:
+            body["tool_call_id"] = self.tool_call_id
+        if self.name:
+            body["name"] = self.name
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Message:
+        return cls(**json.loads(text))
+
+
+@dataclass(slots=True)
+class SessionMeta:
+    session_id: str
+    visitor: str
+    created_at: int
+    last_activity: int
+    message_count: int
+
+
+@dataclass(slots=True)
+class SessionRecord:
+    meta: SessionMeta
+    messages: list[Message] = field(default_factory=list)
+
+
+class SessionStore(StoreContract):
+    """Sessions with their history. Times are integer milliseconds since the epoch."""
+
+    @abstractmethod
+    async def create(self, session_id: str, visitor: str, now: int, ttl_seconds: int) -> SessionMeta:
+        """Create an empty session owned by `visitor`, expiring `ttl_seconds` after its last activity."""
+
+    @abstractmethod
+    async def load(self, session_id: str, now: int) -> SessionRecord | None:
+        """The session with its messages in order, or None if it never existed or has expired."""
+
+    @abstractmethod
+    async def append_turn(
+        self,
+        session_id: str,
+        messages: list[Message],
+        now: int,
+        ttl_seconds: int,
+        keep: int,
+        release: str | None = None,
+    ) -> bool:
+        """Atomically add one turn's messages, keep the last `keep` (trimmed at a user message, so
+        no tool message loses its call), refresh the TTL. Concurrent turns never lose each other's
+        messages. False if the session is gone. `release` names a counter (see CounterStore) to
+        take one back from in the same round trip (the visitor's open-stream slot)."""
+
+    @abstractmethod
+    async def delete(self, session_id: str) -> bool:
+        """Delete a session, its history and what other domains keep with it; False if there was none."""
+
+    @abstractmethod
+    async def list_for(self, visitor: str, now: int) -> list[SessionMeta]:
+        """The visitor's live sessions, newest first, from a per-visitor index (no scans)."""
+
+    @abstractmethod
+    async def list_all(self, cursor: str, count: int, now: int) -> tuple[str, list[SessionMeta]]:
+        """Admin view: a page of every live session and the cursor of the next page ('' at the end).
+        Raises ValueError for a cursor this store did not give out."""

@@ -1,0 +1,169 @@
+"""Sessions on Redis: a meta hash and a message list per session, a sorted-set index per visitor."""
+
+from __future__ import annotations
+
+from redis.asyncio.cluster import RedisCluster
+
+from ..counters.redis import RedisCounterStore
+from ..redis import RedisBackend, RedisPart
+from . import Message, SessionMeta, SessionRecord, SessionStore
+
+# KEYS: meta, messages. ARGV: keep, ttl ms, now ms, message json...
+# Returns the new message count, or -1 when the session is gone.
+# The trimming rule: keep the last `keep`, then drop leading messages until a user message.
+_APPEND = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+for i = 4, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[1]), -1)
+local user = '{"role":"user",'
+while true do
+  local first = redis.call('LINDEX', KEYS[2], 0)
+  if (not first) or string.sub(first, 1, #user) == user then break end
+  redis.call('LPOP', KEYS[2])
+end
+local n = redis.call('LLEN', KEYS[2])
+redis.call('HSET', KEYS[1], 'last_activity', ARGV[3], 'message_count', n)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if n > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+return n
+"""
+
+# How many session ids a visitor's index keeps; the session-creation quota bounds it first.
+_INDEX_MAX = 200
+_INDEX_TTL_SECONDS = 7 * 86400
+_META_PATTERN = "pb:s:*:meta"
+
+
+def _meta_key(session_id: str) -> str:
+    return RedisBackend.session_key(session_id, "meta")
+
+
+def _messages_key(session_id: str) -> str:
+    return RedisBackend.session_key(session_id, "msgs")
+
+
+def _session_id_of(meta_key: str) -> str:
+    return meta_key[len("pb:s:{") : -len("}:meta")]
+
+
+def _index_key(visitor: str) -> str:
+    return f"pb:v:{{{visitor}}}:sessions"
+
+
+class RedisSessionStore(RedisPart, SessionStore):
+    def __init__(self, backend: RedisBackend, counters: RedisCounterStore) -> None:
+        super().__init__(backend)
+        self._counters = counters
+        self._append = self.client.register_script(_APPEND)
+
+    async def create(self, session_id: str, visitor: str, now: int, ttl_seconds: int) -> SessionMeta:
+        meta = {
+            "visitor": visitor,
+            "created_at": now,
+            "last_activity": now,
+            "message_count": 0,
+        }
+        index = _index_key(visitor)
+        # not a transaction: the session and the index live in different cluster slots
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.hset(_meta_key(session_id), mapping=meta)
+            pipe.expire(_meta_key(session_id), ttl_seconds)
+            pipe.zadd(index, {session_id: now})
+            pipe.zremrangebyrank(index, 0, -_INDEX_MAX - 1)
+            pipe.expire(index, _INDEX_TTL_SECONDS)
+            await pipe.execute()
+        return SessionMeta(session_id, visitor, now, now, 0)
+
+    async def load(self, session_id: str, now: int) -> SessionRecord | None:
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.hgetall(_meta_key(session_id))
+            pipe.lrange(_messages_key(session_id), 0, -1)
+            raw_meta, raw_messages = await pipe.execute()
+        if not raw_meta:
+            return None
+        messages = [Message.from_json(item) for item in raw_messages]
+        return SessionRecord(_meta_from(session_id, raw_meta, len(messages)), messages)
+
+    async def append_turn(
+        self,
+        session_id: str,
+        messages: list[Message],
+        now: int,
+        ttl_seconds: int,
+        keep: int,
+        release: str | None = None,
+    ) -> bool:
+        keys = [_meta_key(session_id), _messages_key(session_id)]
+        args = [keep, ttl_seconds * 1000, now, *(message.to_json() for message in messages)]
+        if release is None:
+            return int(await self._append(keys=keys, args=args)) >= 0
+        appended, _ = await self.backend.run_scripts([(self._append, keys, args), self._counters.release_call(release)])
+        return int(appended) >= 0
+
+    async def delete(self, session_id: str) -> bool:
+        meta = await self.client.hgetall(_meta_key(session_id))
+        # one slot: what other domains keep per session shares the session's hash tag
+        others = [RedisBackend.session_key(session_id, part) for part in self.backend.session_parts]
+        deleted = int(await self.client.delete(_meta_key(session_id), _messages_key(session_id), *others))
+        if meta.get("visitor"):
+            await self.client.zrem(_index_key(meta["visitor"]), session_id)
+        return deleted > 0
+
+    async def list_for(self, visitor: str, now: int) -> list[SessionMeta]:
+        index = _index_key(visitor)
+        ids: list[str] = await self.client.zrevrange(index, 0, -1)
+        metas = await self._metas(ids)
+        gone = [session_id for session_id, meta in zip(ids, metas, strict=True) if meta is None]
+        if gone:
+            await self.client.zrem(index, *gone)
+        return [meta for meta in metas if meta is not None]
+
+    async def _metas(self, ids: list[str]) -> list[SessionMeta | None]:
+        if not ids:
+            return []
+        async with self.client.pipeline(transaction=False) as pipe:
+            for session_id in ids:
+                pipe.hgetall(_meta_key(session_id))
+            raw = await pipe.execute()
+        return [
+            _meta_from(session_id, item, int(item.get("message_count", 0))) if item else None
+            for session_id, item in zip(ids, raw, strict=True)
+        ]
+
+    async def list_all(self, cursor: str, count: int, now: int) -> tuple[str, list[SessionMeta]]:
+        if isinstance(self.client, RedisCluster):
+            return await self._list_all_cluster(cursor, count)
+        next_cursor, ids = await self.client.scan(int(cursor or 0), match=_META_PATTERN, count=count)
+        metas = await self._metas([_session_id_of(key) for key in ids])
+        return (str(next_cursor) if int(next_cursor) else ""), [meta for meta in metas if meta]
+
+    async def _list_all_cluster(self, cursor: str, count: int) -> tuple[str, list[SessionMeta]]:
+        """Each primary has its own SCAN cursor, so the page cursor is `<primary index>:<its cursor>`
+        (primaries in name order). A page goes on to the next primary while it has room, and ends
+        at the first primary not scanned to the end: at most one SCAN per primary per page."""
+        await self.client.initialize()  # the primaries are known once the slot map is loaded
+        primaries = sorted(self.client.get_primaries(), key=lambda node: node.name)
+        index, _, node_cursor = (cursor or "0:0").partition(":")
+        position, scan_cursor = int(index), int(node_cursor or 0)
+        ids: list[str] = []
+        while position < len(primaries) and len(ids) < count:
+            node = primaries[position]
+            cursors, keys = await self.client.scan(scan_cursor, match=_META_PATTERN, count=count, target_nodes=node)
+            ids += keys
+            scan_cursor = int(cursors[node.name])
+            if scan_cursor:
+                break
+            position += 1
+        metas = await self._metas([_session_id_of(key) for key in ids])
+        next_cursor = f"{position}:{scan_cursor}" if position < len(primaries) else ""
+        return next_cursor, [meta for meta in metas if meta]
+
+
+def _meta_from(session_id: str, raw: dict[str, str], message_count: int) -> SessionMeta:
+    return SessionMeta(
+        session_id=session_id,
+        visitor=raw.get("visitor", ""),
+        created_at=int(raw.get("created_at", 0)),
+        last_activity=int(raw.get("last_activity", 0)),
+        message_count=message_count,
+    )

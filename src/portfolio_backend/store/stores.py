@@ -1,0 +1,79 @@
+"""The one place domains are registered: the `Stores` bundle and how each backend fills it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..settings import Settings
+from .base import Backend
+from .counters import CounterStore
+from .counters.redis import RedisCounterStore
+from .counters.sqlite import SqliteCounterStore
+from .leads import LeadStore
+from .leads.redis import RedisLeadStore
+from .leads.sqlite import SqliteLeadStore
+from .redis import RedisBackend
+from .reminders import ReminderStore
+from .reminders.redis import RedisReminderStore
+from .reminders.sqlite import SqliteReminderStore
+from .sessions import SessionStore
+from .sessions.redis import RedisSessionStore
+from .sessions.sqlite import SqliteSessionStore
+from .sqlite import SqliteBackend
+
+
+@dataclass(frozen=True, slots=True)
+class Stores:
+    """One opened backend and a store per domain on it; `check` and `close` are the backend's."""
+
+    backend: Backend
+    sessions: SessionStore
+    counters: CounterStore
+    reminders: ReminderStore
+    leads: LeadStore
+
+    @property
+    def name(self) -> str:
+        """The backend: "redis" or "sqlite"."""
+        return self.backend.name
+
+    async def check(self) -> None:
+        """Round-trip to the backend; raise StoreError when it is not usable."""
+        await self.backend.check()
+
+    async def close(self) -> None:
+        """Release connections and threads."""
+        await self.backend.close()
+
+
+def _on_redis(backend: RedisBackend) -> Stores:
+    counters = RedisCounterStore(backend)
+    return Stores(
+        backend,
+        sessions=RedisSessionStore(backend, counters),
+        counters=counters,
+        reminders=RedisReminderStore(backend),
+        leads=RedisLeadStore(backend),
+    )
+
+
+def _on_sqlite(backend: SqliteBackend) -> Stores:
+    counters = SqliteCounterStore(backend)
+    return Stores(
+        backend,
+        sessions=SqliteSessionStore(backend, counters),
+        counters=counters,
+        reminders=SqliteReminderStore(backend),
+        leads=SqliteLeadStore(backend),
+    )
+
+
+async def open_stores(settings: Settings) -> Stores:
+    """Redis when REDIS_URL or REDIS_HOST is set, else the embedded SQLite file (created if need be)."""
+    dsn = settings.redis_dsn
+    if dsn:
+        return _on_redis(RedisBackend(dsn, timeout=settings.store_timeout, cluster=settings.redis_cluster))
+    backend = SqliteBackend(settings.database_path, timeout=settings.store_timeout)
+    stores = _on_sqlite(backend)  # first: the domains bring their tables
+    await backend.open()
+    return stores
