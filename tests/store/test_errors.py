@@ -1,0 +1,70 @@
+"""Every domain store raises only StoreError when its backend fails: callers handle one thing."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from portfolio_backend.settings import Settings
+from portfolio_backend.store import CounterCheck, Lead, Message, Reminder, StoreError, Stores, open_stores
+
+from ..fixtures.fake_http import closed_port_url
+
+NOW = 1_800_000_000_000
+REMINDER = Reminder("r1", "s1", "t", "", NOW, "2027-01-15T10:00:00+02:00", NOW)
+
+Call = Callable[[Stores], Awaitable[Any]]
+WRITES: dict[str, Call] = {
+    "sessions.create": lambda s: s.sessions.create("s1", "v", NOW, 60),
+    "sessions.append_turn": lambda s: s.sessions.append_turn("s1", [Message("user", "q", NOW)], NOW, 60, 20, "k"),
+    "sessions.delete": lambda s: s.sessions.delete("s1"),
+    "counters.hit": lambda s: s.counters.hit([CounterCheck("k", 1, 60)]),
+    "counters.release": lambda s: s.counters.release("k"),
+    "reminders.add": lambda s: s.reminders.add(REMINDER, 10),
+    "reminders.claim_due": lambda s: s.reminders.claim_due(NOW, 1000, 10),
+    "reminders.complete": lambda s: s.reminders.complete(REMINDER, NOW, delivered=True),
+    "reminders.reschedule": lambda s: s.reminders.reschedule(REMINDER, NOW),
+    "leads.add": lambda s: s.leads.add(Lead("l1", "question", NOW, question="?")),
+    "check": lambda s: s.check(),
+}
+READS: dict[str, Call] = {
+    "sessions.load": lambda s: s.sessions.load("s1", NOW),
+    "sessions.list_for": lambda s: s.sessions.list_for("v", NOW),
+    "sessions.list_all": lambda s: s.sessions.list_all("", 10, NOW),
+    "counters.peek": lambda s: s.counters.peek("k"),
+    "reminders.list_for": lambda s: s.reminders.list_for("s1"),
+    "leads.newest": lambda s: s.leads.newest(10),
+}
+
+
+def settings(**values: Any) -> Settings:
+    return Settings(_env_file=None, store_timeout=0.2, **values)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("call", [*WRITES.values(), *READS.values()], ids=[*WRITES, *READS])
+async def test_redis_down_is_a_store_error(call: Call) -> None:
+    stores = await open_stores(settings(redis_url=closed_port_url().replace("http://", "redis://")))
+    try:
+        with pytest.raises(StoreError, match="redis store unavailable"):
+            await call(stores)
+    finally:
+        await stores.close()
+
+
+@pytest.mark.parametrize("call", WRITES.values(), ids=list(WRITES))
+async def test_a_locked_sqlite_file_is_a_store_error(call: Call, tmp_path: Path) -> None:
+    path = tmp_path / "locked.sqlite3"
+    stores = await open_stores(settings(database_path=path))
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+    try:
+        with pytest.raises(StoreError, match="sqlite store unavailable"):
+            await call(stores)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        await stores.close()
