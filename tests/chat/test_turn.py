@@ -15,7 +15,7 @@ from portfolio_backend.chat import ChatService, End, Error, TextDelta, ToolOutpu
 from portfolio_backend.clock import now_ms
 from portfolio_backend.llm import provider_from_settings
 from portfolio_backend.settings import Settings
-from portfolio_backend.store import store_from_settings
+from portfolio_backend.store import open_stores
 from portfolio_backend.tools import registry_from_settings
 
 from ..conftest import ROOT
@@ -32,19 +32,19 @@ async def chat(upstream: ScriptedUpstream, tmp_path: Path) -> AsyncIterator[Chat
         openai_base_url=upstream.base_url,
         openai_max_retries=0,
     )
-    store = await store_from_settings(settings)
+    stores = await open_stores(settings)
     llm = provider_from_settings(settings)
     async with httpx.AsyncClient() as http:
         yield ChatService(
             settings=settings,
             llm=llm,
             tools=registry_from_settings(settings),
-            store=store,
+            stores=stores,
             http=http,
             system_prompt="You are a test.",
         )
     await llm.close()
-    await store.close()
+    await stores.close()
 
 
 async def run(chat: ChatService, turn: Turn) -> tuple[list[TurnEvent], TurnReport]:
@@ -59,7 +59,7 @@ async def test_a_tool_turn_yields_the_tool_output_with_its_call_then_the_text_th
         Reply(chunks=[], tool_calls=[ScriptedToolCall("calculate", '{"expression": "25^2"}')]),
         Reply(chunks=["It is ", "625."]),
     )
-    session = await chat.store.create_session("5f0c5d52-3c55-4c8b-9f60-0d3f6f1b7a10", "visitor", now_ms(), 3600)
+    session = await chat.stores.sessions.create("5f0c5d52-3c55-4c8b-9f60-0d3f6f1b7a10", "visitor", now_ms(), 3600)
     events, report = await run(chat, Turn(prompt="25 squared?", visitor="visitor", session_id=session.session_id))
 
     output, *text, end = events
@@ -74,7 +74,7 @@ async def test_a_tool_turn_yields_the_tool_output_with_its_call_then_the_text_th
     assert text == [TextDelta("It is "), TextDelta("625.")]
     assert end == End()
     assert report.completed
-    stored = await chat.store.load_session(session.session_id, now_ms())
+    stored = await chat.stores.sessions.load(session.session_id, now_ms())
     assert stored is not None
     assert [message.role for message in stored.messages] == ["user", "assistant", "tool", "assistant"]
 
