@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
 from .api import health, quota, sessions, stream, tools, widget
+from .api.admin import admin_router
 from .chat import ChatService
 from .deps import State
 from .errors import ServiceError
@@ -121,6 +122,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         widget.router,
     ):
         app.include_router(router)
+    if settings.admin_token:  # no token, no admin route: not even one that answers 401
+        app.include_router(admin_router())
     _install_error_handlers(app)
 
     # Outermost last. All pure ASGI: none buffers the streaming body.

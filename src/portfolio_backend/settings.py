@@ -122,7 +122,12 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Origins allowed to call the API from a browser; * for any.",
     )
-    admin_token: SecretStr | None = Field(None, description="Bearer token for admin views.")
+    admin_token: SecretStr | None = Field(
+        None, description="Bearer token of the console at /admin and GET /sessions?all=true; unset: no admin route."
+    )
+    admin_auth_limit: Annotated[RateSpec, NoDecode] = Field(
+        RateSpec(10, 3600), description="Wrong admin tokens per visitor before a lock-out, e.g. 10/hour."
+    )
     docs_enabled: bool = Field(True, description="Serve /docs, /redoc and /openapi.json.")
     shutdown_grace_seconds: int = Field(10, ge=0, description="Time in-flight streams get on SIGTERM.")
     keepalive_seconds: float = Field(15.0, gt=0, description="Idle time before a keep-alive event.")
@@ -175,7 +180,7 @@ class Settings(BaseSettings):
         description="Embeddings model on the OpenAI-compatible endpoint; set for hybrid (BM25 + vector) ranking.",
     )
 
-    @field_validator("rate_limit", "session_create_limit", "tools_test_limit", mode="before")
+    @field_validator("rate_limit", "session_create_limit", "tools_test_limit", "admin_auth_limit", mode="before")
     @classmethod
     def _parse_rate(cls, value: object) -> object:
         return RateSpec.parse(value) if isinstance(value, str) else value

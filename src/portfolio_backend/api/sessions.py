@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 
 from ..clock import now_ms
 from ..deps import BoundsDep, LimiterDep, MetricsDep, RemindersDep, SessionsDep, SettingsDep, VisitorDep
 from ..errors import BadRequest, NotFound, ServiceUnavailable, Unauthorized
 from ..settings import Settings
 from ..store import Message, Reminder, SessionMeta, StoreError
+from .admin.auth import WWW_AUTHENTICATE, authorize
 from .quota import charge
 from .stream import parse_session_id
 
@@ -124,6 +124,7 @@ async def delete_session(session_id: str, sessions: SessionsDep) -> dict[str, An
 
 @router.get("/sessions")
 async def list_sessions(
+    request: Request,
     visitor: VisitorDep,
     settings: SettingsDep,
     sessions: SessionsDep,
@@ -135,7 +136,11 @@ async def list_sessions(
     """List your own active sessions; with ?all=true and the admin token, every session."""
     try:
         if all:
-            _require_admin(settings, authorization)
+            if settings.admin_token is None:
+                raise Unauthorized(
+                    "Admin views are disabled: set ADMIN_TOKEN to enable them.", headers=WWW_AUTHENTICATE
+                )
+            await authorize(request, authorization.removeprefix("Bearer ").strip() if authorization else None)
             try:
                 next_cursor, metas = await sessions.list_all(cursor, count, now_ms())
             except ValueError as exc:
@@ -153,15 +158,3 @@ async def list_sessions(
         "total_sessions": len(metas),
         "sessions": [public_session(meta) for meta in metas],
     }
-
-
-def _require_admin(settings: Settings, authorization: str | None) -> None:
-    token = settings.admin_token.get_secret_value() if settings.admin_token else None
-    given = (authorization or "").removeprefix("Bearer ").strip()
-    if token is None or not hmac.compare_digest(given.encode(), token.encode()):
-        raise Unauthorized(
-            "Listing every session needs ADMIN_TOKEN: send 'Authorization: Bearer <token>'."
-            if token
-            else "Admin views are disabled: set ADMIN_TOKEN to enable them.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )

@@ -20,6 +20,7 @@ class Bounds:
     tools_test: Bound
     streams: Bound
     global_daily: Bound | None
+    admin_auth: Bound  # wrong admin tokens, counted per visitor
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Bounds:
@@ -48,6 +49,11 @@ class Bounds:
                 )
                 if settings.global_daily_requests
                 else None
+            ),
+            admin_auth=Bound(
+                "admin-auth",
+                settings.admin_auth_limit,
+                f"Too many wrong admin tokens: at most {settings.admin_auth_limit} per visitor.",
             ),
         )
 
