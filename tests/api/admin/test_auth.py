@@ -58,9 +58,7 @@ async def test_wrong_tokens_lock_the_visitor_out_even_with_the_right_one_then(
 ) -> None:
     settings = make_settings(admin_token=TOKEN, admin_auth_limit="3/hour")
     async with client_for(settings, ip="198.51.100.9") as client:
-        wrong = [
-            await client.get("/admin/api/leads", headers={"Authorization": f"Bearer guess-{n}"}) for n in range(4)
-        ]
+        wrong = [await client.get("/admin/api/leads", headers={"Authorization": f"Bearer guess-{n}"}) for n in range(4)]
         right = await client.get("/admin/api/leads", headers=GOOD)
     assert [response.status_code for response in wrong] == [401, 401, 401, 429]
     assert right.status_code == 429
@@ -77,8 +75,12 @@ async def test_wrong_tokens_are_counted_once_across_replicas(
     settings = make_settings(admin_token=TOKEN, admin_auth_limit="4/hour")
     async with client_for(settings) as replica_a, client_for(settings) as replica_b:
         for n in range(2):
-            assert (await replica_a.get("/admin/api/leads", headers={"Authorization": f"Bearer a{n}"})).status_code == 401
-            assert (await replica_b.get("/admin/api/leads", headers={"Authorization": f"Bearer b{n}"})).status_code == 401
+            assert (
+                await replica_a.get("/admin/api/leads", headers={"Authorization": f"Bearer a{n}"})
+            ).status_code == 401
+            assert (
+                await replica_b.get("/admin/api/leads", headers={"Authorization": f"Bearer b{n}"})
+            ).status_code == 401
         assert (await replica_a.get("/admin/api/leads", headers={"Authorization": "Bearer a9"})).status_code == 429
         assert (await replica_b.get("/admin/api/leads", headers=GOOD)).status_code == 429
 

@@ -20,7 +20,9 @@ async def test_conversations_page_through_and_open_as_transcripts(
         seen: list[str] = []
         cursor = ""
         for _ in range(10):
-            page = (await client.get("/admin/api/conversations", params={"cursor": cursor, "count": 2}, headers=GOOD)).json()
+            page = (
+                await client.get("/admin/api/conversations", params={"cursor": cursor, "count": 2}, headers=GOOD)
+            ).json()
             assert len(page["conversations"]) <= 2
             seen += [item["session_id"] for item in page["conversations"]]
             cursor = page["next_cursor"]
