@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from ...clock import now_ms
 from ...deps import StoreDep
 from ...errors import BadRequest, NotFound
-from ...events import now_ms
 from ..stream import parse_session_id
 
 router = APIRouter(prefix="/api", tags=["admin"])
