@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from ...clock import now_ms
 from ...deps import SessionsDep, StoresDep
 from ...errors import BadRequest, NotFound
-from ..sessions import public_message, public_session
+from .. import sessions as views  # the module, not its names: api/sessions imports admin.auth
 from ..stream import parse_session_id
 
 router = APIRouter(prefix="/api", tags=["admin"])
@@ -28,7 +28,7 @@ async def list_conversations(
     except ValueError as exc:
         raise BadRequest("cursor: not a cursor this server gave out; start with an empty one") from exc
     return {
-        "conversations": [{**public_session(meta), "visitor": meta.visitor} for meta in metas],
+        "conversations": [{**views.public_session(meta), "visitor": meta.visitor} for meta in metas],
         "next_cursor": next_cursor,
     }
 
@@ -41,10 +41,10 @@ async def read_conversation(session_id: str, sessions: SessionsDep) -> dict[str,
     if record is None:
         raise NotFound(f"Conversation not found or expired: {session_id}")
     return {
-        **public_session(record.meta),
+        **views.public_session(record.meta),
         "visitor": record.meta.visitor,
         "messages": [
-            {**public_message(message), **({"tool_calls": message.tool_calls} if message.tool_calls else {})}
+            {**views.public_message(message), **({"tool_calls": message.tool_calls} if message.tool_calls else {})}
             for message in record.messages
         ],
     }
