@@ -29,6 +29,10 @@ WRITES: dict[str, Call] = {
     "reminders.complete": lambda s: s.reminders.complete(REMINDER, NOW, delivered=True),
     "reminders.reschedule": lambda s: s.reminders.reschedule(REMINDER, NOW),
     "leads.add": lambda s: s.leads.add(Lead("l1", "question", NOW, question="?")),
+    "turns.begin": lambda s: s.turns.begin("t1", "s1", NOW, 60),
+    "turns.append": lambda s: s.turns.append("t1", [(1, "{}")], ended=False, now=NOW, ttl_seconds=60, max_events=9),
+    "turns.read": lambda s: s.turns.read("t1", 0, 10, NOW),
+    "turns.request_stop": lambda s: s.turns.request_stop("t1"),
     "check": lambda s: s.check(),
 }
 READS: dict[str, Call] = {
@@ -38,6 +42,7 @@ READS: dict[str, Call] = {
     "counters.peek": lambda s: s.counters.peek("k"),
     "reminders.list_for": lambda s: s.reminders.list_for("s1"),
     "leads.newest": lambda s: s.leads.newest(10),
+    "turns.running_turn": lambda s: s.turns.running_turn("s1"),
 }
 
 

@@ -7,7 +7,8 @@ Layout:
     <domain>/        __init__.py: the contract and its records; redis.py, sqlite.py: its two stores
     stores.py        `Stores`, the bundle the app holds, and `open_stores(settings)`
 
-Domains: sessions (history and expiry), counters (quotas), reminders, leads.
+Domains: sessions (history and expiry), counters (quotas), reminders, leads, turns (the event
+buffers of running answers, for reattaching and Stop).
 
 Adding a domain (say `usage`):
 1. `store/usage/__init__.py`: its records and `class UsageStore(StoreContract)` with abstract,
@@ -34,6 +35,7 @@ from .leads import LEADS_KEPT, Lead, LeadStore
 from .reminders import REMINDERS_KEPT_MS, Reminder, ReminderStore
 from .sessions import Message, SessionMeta, SessionRecord, SessionStore
 from .stores import Stores, open_stores  # at import time: an import inside the running event loop blocks it
+from .turns import TurnBufferStore, TurnControl, TurnPage
 
 __all__ = [
     "LEADS_KEPT",
@@ -52,5 +54,8 @@ __all__ = [
     "StoreContract",
     "StoreError",
     "Stores",
+    "TurnBufferStore",
+    "TurnControl",
+    "TurnPage",
     "open_stores",
 ]

@@ -20,6 +20,9 @@ from .sessions import SessionStore
 from .sessions.redis import RedisSessionStore
 from .sessions.sqlite import SqliteSessionStore
 from .sqlite import SqliteBackend
+from .turns import TurnBufferStore
+from .turns.redis import RedisTurnBufferStore
+from .turns.sqlite import SqliteTurnBufferStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,7 @@ class Stores:
     counters: CounterStore
     reminders: ReminderStore
     leads: LeadStore
+    turns: TurnBufferStore
 
     @property
     def name(self) -> str:
@@ -54,6 +58,7 @@ def _on_redis(backend: RedisBackend) -> Stores:
         counters=counters,
         reminders=RedisReminderStore(backend),
         leads=RedisLeadStore(backend),
+        turns=RedisTurnBufferStore(backend),
     )
 
 
@@ -65,6 +70,7 @@ def _on_sqlite(backend: SqliteBackend) -> Stores:
         counters=counters,
         reminders=SqliteReminderStore(backend),
         leads=SqliteLeadStore(backend),
+        turns=SqliteTurnBufferStore(backend),
     )
 
 

@@ -1,0 +1,135 @@
+"""Turn buffers on Redis: per turn, a meta hash and an event list sharing the turn's hash tag;
+the session's running turn is a key with the session's tag (another slot on a cluster)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..redis import RedisBackend, RedisPart
+from . import TurnBufferStore, TurnControl, TurnPage
+
+# The event list is contiguous from seq 1, so an event's seq is its list position + 1.
+# KEYS: meta, events. ARGV: ttl ms, max events, ended (0/1), then seq, event, seq, event ...
+# Returns {stop (0/1), last follow ms}, or {1, 0} for an unknown buffer.
+_APPEND = """
+local stored = tonumber(redis.call('HGET', KEYS[1], 'stored') or '-1')
+if stored < 0 then return {1, 0} end
+local max = tonumber(ARGV[2])
+for i = 4, #ARGV, 2 do
+  if tonumber(ARGV[i]) == stored + 1 then
+    if stored < max then
+      redis.call('RPUSH', KEYS[2], ARGV[i + 1])
+      stored = stored + 1
+    else
+      redis.call('HSET', KEYS[1], 'overflowed', 1)
+      break
+    end
+  end
+end
+redis.call('HSET', KEYS[1], 'stored', stored)
+if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'ended', 1) end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+if stored > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
+local control = redis.call('HMGET', KEYS[1], 'stop', 'follow')
+return {tonumber(control[1] or '0'), tonumber(control[2] or '0')}
+"""
+
+# KEYS: meta, events. ARGV: after, limit, now ms.
+# Returns {} for an unknown buffer, else {session, ended, overflowed, stored, event...}.
+_READ = """
+local meta = redis.call('HMGET', KEYS[1], 'session', 'ended', 'overflowed', 'stored')
+if not meta[1] then return {} end
+redis.call('HSET', KEYS[1], 'follow', ARGV[3])
+local after = tonumber(ARGV[1])
+local events = redis.call('LRANGE', KEYS[2], after, after + tonumber(ARGV[2]) - 1)
+local page = {meta[1], meta[2] or '0', meta[3] or '0', meta[4]}
+for _, event in ipairs(events) do page[#page + 1] = event end
+return page
+"""
+
+# KEYS: meta. Sets the stop flag of a running turn. Returns 1 if set.
+_STOP = """
+local ended = redis.call('HMGET', KEYS[1], 'session', 'ended')
+if (not ended[1]) or ended[2] == '1' then return 0 end
+redis.call('HSET', KEYS[1], 'stop', 1)
+return 1
+"""
+
+# KEYS: the session's running-turn key. ARGV: turn id. Clears it if it still names that turn.
+_CLEAR = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def _meta_key(turn_id: str) -> str:
+    return f"pb:t:{{{turn_id}}}:meta"
+
+
+def _events_key(turn_id: str) -> str:
+    return f"pb:t:{{{turn_id}}}:events"
+
+
+def _running_key(session_id: str) -> str:
+    return RedisBackend.session_key(session_id, "turn")
+
+
+class RedisTurnBufferStore(RedisPart, TurnBufferStore):
+    def __init__(self, backend: RedisBackend) -> None:
+        super().__init__(backend)
+        backend.keep_with_session("turn")
+        self._append = self.client.register_script(_APPEND)
+        self._read = self.client.register_script(_READ)
+        self._stop = self.client.register_script(_STOP)
+        self._clear = self.client.register_script(_CLEAR)
+
+    async def begin(self, turn_id: str, session_id: str, now: int, ttl_seconds: int) -> None:
+        # not a transaction: the turn and the session's pointer live in different cluster slots
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.hset(_meta_key(turn_id), mapping={"session": session_id, "stored": 0, "started": now})
+            pipe.expire(_meta_key(turn_id), ttl_seconds)
+            pipe.set(_running_key(session_id), turn_id, ex=ttl_seconds)
+            await pipe.execute()
+
+    async def append(
+        self,
+        turn_id: str,
+        events: Sequence[tuple[int, str]],
+        *,
+        ended: bool,
+        now: int,
+        ttl_seconds: int,
+        max_events: int,
+    ) -> TurnControl:
+        args: list[Any] = [ttl_seconds * 1000, max_events, 1 if ended else 0]
+        for seq, event in events:
+            args += [seq, event]
+        stop, follow = await self._append(keys=[_meta_key(turn_id), _events_key(turn_id)], args=args)
+        if ended:
+            session_id = await self.client.hget(_meta_key(turn_id), "session")
+            if session_id:
+                await self._clear(keys=[_running_key(session_id)], args=[turn_id])
+        return TurnControl(bool(int(stop)), int(follow))
+
+    async def read(self, turn_id: str, after: int, limit: int, now: int) -> TurnPage | None:
+        page: list[str] = await self._read(keys=[_meta_key(turn_id), _events_key(turn_id)], args=[after, limit, now])
+        if not page:
+            return None
+        session_id, ended, overflowed, stored = page[0], page[1] == "1", page[2] == "1", int(page[3])
+        events = [(after + position, event) for position, event in enumerate(page[4:], start=1)]
+        last = events[-1][0] if events else after
+        return TurnPage(session_id, events, ended and last >= stored, overflowed)
+
+    async def request_stop(self, turn_id: str) -> bool:
+        return bool(int(await self._stop(keys=[_meta_key(turn_id)])))
+
+    async def running_turn(self, session_id: str) -> str | None:
+        turn_id: str | None = await self.client.get(_running_key(session_id))
+        if turn_id is None:
+            return None
+        # the pointer is advisory (another slot, cleared after the end): the turn's own meta decides
+        meta = await self.client.hmget(_meta_key(turn_id), "session", "ended")
+        if meta[0] != session_id or meta[1] == "1":
+            return None
+        return turn_id

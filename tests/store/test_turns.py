@@ -1,0 +1,135 @@
+"""The turn-buffer contract, on SQLite, Redis and Redis Cluster (the `stores` fixture)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from portfolio_backend.clock import now_ms
+from portfolio_backend.store import Stores, TurnControl
+
+TTL = 60
+
+
+def events(first: int, last: int) -> list[tuple[int, str]]:
+    return [(seq, f'{{"n":{seq}}}') for seq in range(first, last + 1)]
+
+
+async def test_a_follower_reads_every_event_after_the_one_it_saw(stores: Stores) -> None:
+    await stores.turns.begin("t1", "s1", now_ms(), TTL)
+    await stores.turns.append("t1", events(1, 5), ended=False, now=now_ms(), ttl_seconds=TTL, max_events=100)
+
+    page = await stores.turns.read("t1", 2, 100, now_ms())
+
+    assert page is not None
+    assert page.session_id == "s1"
+    assert page.events == events(3, 5)
+    assert not page.ended
+    assert not page.overflowed
+
+
+async def test_reads_page_through_a_long_buffer_and_end_at_its_last_event(stores: Stores) -> None:
+    await stores.turns.begin("t1", "s1", now_ms(), TTL)
+    await stores.turns.append("t1", events(1, 7), ended=True, now=now_ms(), ttl_seconds=TTL, max_events=100)
+
+    first = await stores.turns.read("t1", 0, 4, now_ms())
+    rest = await stores.turns.read("t1", 4, 4, now_ms())
+
+    assert first is not None
+    assert rest is not None
+    assert first.events == events(1, 4)
+    assert not first.ended  # the turn ended, but this page does not reach its last event
+    assert rest.events == events(5, 7)
+    assert rest.ended
+
+
+async def test_a_retried_append_adds_nothing_twice(stores: Stores) -> None:
+    await stores.turns.begin("t1", "s1", now_ms(), TTL)
+    await stores.turns.append("t1", events(1, 3), ended=False, now=now_ms(), ttl_seconds=TTL, max_events=100)
+    await stores.turns.append("t1", events(2, 6), ended=False, now=now_ms(), ttl_seconds=TTL, max_events=100)
+
+    page = await stores.turns.read("t1", 0, 100, now_ms())
+
+    assert page is not None
+    assert page.events == events(1, 6)
+
+
+async def test_a_full_buffer_keeps_no_more_and_says_so(stores: Stores) -> None:
+    await stores.turns.begin("t1", "s1", now_ms(), TTL)
+    await stores.turns.append("t1", events(1, 8), ended=False, now=now_ms(), ttl_seconds=TTL, max_events=5)
+    await stores.turns.append("t1", events(9, 9), ended=True, now=now_ms(), ttl_seconds=TTL, max_events=5)
+
+    page = await stores.turns.read("t1", 0, 100, now_ms())
+
+    assert page is not None
+    assert page.events == events(1, 5)
+    assert page.overflowed
+    assert page.ended
+
+
+async def test_stop_reaches_the_running_turn_on_its_next_append(stores: Stores) -> None:
+    await stores.turns.begin("t1", "s1", now_ms(), TTL)
+    before = await stores.turns.append("t1", events(1, 1), ended=False, now=now_ms(), ttl_seconds=TTL, max_events=9)
+
+    assert await stores.turns.request_stop("t1")
+    after = await stores.turns.append("t1", events(2, 2), ended=False, now=now_ms(), ttl_seconds=TTL, max_events=9)
+
+    assert not before.stop_requested
+    assert after.stop_requested
+
+
+async def test_an_ended_or_unknown_turn_cannot_be_stopped(stores: Stores) -> None:
+    await stores.turns.begin("t1", "s1", now_ms(), TTL)
+    await stores.turns.append("t1", events(1, 1), ended=True, now=now_ms(), ttl_seconds=TTL, max_events=9)
+
+    assert not await stores.turns.request_stop("t1")
+    assert not await stores.turns.request_stop("no-such-turn")
+
+
+async def test_the_running_turn_learns_when_a_follower_last_read(stores: Stores) -> None:
+    await stores.turns.begin("t1", "s1", now_ms(), TTL)
+    unread = await stores.turns.append("t1", [], ended=False, now=now_ms(), ttl_seconds=TTL, max_events=9)
+    read_at = now_ms()
+    await stores.turns.read("t1", 0, 10, read_at)
+
+    control = await stores.turns.append("t1", [], ended=False, now=now_ms(), ttl_seconds=TTL, max_events=9)
+
+    assert unread == TurnControl(stop_requested=False, last_follow_ms=0)
+    assert control.last_follow_ms == read_at
+
+
+async def test_an_unknown_buffer_reads_as_none_and_tells_its_writer_to_stop(stores: Stores) -> None:
+    assert await stores.turns.read("no-such-turn", 0, 10, now_ms()) is None
+    control = await stores.turns.append(
+        "no-such-turn", events(1, 1), ended=False, now=now_ms(), ttl_seconds=TTL, max_events=9
+    )
+    assert control.stop_requested
+
+
+async def test_a_session_has_one_running_turn_until_it_ends(stores: Stores) -> None:
+    assert await stores.turns.running_turn("s1") is None
+    await stores.turns.begin("t1", "s1", now_ms(), TTL)
+    await stores.turns.begin("t2", "s2", now_ms(), TTL)
+
+    assert await stores.turns.running_turn("s1") == "t1"
+    await stores.turns.append("t1", events(1, 1), ended=True, now=now_ms(), ttl_seconds=TTL, max_events=9)
+    assert await stores.turns.running_turn("s1") is None
+    assert await stores.turns.running_turn("s2") == "t2"
+
+
+async def test_a_buffer_expires_after_its_ttl(stores: Stores) -> None:
+    await stores.turns.begin("t1", "s1", now_ms(), TTL)
+    await stores.turns.append("t1", events(1, 2), ended=True, now=now_ms(), ttl_seconds=1, max_events=9)
+
+    deadline = asyncio.get_running_loop().time() + 10
+    while await stores.turns.read("t1", 0, 10, now_ms()) is not None:
+        assert asyncio.get_running_loop().time() < deadline, "the buffer outlived its TTL"
+        await asyncio.sleep(0.1)
+
+
+async def test_a_deleted_session_takes_its_running_turn_pointer(stores: Stores) -> None:
+    await stores.sessions.create("s1", "visitor", now_ms(), TTL)
+    await stores.turns.begin("t1", "s1", now_ms(), TTL)
+
+    await stores.sessions.delete("s1")
+
+    assert await stores.turns.running_turn("s1") is None
