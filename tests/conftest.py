@@ -93,12 +93,15 @@ async def connect(store_env: dict[str, Any]) -> Stores:
 
 
 @pytest.fixture
-def make_settings(store_env: dict[str, Any]) -> Callable[..., Settings]:
-    """Settings for the store under test; the demo model unless a test points it at the upstream."""
+def make_settings(store_env: dict[str, Any], tmp_path: Path) -> Callable[..., Settings]:
+    """Settings for the store under test; the demo model unless a test points it at the upstream.
+    The shipped example knowledge (data/knowledge), indexed in this test's own file."""
 
     def build(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "system_prompt_file": ROOT / "data" / "system_prompt.md",
+            "knowledge_dir": ROOT / "data" / "knowledge",
+            "knowledge_index_path": tmp_path / "knowledge.sqlite3",
             "global_daily_requests": 0,
             "demo_word_delay": 0,
             **store_env,

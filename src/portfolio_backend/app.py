@@ -20,6 +20,7 @@ from .api.admin import admin_router
 from .chat import ChatService
 from .deps import State
 from .errors import ServiceError
+from .knowledge import Knowledge, KnowledgeConfig
 from .llm import provider_from_settings
 from .middleware import RequestEdge
 from .observability import Metrics
@@ -47,6 +48,13 @@ async def _read_system_prompt(settings: Settings) -> str:
     return text.strip()
 
 
+def _describe(knowledge: Knowledge | None) -> str:
+    if knowledge is None:
+        return "none"
+    status = knowledge.status()
+    return f"{status['passages']} passages ({status['mode']}, {status['ranking']}, {len(status['failures'])} not used)"
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     metrics = Metrics()
@@ -64,7 +72,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stack.push_async_callback(http.aclose)
             llm = provider_from_settings(settings)
             stack.push_async_callback(llm.close)
-            registry = registry_from_settings(settings)
+            knowledge = None
+            if KnowledgeConfig.from_settings(settings).configured:
+                knowledge = Knowledge.from_settings(settings, http)
+                stack.push_async_callback(knowledge.close)
+                await knowledge.open()  # a source or an index that cannot be read is logged, never fatal
+            registry = registry_from_settings(settings, knowledge)
             chat = ChatService(
                 settings=settings,
                 llm=llm,
@@ -72,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 stores=stores,
                 http=http,
                 system_prompt=system_prompt,
+                knowledge=knowledge,
             )
             if settings.reminder_webhook_url:
                 dispatcher = asyncio.create_task(
@@ -85,11 +99,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             except StoreError as exc:
                 storage = f"unavailable ({exc}); will retry on each request"
             log.info(
-                "started: storage=%s (%s), model=%s via %s%s",
+                "started: storage=%s (%s), model=%s via %s, knowledge=%s%s",
                 stores.name,
                 storage,
                 llm.model,
                 llm.provider,
+                _describe(knowledge),
                 " (offline demo: set OPENAI_API_KEY for a real model)" if llm.provider == "demo" else "",
             )
             yield State(
@@ -102,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 limiter=Limiter(stores.counters),
                 bounds=Bounds.from_settings(settings),
                 metrics=metrics,
+                knowledge=knowledge,
             )
 
     app = FastAPI(

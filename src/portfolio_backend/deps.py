@@ -14,6 +14,7 @@ import httpx
 from fastapi import Depends, Request
 
 from .chat import ChatService
+from .knowledge import Knowledge
 from .llm import LLMProvider
 from .observability import Metrics
 from .quota import Bounds, Limiter, client_address, visitor_key
@@ -34,6 +35,7 @@ class State(TypedDict):
     limiter: Limiter
     bounds: Bounds
     metrics: Metrics
+    knowledge: Knowledge | None
 
 
 def _from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
@@ -94,6 +96,7 @@ BoundsDep = Annotated[Bounds, Depends(_from_state("bounds"))]
 LLMDep = Annotated[LLMProvider, Depends(_from_state("llm"))]
 MetricsDep = Annotated[Metrics, Depends(_from_state("metrics"))]
 HttpDep = Annotated[httpx.AsyncClient, Depends(_from_state("http"))]
+KnowledgeDep = Annotated[Knowledge | None, Depends(_from_state("knowledge"))]
 VisitorDep = Annotated[Visitor, Depends(_visitor)]
 
 

@@ -1,6 +1,6 @@
 """The chat domain: one turn from prompt to stored history, independent of HTTP."""
 
-from .events import End, Error, TextDelta, ToolOutput, TurnEvent
+from .events import End, Error, Sources, TextDelta, ToolOutput, TurnEvent
 from .turn import ChatService, Turn, TurnReport
 
-__all__ = ["ChatService", "End", "Error", "TextDelta", "ToolOutput", "Turn", "TurnEvent", "TurnReport"]
+__all__ = ["ChatService", "End", "Error", "Sources", "TextDelta", "ToolOutput", "Turn", "TurnEvent", "TurnReport"]

@@ -11,6 +11,7 @@ costs one object (the delta the model client built) and one serialisation (in th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..llm import TextDelta
 
@@ -27,6 +28,14 @@ class ToolOutput:
 
 
 @dataclass(frozen=True, slots=True)
+class Sources:
+    """Where the answer that follows comes from: the owner's passages it was given, sent before its
+    first text. Each source is {"title", "url" or "file", "snippet"} (knowledge/context.py)."""
+
+    sources: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class End:
     """The turn completed and, with a session, is stored."""
 
@@ -38,6 +47,6 @@ class Error:
     message: str
 
 
-TurnEvent = TextDelta | ToolOutput | End | Error
+TurnEvent = TextDelta | ToolOutput | Sources | End | Error
 
-__all__ = ["End", "Error", "TextDelta", "ToolOutput", "TurnEvent"]
+__all__ = ["End", "Error", "Sources", "TextDelta", "ToolOutput", "TurnEvent"]

@@ -16,14 +16,18 @@ from typing import Any
 import httpx
 
 from ..clock import now_ms
+from ..knowledge import Knowledge, KnowledgeError, Selection, render, sources_of
 from ..llm import Completion, LLMError, LLMProvider, TextDelta, ToolCall
 from ..settings import Settings
 from ..store import Message, StoreError, Stores
 from ..tools import ToolContext, ToolRegistry, ToolResult
-from .events import End, Error, ToolOutput, TurnEvent
+from .events import End, Error, Sources, ToolOutput, TurnEvent
 from .upstream import upstream_message
 
 log = logging.getLogger(__name__)
+
+# Earlier questions of the visitor read with a follow-up, to find the passages it refers to.
+_RECENT_QUESTIONS = 2
 
 
 @dataclass(slots=True)
@@ -63,6 +67,7 @@ class ChatService:
         stores: Stores,
         http: httpx.AsyncClient,
         system_prompt: str,
+        knowledge: Knowledge | None = None,
     ) -> None:
         self.settings = settings
         self.llm = llm
@@ -70,20 +75,39 @@ class ChatService:
         self.stores = stores
         self.http = http
         self.system_prompt = system_prompt
+        self.knowledge = knowledge
 
-    def upstream_messages(self, turn: Turn) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = [{"role": "system", "content": self.system_prompt}]
+    def upstream_messages(self, turn: Turn, selection: Selection | None = None) -> list[dict[str, Any]]:
+        system = self.system_prompt
+        if selection is not None:
+            offered = {spec["function"]["name"] for spec in self.tools.specs()}
+            system += "\n\n" + render(selection.passages, record_unknown="record_unknown_question" in offered)
+        messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
         messages.extend(upstream_message(message) for message in turn.history)
         messages.append({"role": "user", "content": turn.prompt})
         return messages
+
+    async def select_knowledge(self, turn: Turn) -> Selection | None:
+        """The owner's passages for this turn; None when there is no knowledge (or it failed: logged)."""
+        if self.knowledge is None or not self.knowledge.available:
+            return None
+        recent = [m.content for m in turn.history if m.role == "user"][-_RECENT_QUESTIONS:]
+        try:
+            return await self.knowledge.select(turn.prompt, recent)
+        except KnowledgeError as exc:
+            log.warning("knowledge not used for this turn: %s", exc)
+            return None
 
     async def run_turn(self, turn: Turn, report: TurnReport) -> AsyncIterator[TurnEvent]:
         """Stream one turn's events; ends with `End` or `Error`, never an exception."""
         loop = asyncio.get_running_loop()
         report.started_at = loop.time()
-        upstream = self.upstream_messages(turn)
+        selection = await self.select_knowledge(turn)
+        upstream = self.upstream_messages(turn, selection)
         new_messages = [Message("user", turn.prompt, now_ms())]
-        ctx = ToolContext(self.settings, self.stores, self.http, turn.visitor, turn.session_id)
+        visitor_text = "\n".join([*(m.content for m in turn.history if m.role == "user"), turn.prompt])
+        ctx = ToolContext(self.settings, self.stores, self.http, turn.visitor, turn.session_id, visitor_text)
+        shown: list[dict[str, Any]] = []  # the sources sent to the visitor, stored with the answer
         max_rounds = self.settings.max_tool_rounds
         try:
             for round_number in range(max_rounds + 1):
@@ -95,9 +119,14 @@ class ChatService:
                 async with aclosing(self.llm.stream(upstream, offered)) as deltas:
                     async for delta in deltas:
                         if type(delta) is TextDelta:
-                            if report.first_token_at is None:
-                                report.first_token_at = loop.time()
-                                report.streamed_text = True
+                            if not text:  # this round's first text: say first where it comes from
+                                if report.first_token_at is None:
+                                    report.first_token_at = loop.time()
+                                    report.streamed_text = True
+                                fresh = _new_sources(selection, ctx, shown)
+                                if fresh:
+                                    shown.extend(fresh)
+                                    yield Sources(tuple(fresh))
                             text.append(delta.content)
                             yield delta
                         elif isinstance(delta, Completion):
@@ -105,7 +134,7 @@ class ChatService:
                 report.prompt_tokens += completion.prompt_tokens
                 report.completion_tokens += completion.completion_tokens
                 if not completion.tool_calls:
-                    new_messages.append(Message("assistant", "".join(text), now_ms()))
+                    new_messages.append(Message("assistant", "".join(text), now_ms(), sources=shown or None))
                     break
                 async for output in self._run_tools(completion.tool_calls, text, upstream, new_messages, ctx, report):
                     yield output
@@ -160,3 +189,9 @@ class ChatService:
             upstream.append(upstream_message(tool_message))
             new_messages.append(tool_message)
             yield ToolOutput(call.id, result.tool_name, call.arguments, result.result, result.ok)
+
+
+def _new_sources(selection: Selection | None, ctx: ToolContext, shown: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sources of the passages this turn used (given with the prompt, or looked up by a tool) not yet shown."""
+    passages = [*(selection.sources if selection else ()), *ctx.passages_found]
+    return [source for source in sources_of(passages) if source not in shown] if passages else []

@@ -7,7 +7,8 @@ index (and vectors), context.py renders what the model and the visitor see.
 
 from __future__ import annotations
 
-from .context import quoted_passages, render, sources_of
+from .context import quoted_passages, render, render_results, sources_of
+from .index import KnowledgeError
 from .library import Knowledge, KnowledgeConfig, Selection
 from .passages import Passage
 from .sources import FetchBounds, SourceFailure
@@ -16,10 +17,12 @@ __all__ = [
     "FetchBounds",
     "Knowledge",
     "KnowledgeConfig",
+    "KnowledgeError",
     "Passage",
     "Selection",
     "SourceFailure",
     "quoted_passages",
     "render",
+    "render_results",
     "sources_of",
 ]

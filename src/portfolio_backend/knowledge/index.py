@@ -56,6 +56,10 @@ _CANDIDATES = 30
 Vector = npt.NDArray[np.float32]
 
 
+class KnowledgeError(Exception):
+    """The index file could not be read or written; callers go on without knowledge."""
+
+
 @dataclass(slots=True)
 class Snapshot:
     """What the index holds, as loaded in memory: passages in order, and their unit vectors if any."""
@@ -94,7 +98,10 @@ class KnowledgeIndex:
         await self._run(self._open)
 
     async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        except (sqlite3.Error, OSError) as exc:
+            raise KnowledgeError(f"knowledge index {self.location}: {exc}") from exc
 
     def _open(self) -> None:
         db: sqlite3.Connection | None = None
@@ -264,6 +271,26 @@ class KnowledgeIndex:
                 scores[_key(passage)] = scores.get(_key(passage), 0.0) + 1.0 / (RRF_K + rank)
         best = sorted(scores.items(), key=lambda item: -item[1])[:limit]
         return [Hit(by_key[key], score) for key, score in best]
+
+    async def coverage(self, terms: Sequence[str], passages: Sequence[Passage]) -> list[float]:
+        """For each passage, the share of the query's terms (quoted phrases) it contains."""
+        return await self._run(self._coverage, terms, passages)
+
+    def _coverage(self, terms: Sequence[str], passages: Sequence[Passage]) -> list[float]:
+        self._sync()
+        rowids = {_key(p): number for number, p in enumerate(self.snapshot.passages, 1)}
+        ids = [rowids.get(_key(p)) for p in passages]
+        known = [i for i in ids if i is not None]
+        if not terms or not known:
+            return [0.0] * len(passages)
+        marks = ",".join("?" * len(known))
+        found: dict[int, int] = {}
+        for term in terms:
+            for (rowid,) in self._conn().execute(
+                f"SELECT rowid FROM passages WHERE passages MATCH ? AND rowid IN ({marks})", (term, *known)
+            ):
+                found[rowid] = found.get(rowid, 0) + 1
+        return [found.get(i, 0) / len(terms) if i is not None else 0.0 for i in ids]
 
     async def close(self) -> None:
         def shut() -> None:

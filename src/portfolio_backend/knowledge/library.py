@@ -24,18 +24,22 @@ import httpx
 from ..settings import Settings
 from .documents import RawSource, UnreadableSource, extract
 from .embeddings import Embedder, EmbeddingsUnavailable
-from .index import KnowledgeIndex, Snapshot
+from .index import KnowledgeError, KnowledgeIndex, Snapshot
 from .passages import MAX_CHARS, TARGET_CHARS, Passage, split
-from .query import fts_query
+from .query import fts_query, query_terms
 from .sources import FetchBounds, SourceFailure, fetch_pages, read_directory
 
 log = logging.getLogger(__name__)
 
 # Bump when extraction or splitting changes, so existing indexes are rebuilt.
 FORMAT_VERSION = 1
-# Candidates ranked per turn before packing the budget, and sources shown when all was sent whole.
+# Candidates ranked per turn before packing the budget, and sources shown at most.
 _RANKED = 20
-_WHOLE_SOURCES = 3
+_SHOWN = 3
+# A passage is shown as a source only when it holds more than this share of the question's words:
+# an OR query ranks a passage that shares one word of "explain quantum computing" ("computer
+# science"), and a source under an answer it did not inform misleads the visitor.
+_SHOWN_COVERAGE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +102,12 @@ class Knowledge:
         return cls(KnowledgeConfig.from_settings(settings), http, embedder)
 
     async def open(self) -> None:
-        """Open the index and bring it up to date with the sources."""
-        await self.index.open(self.embedder.model if self.embedder else None)
-        await self.reload()
+        """Open the index and bring it up to date with the sources; a failure is logged, never raised."""
+        try:
+            await self.index.open(self.embedder.model if self.embedder else None)
+            await self.reload()
+        except KnowledgeError as exc:
+            log.error("knowledge unavailable: %s", exc)
 
     async def close(self) -> None:
         await self.index.close()
@@ -119,7 +126,9 @@ class Knowledge:
     # loading -----------------------------------------------------------------------------------
 
     async def reload(self) -> bool:
-        """Read the sources again; rebuild the index if they changed. Returns whether it was rebuilt."""
+        """Read the sources again; rebuild the index if they changed. Returns whether it was rebuilt.
+
+        Raises KnowledgeError when the index cannot be written (what it held is still served)."""
         async with self._reloading:
             raw, failures = await self._read_sources()
             content_hash = _content_hash(raw, failures, self.embedder.model if self.embedder else None)
@@ -183,16 +192,34 @@ class Knowledge:
         query = " ".join([prompt, *(recent or [])])
         match = fts_query(query)
         if snapshot.tokens <= self.config.max_tokens:
-            hits = await self.index.search(match, None, _WHOLE_SOURCES) if match else []
-            return Selection(list(snapshot.passages), True, [hit.passage for hit in hits])
-        chosen: list[Passage] = []
-        budget = self.config.max_tokens
-        for passage in await self.search(query, _RANKED, match=match):
-            cost = passage.tokens()
-            if cost <= budget:
-                chosen.append(passage)
-                budget -= cost
-        return Selection(chosen, False, chosen)
+            hits = await self.index.search(match, None, _SHOWN) if match else []
+            passages, whole, candidates = list(snapshot.passages), True, [hit.passage for hit in hits]
+        else:
+            passages, whole = [], False
+            budget = self.config.max_tokens
+            for passage in await self.search(query, _RANKED, match=match):
+                cost = passage.tokens()
+                if cost <= budget:
+                    passages.append(passage)
+                    budget -= cost
+            candidates = passages[:_SHOWN]
+        return Selection(passages, whole, await self._covering(prompt, recent or [], candidates))
+
+    async def _covering(self, prompt: str, recent: list[str], candidates: list[Passage]) -> list[Passage]:
+        """The candidates that hold most of the prompt's words: the sources worth showing.
+
+        A prompt whose words are in no candidate ("and the price of it?") follows up on the question
+        before it, whose words then count. A prompt with no searchable word at all ("hello!", "and
+        when was that?") shows no source: a greeting must not repeat the last answer's sources.
+        """
+        if not candidates or not query_terms(prompt):
+            return []
+        for question in [prompt, *recent[-1:]]:
+            terms = query_terms(question)
+            shares = await self.index.coverage(terms, candidates) if terms else []
+            if any(shares):
+                return [p for p, share in zip(candidates, shares, strict=True) if share > _SHOWN_COVERAGE]
+        return []
 
     async def search(self, query: str, limit: int, *, match: str | None = None) -> list[Passage]:
         """The best passages for free text: BM25, fused with cosine ranking when vectors exist."""

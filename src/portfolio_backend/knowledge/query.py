@@ -23,13 +23,13 @@ _COMMON_WORDS = """
     me more most my no nor not of off on once only or other our out over own same she should so some such
     than that the their them then there these they this those through to too under until up very was we
     were what when where which while who whom why will with would you your yours tell know please much
-    many also just get got like
+    many also just get got like hello hi hey thanks thank ok okay
 """
 STOPWORDS = frozenset(_COMMON_WORDS.split())
 
 
-def fts_query(text: str) -> str | None:
-    """An FTS5 MATCH expression for free text, or None when no searchable word is left."""
+def query_terms(text: str) -> list[str]:
+    """The searchable words of free text, each as a quoted FTS5 phrase, at most MAX_TERMS."""
     phrases: list[str] = []
     seen: set[str] = set()
     for raw in text.split():
@@ -41,4 +41,9 @@ def fts_query(text: str) -> str | None:
         phrases.append('"' + word.replace('"', '""') + '"')
         if len(phrases) == MAX_TERMS:
             break
-    return " OR ".join(phrases) or None
+    return phrases
+
+
+def fts_query(text: str) -> str | None:
+    """An FTS5 MATCH expression for free text, or None when no searchable word is left."""
+    return " OR ".join(query_terms(text)) or None

@@ -1,8 +1,10 @@
 """The offline demo model: runs the whole flow (streaming, tools, history) with no API key.
 
 It is not a language model. It answers from a few rules so a newcomer sees every event type:
-asked the time, it calls get_current_time; given arithmetic, it calls calculate; otherwise it
-says what it is and how to connect a real model, streaming word by word.
+asked the time, it calls get_current_time; given arithmetic, it calls calculate; asked about the
+owner, it quotes the passage of the owner's knowledge (in its system message) that shares the most
+words with the question and names its source; otherwise it says what it is and how to connect a
+real model, streaming word by word.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import uuid
 from collections.abc import AsyncGenerator
 from typing import Any
 
+from ..knowledge.context import quoted_passages
+from ..knowledge.query import STOPWORDS
 from .base import Completion, Delta, TextDelta, ToolCall
 
 _TIME = re.compile(r"\b(time|date|today|clock)\b", re.IGNORECASE)
@@ -24,6 +28,13 @@ _MATH = re.compile(
 )
 _SQUARED = re.compile(r"(\d+(?:\.\d+)?)\s+squared", re.IGNORECASE)
 _NAME = re.compile(r"\bmy name is ([A-Z][a-z]+)", re.IGNORECASE)
+_WORD = re.compile(r"[^\W_]+")
+_CANNED = (
+    "Hello! I am the offline demo model of PortfolioBackend, so my answers are canned. "
+    "Ask me the time or a sum such as 15 * 7 + 23 to see tool calls, or ask about the site's owner to see "
+    "answers from their pages and notes (data/knowledge). "
+    "Set OPENAI_API_KEY (and OPENAI_BASE_URL for any OpenAI-compatible server) to talk to a real model."
+)
 
 
 def _math_expression(prompt: str) -> str | None:
@@ -62,7 +73,8 @@ class DemoProvider:
             if call is not None:
                 yield Completion(tool_calls=[call])
                 return
-            text = self._reply(str(last.get("content", "")), messages)
+            prompt = str(last.get("content", ""))
+            text = self._about_name(prompt, messages) or self._from_knowledge(prompt, messages) or _CANNED
         words = text.split(" ")
         for position, word in enumerate(words):
             if self.word_delay:
@@ -91,7 +103,25 @@ class DemoProvider:
         return None
 
     @staticmethod
-    def _reply(prompt: str, messages: list[dict[str, Any]]) -> str:
+    def _from_knowledge(prompt: str, messages: list[dict[str, Any]]) -> str | None:
+        """Quote the passage holding most of the question's words, naming its source; None when no
+        passage holds more than half of them."""
+        if not messages or messages[0]["role"] != "system":
+            return None
+        asked = _stems(prompt)
+        best, best_score = None, len(asked) / 2
+        for passage in quoted_passages(str(messages[0]["content"])):
+            score = len(asked & _stems(f"{passage.title} {passage.section} {passage.text}"))
+            if score > best_score:
+                best, best_score = passage, score
+        if best is None:
+            return None
+        where = f"{best.title}, {best.section}" if best.section else best.title
+        quote = " ".join(best.text.split())
+        return f'From "{where}" ({best.source}): {quote}'
+
+    @staticmethod
+    def _about_name(prompt: str, messages: list[dict[str, Any]]) -> str | None:
         for message in messages:
             name = _NAME.search(str(message.get("content", ""))) if message["role"] == "user" else None
             if name and message is not messages[-1]:
@@ -99,8 +129,9 @@ class DemoProvider:
         name = _NAME.search(prompt)
         if name:
             return f"Nice to meet you, {name.group(1)}! I will remember that for this conversation."
-        return (
-            "Hello! I am the offline demo model of PortfolioBackend, so my answers are canned. "
-            "Ask me the time or a sum such as 15 * 7 + 23 to see tool calls. "
-            "Set OPENAI_API_KEY (and OPENAI_BASE_URL for any OpenAI-compatible server) to talk to a real model."
-        )
+        return None
+
+
+def _stems(text: str) -> set[str]:
+    """Content words, cut to 5 letters so that plurals and verb forms meet (a demo's stemming)."""
+    return {word[:5] for word in _WORD.findall(text.lower()) if len(word) > 2 and word not in STOPWORDS}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..settings import Settings
 from .base import Tool, ToolContext, ToolError
 from .calculator import Calculator
 from .current_time import CurrentTime
+from .knowledge import SearchKnowledge
 from .leads import RecordUnknownQuestion, RecordUserDetails
 from .registry import InvalidArguments, ToolRegistry, ToolResult, UnknownTool
 from .reminder import CreateReminder
@@ -15,8 +16,11 @@ from .session_info import SessionInfo
 from .weather import Weather
 from .web_search import WebSearch
 
+if TYPE_CHECKING:
+    from ..knowledge import Knowledge
 
-def default_tools() -> list[Tool[Any]]:
+
+def default_tools(knowledge: Knowledge | None = None) -> list[Tool[Any]]:
     """Every tool, in the order GET /tools lists them; each call builds fresh instances (and caches)."""
     return [
         CurrentTime(),
@@ -27,11 +31,12 @@ def default_tools() -> list[Tool[Any]]:
         CreateReminder(),
         RecordUserDetails(),
         RecordUnknownQuestion(),
+        SearchKnowledge(knowledge),
     ]
 
 
-def registry_from_settings(settings: Settings) -> ToolRegistry:
-    return ToolRegistry(default_tools(), settings)
+def registry_from_settings(settings: Settings, knowledge: Knowledge | None = None) -> ToolRegistry:
+    return ToolRegistry(default_tools(knowledge), settings)
 
 
 __all__ = [

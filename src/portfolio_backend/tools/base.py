@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -11,6 +11,7 @@ from pydantic import BaseModel
 if TYPE_CHECKING:
     import httpx
 
+    from ..knowledge import Passage
     from ..settings import Settings
     from ..store import Stores
 
@@ -23,13 +24,21 @@ class ToolError(Exception):
 
 @dataclass(slots=True)
 class ToolContext:
-    """What a tool may reach. `session_id` is the conversation's own session, never one the model names."""
+    """What a tool may reach. `session_id` is the conversation's own session, never one the model names.
+
+    `visitor_text`: everything the visitor wrote in this conversation, in a chat turn (None when a tool
+    is run directly through /tools/test). Tools with side effects check their arguments against it, so
+    text the model read elsewhere (a page's "ignore previous instructions") cannot steer them.
+    `passages_found`: knowledge passages a tool looked up in this turn, for the sources shown.
+    """
 
     settings: Settings
     stores: Stores
     http: httpx.AsyncClient
     visitor: str
     session_id: str | None = None
+    visitor_text: str | None = None
+    passages_found: list[Passage] = field(default_factory=list)
 
 
 class Tool(ABC, Generic[ArgsT]):

@@ -111,6 +111,9 @@ class RecordUserDetails(_OwnerNotice[UserDetailsArgs]):
     Args = UserDetailsArgs
 
     async def run(self, args: UserDetailsArgs, ctx: ToolContext) -> str:
+        if ctx.visitor_text is not None and str(args.email).lower() not in ctx.visitor_text.lower():
+            # the address must be the visitor's own words, not one the model read in a page or passage
+            raise ToolError("The visitor has not written this email address; ask them for theirs first")
         lead = Lead(
             lead_id=uuid4().hex,
             kind="contact",

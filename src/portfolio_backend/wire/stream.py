@@ -6,6 +6,9 @@ no comments, no `event:` or `id:` lines, and keep-alives are data events too. Ev
 
     chunk        {"type":"chunk","content":"Hel","timestamp":...}
     tool_result  {"type":"tool_result","tool_name":"calculate","result":"25^2 = 625","timestamp":...}
+    sources      {"type":"sources","sources":[{"title":...,"url"|"file":...,"snippet":...}],"timestamp":...}
+                 (before the first chunk of an answer given from the owner's knowledge; clients
+                 that do not know the type ignore it)
     end          {"type":"end","timestamp":...}
     error        {"type":"error","error":"<message>","timestamp":...}
     keepalive    {"type":"keepalive","timestamp":...}
@@ -16,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any, assert_never
 
-from ..chat.events import End, Error, TextDelta, ToolOutput, TurnEvent
+from ..chat.events import End, Error, Sources, TextDelta, ToolOutput, TurnEvent
 from ..clock import now_ms
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -41,6 +44,8 @@ class StreamEncoder:
             )
         if isinstance(event, ToolOutput):
             return _line("tool_result", tool_name=event.tool_name, result=event.result)
+        if isinstance(event, Sources):
+            return _line("sources", sources=event.sources)
         if isinstance(event, End):
             return _line("end")
         if isinstance(event, Error):

@@ -25,6 +25,7 @@ class Message:
     tool_calls: list[dict[str, Any]] | None = None
     tool_call_id: str | None = None
     name: str | None = None
+    sources: list[dict[str, Any]] | None = None  # where an answer came from (owner knowledge), as shown
 
     def to_json(self) -> str:
         # role first, always: the Redis trim script reads it without a full decode
@@ -39,6 +40,8 @@ class Message:
             body["tool_call_id"] = self.tool_call_id
         if self.name:
             body["name"] = self.name
+        if self.sources:
+            body["sources"] = self.sources
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod

@@ -1,0 +1,27 @@
+"""The `sources` of an answer are stored with the turn, on every store, and the history shows them."""
+
+from __future__ import annotations
+
+import httpx
+
+from ..sse import parse_events
+
+
+async def test_sources_are_stored_with_the_answer_and_shown_in_the_history(client: httpx.AsyncClient) -> None:
+    session = (await client.post("/session")).json()["session_id"]
+    grounded = parse_events(
+        (await client.post("/stream", json={"prompt": "What are Alex's rates?", "session_id": session})).text
+    )
+    plain = parse_events((await client.post("/stream", json={"prompt": "Hello!", "session_id": session})).text)
+    assert grounded[0]["type"] == "sources"
+    assert "sources" not in {e["type"] for e in plain}
+
+    history = (await client.get(f"/session/{session}")).json()
+    assert history["message_count"] == 4
+    messages = history["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
+    assert messages[1]["sources"] == grounded[0]["sources"]
+    # every other message keeps the seed's shape exactly
+    for message in (messages[0], messages[2], messages[3]):
+        assert set(message) == {"role", "content", "timestamp"}
+    assert {"role", "content", "timestamp"} <= set(messages[1])
