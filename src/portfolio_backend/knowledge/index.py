@@ -62,17 +62,23 @@ class KnowledgeError(Exception):
 
 @dataclass(slots=True)
 class Snapshot:
-    """What the index holds, as loaded in memory: passages in order, and their unit vectors if any."""
+    """What the index holds, as loaded in memory: passages in order, and their unit vectors if any.
+
+    Built once per load, so a turn pays for none of it: `rowids` maps a passage's place
+    (source, position) to its row, `tokens` is the size of everything.
+    """
 
     content_hash: str | None = None
     passages: list[Passage] = field(default_factory=list)
     status: dict[str, Any] = field(default_factory=dict)
     model: str | None = None
     matrix: Vector | None = None  # one row per passage (same order), unit length
+    rowids: dict[tuple[str, int], int] = field(default_factory=dict)
+    tokens: int = 0
 
-    @property
-    def tokens(self) -> int:
-        return sum(passage.tokens() for passage in self.passages)
+    def __post_init__(self) -> None:
+        self.rowids = {_key(p): number for number, p in enumerate(self.passages, 1)}
+        self.tokens = sum(passage.tokens() for passage in self.passages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,26 +257,27 @@ class KnowledgeIndex:
     def _search(self, match: str | None, query_vector: list[float] | None, limit: int) -> list[Hit]:
         self._sync()
         snapshot = self.snapshot
-        by_key = {_key(p): p for p in snapshot.passages}
         lexical: list[Passage] = []
         if match:
             rows = self._conn().execute(
-                f"SELECT source, position, text_hash, {_BM25} AS rank FROM passages WHERE passages MATCH ? "
-                "ORDER BY rank LIMIT ?",
+                f"SELECT rowid, {_BM25} AS rank FROM passages WHERE passages MATCH ? ORDER BY rank LIMIT ?",
                 (match, max(limit, _CANDIDATES)),
             )
-            lexical = [p for row in rows if (p := by_key.get((row[0], int(row[1]), row[2]))) is not None]
+            lexical = [snapshot.passages[rowid - 1] for rowid, _ in rows if 0 < rowid <= len(snapshot.passages)]
         if query_vector is None or snapshot.matrix is None:
             return [Hit(p, 1.0 / (RRF_K + rank)) for rank, p in enumerate(lexical[:limit], 1)]
         similarity = snapshot.matrix @ _unit(query_vector)
-        order = np.argsort(-similarity)[:_CANDIDATES]
+        count = min(_CANDIDATES, len(similarity))
+        top = np.argpartition(-similarity, count - 1)[:count]
+        order = top[np.argsort(-similarity[top])]
         semantic = [snapshot.passages[int(i)] for i in order]
-        scores: dict[tuple[str, int, str], float] = {}
+        scores: dict[int, float] = {}
         for ranking in (lexical, semantic):
             for rank, passage in enumerate(ranking, 1):
-                scores[_key(passage)] = scores.get(_key(passage), 0.0) + 1.0 / (RRF_K + rank)
+                row = snapshot.rowids[_key(passage)]
+                scores[row] = scores.get(row, 0.0) + 1.0 / (RRF_K + rank)
         best = sorted(scores.items(), key=lambda item: -item[1])[:limit]
-        return [Hit(by_key[key], score) for key, score in best]
+        return [Hit(snapshot.passages[row - 1], score) for row, score in best]
 
     async def coverage(self, terms: Sequence[str], passages: Sequence[Passage]) -> list[float]:
         """For each passage, the share of the query's terms (quoted phrases) it contains."""
@@ -278,8 +285,7 @@ class KnowledgeIndex:
 
     def _coverage(self, terms: Sequence[str], passages: Sequence[Passage]) -> list[float]:
         self._sync()
-        rowids = {_key(p): number for number, p in enumerate(self.snapshot.passages, 1)}
-        ids = [rowids.get(_key(p)) for p in passages]
+        ids = [self.snapshot.rowids.get(_key(p)) for p in passages]
         known = [i for i in ids if i is not None]
         if not terms or not known:
             return [0.0] * len(passages)
@@ -304,8 +310,9 @@ class KnowledgeIndex:
             self._executor.shutdown(wait=False)
 
 
-def _key(passage: Passage) -> tuple[str, int, str]:
-    return (passage.source, passage.position, passage.text_hash)
+def _key(passage: Passage) -> tuple[str, int]:
+    """A passage's place: unique within one build of the index."""
+    return (passage.source, passage.position)
 
 
 def _unit(values: Sequence[float] | Vector) -> Vector:
