@@ -79,6 +79,7 @@ ENV PATH="/app/.venv/bin:${PATH}" \
     PORT=8000 \
     FORWARDED_ALLOW_IPS="" \
     DATABASE_PATH=/data/portfolio.sqlite3 \
+    KNOWLEDGE_INDEX_PATH=/data/knowledge.sqlite3 \
     SYSTEM_PROMPT_FILE=/app/data/system_prompt.md
 
 VOLUME ["/data"]

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from . import conversations
+from . import conversations, knowledge
 from .auth import AdminCaller, AdminDep, authorize, require_admin
 
 # Routers whose every route needs the token; their paths are relative to /admin.
-PROTECTED: tuple[APIRouter, ...] = (conversations.router,)
+PROTECTED: tuple[APIRouter, ...] = (conversations.router, knowledge.router)
 
 # Routers served without the token: the console page itself (it asks for the token and holds no data).
 PUBLIC: tuple[APIRouter, ...] = ()
