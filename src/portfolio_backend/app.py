@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             llm = provider_from_settings(settings)
             stack.push_async_callback(llm.close)
             knowledge = None
-            if KnowledgeConfig.from_settings(settings).configured:
+            if await asyncio.to_thread(lambda: KnowledgeConfig.from_settings(settings).configured):
                 knowledge = Knowledge.from_settings(settings, http)
                 stack.push_async_callback(knowledge.close)
                 await knowledge.open()  # a source or an index that cannot be read is logged, never fatal

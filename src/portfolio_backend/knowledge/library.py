@@ -131,7 +131,8 @@ class Knowledge:
         Raises KnowledgeError when the index cannot be written (what it held is still served)."""
         async with self._reloading:
             raw, failures = await self._read_sources()
-            content_hash = _content_hash(raw, failures, self.embedder.model if self.embedder else None)
+            model = self.embedder.model if self.embedder else None
+            content_hash = await asyncio.to_thread(_content_hash, raw, failures, model)  # up to pages x 5 MB
             if await self.index.current_hash() == content_hash:
                 log.info("knowledge unchanged (%d passages)", len(self.index.snapshot.passages))
                 return False
