@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
+
+from ..knowledge.query import STOPWORDS
 
 if TYPE_CHECKING:
     import httpx
@@ -16,6 +19,8 @@ if TYPE_CHECKING:
     from ..store import Stores
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
+
+_WORD = re.compile(r"[^\W_]{3,}")
 
 
 class ToolError(Exception):
@@ -39,6 +44,14 @@ class ToolContext:
     session_id: str | None = None
     visitor_text: str | None = None
     passages_found: list[Passage] = field(default_factory=list)
+
+    def visitor_wrote(self, text: str) -> bool:
+        """Whether `text` shares a word (3+ letters, not a common one) with what the visitor wrote.
+        Always true outside a chat turn (/tools/test), where the caller writes the arguments."""
+        if self.visitor_text is None:
+            return True
+        written = set(_WORD.findall(self.visitor_text.lower()))
+        return any(word in written for word in _WORD.findall(text.lower()) if word not in STOPWORDS)
 
 
 class Tool(ABC, Generic[ArgsT]):

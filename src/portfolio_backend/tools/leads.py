@@ -142,6 +142,8 @@ class RecordUnknownQuestion(_OwnerNotice[UnknownQuestionArgs]):
     Args = UnknownQuestionArgs
 
     async def run(self, args: UnknownQuestionArgs, ctx: ToolContext) -> str:
+        if not ctx.visitor_wrote(args.question):
+            raise ToolError("The visitor has not asked this; record only a question they asked")
         lead = Lead(
             lead_id=uuid4().hex,
             kind="question",

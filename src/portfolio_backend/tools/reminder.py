@@ -76,6 +76,9 @@ class CreateReminder(Tool[ReminderArgs]):
     async def run(self, args: ReminderArgs, ctx: ToolContext) -> str:
         if ctx.session_id is None:
             raise ToolError("Reminders belong to a session, and this conversation has none")
+        if not ctx.visitor_wrote(f"{args.title} {args.description or ''}"):
+            # a reminder is the visitor's own request, never one the model read in a page or passage
+            raise ToolError("The visitor has not asked for this reminder; set one only when they ask")
         due = parse_due(args.datetime)
         now = dt.datetime.now(dt.UTC)
         if due <= now:
