@@ -12,26 +12,19 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import IO, Any
 
-from tests.fixtures.processes import children
+from tests.fixtures.processes import children, free_port, stop, wait_until
+from tests.fixtures.redis_server import RedisServer
+from tests.fixtures.service import ROOT, ServiceProcess
 
-ROOT = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def process_tree(pid: int) -> list[int]:
@@ -81,19 +74,6 @@ def http_json(url: str, body: dict[str, Any] | None = None, timeout: float = 5.0
         return json.loads(response.read())
 
 
-def wait_until(check: Any, what: str, timeout: float = 20.0, interval: float = 0.02) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
-        time.sleep(interval)
-
-
 class Process:
     """A child process with its output in a log file; stopped with SIGTERM, then SIGKILL."""
 
@@ -107,55 +87,30 @@ class Process:
     def pid(self) -> int:
         return self.popen.pid
 
-    def check_alive(self) -> None:
-        if self.popen.poll() is not None:
-            tail = self.log_path.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"{self.name} exited with {self.popen.returncode}:\n{tail}")
-
     def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
+        stop(self.popen)
         self._log.close()
 
 
-def start_redis(log_dir: Path) -> tuple[Process, int]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
-    work = log_dir / "redis"
-    work.mkdir(exist_ok=True)
-    process = Process(
-        "redis",
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(work)],
-        log_dir,
-    )
-
-    def ping() -> bool:
-        process.check_alive()
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-
-    wait_until(ping, "redis-server")
-    return process, port
+def start_redis(log_dir: Path) -> tuple[RedisServer, int]:
+    """redis-server as the tests start it: a free port, in memory, its log in `log_dir`/redis."""
+    server = RedisServer(log_dir / "redis").start()
+    return server, server.port
 
 
 def start_upstream(log_dir: Path) -> tuple[Process, int]:
     port = free_port()
     process = Process("upstream", [sys.executable, "-m", "bench.upstream", "--port", str(port)], log_dir)
-
-    def up() -> bool:
-        process.check_alive()
-        http_json(f"http://127.0.0.1:{port}/control")
-        return True
-
-    wait_until(up, "the scripted upstream")
+    try:
+        wait_until(
+            lambda: bool(http_json(f"http://127.0.0.1:{port}/control")),
+            "the scripted upstream",
+            process=process.popen,
+            log=process.log_path,
+        )
+    except BaseException:
+        process.stop()
+        raise
     return process, port
 
 
@@ -167,45 +122,31 @@ def start_service(
     source: Path | None = None,
     workers: int = 1,
     program: tuple[str, ...] = ("main.py",),
-) -> tuple[Process, int]:
-    """`python main.py` as deployed, pointed at the upstream and a store; quotas out of the way.
+) -> tuple[ServiceProcess, int]:
+    """`python main.py` as deployed (tests/fixtures/service.py), pointed at the upstream and a store;
+    quotas out of the way.
 
     `source`: another checkout's `src/` to run instead of this one's (to measure a proposed change
     without touching the working tree); it goes first on PYTHONPATH. `workers`: WEB_CONCURRENCY.
     `program`: what python runs, `main.py` or `-m bench.floor` (the parts alone).
     """
-    port = free_port()
     env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("OPENAI_", "REDIS_", "DATABASE_", "RATE_LIMIT"))
+        "OPENAI_API_KEY": "sk-bench",
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{upstream_port}/v1",
+        "OPENAI_MAX_RETRIES": "0",
+        "RATE_LIMIT": "1000000/day",
+        "SESSION_CREATE_LIMIT": "1000000/hour",
+        "GLOBAL_DAILY_REQUESTS": "0",
+        "MAX_OPEN_STREAMS_PER_VISITOR": "100000",
+        "LOG_LEVEL": "WARNING",
+        "WEB_CONCURRENCY": str(workers),
+        **store,
     }
-    env.update(
-        {
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-            "OPENAI_API_KEY": "sk-bench",
-            "OPENAI_BASE_URL": f"http://127.0.0.1:{upstream_port}/v1",
-            "OPENAI_MAX_RETRIES": "0",
-            "RATE_LIMIT": "1000000/day",
-            "SESSION_CREATE_LIMIT": "1000000/hour",
-            "GLOBAL_DAILY_REQUESTS": "0",
-            "MAX_OPEN_STREAMS_PER_VISITOR": "100000",
-            "LOG_LEVEL": "WARNING",
-            "WEB_CONCURRENCY": str(workers),
-            **store,
-        }
-    )
     if source is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source), env.get("PYTHONPATH")]))
-    process = Process(name, [sys.executable, *program], log_dir, env)
-
-    def up() -> bool:
-        process.check_alive()
-        return bool(http_json(f"http://127.0.0.1:{port}/health/live"))
-
-    wait_until(up, name)
-    return process, port
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source), os.environ.get("PYTHONPATH")]))
+    service = ServiceProcess(name, log_dir, env, command=(sys.executable, *program))
+    service.start().wait_ready()
+    return service, service.port
 
 
 def redis_info(port: int, section: str) -> dict[str, str]:

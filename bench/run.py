@@ -57,7 +57,6 @@ from bench.client import (
     upstream_target,
 )
 from bench.procs import (
-    ROOT,
     Process,
     RespCounter,
     command_calls,
@@ -70,6 +69,8 @@ from bench.procs import (
     start_service,
     start_upstream,
 )
+from tests.fixtures.redis_server import RedisServer
+from tests.fixtures.service import ROOT, ServiceProcess
 
 RESULTS = ROOT / "bench" / "results"
 TARGETS = {"wall_ratio_100": 1.10, "wall_ratio_500": 1.25, "added_ttfc_p50_ms_100": 5.0, "redis_round_trips": 3}
@@ -224,7 +225,7 @@ def split_cost(small: dict[str, Any], large: dict[str, Any]) -> dict[str, float]
     }
 
 
-async def memory(service: Process, port: int, upstream: Upstream, count: int) -> dict[str, Any]:
+async def memory(service: ServiceProcess, port: int, upstream: Upstream, count: int) -> dict[str, Any]:
     """RSS with `count` streams held open (no chunk sent yet) minus RSS before, per stream."""
     await upstream.script(chunks=50, delay=0.01, first_delay=60.0)
     idle = rss_bytes(service.pid)
@@ -327,7 +328,7 @@ async def relay_suite(
 
 
 @contextlib.contextmanager
-def stopping(processes: list[Process]) -> Iterator[None]:
+def stopping(processes: list[Process | RedisServer | ServiceProcess]) -> Iterator[None]:
     try:
         yield
     finally:
@@ -348,7 +349,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     def log(message: str) -> None:
         print(f"  {time.monotonic() - started:6.1f}s  {message}", file=sys.stderr, flush=True)
 
-    processes: list[Process] = []
+    processes: list[Process | RedisServer | ServiceProcess] = []
     results: dict[str, Any] = {
         "machine": machine(),
         "service_src": str(args.service_src or ROOT / "src"),

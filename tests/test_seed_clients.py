@@ -15,7 +15,7 @@ import requests
 from portfolio_backend.settings import Settings
 
 from .conftest import ROOT
-from .fixtures.upstream import free_port
+from .fixtures.processes import free_port
 
 
 def seed_python_example(url: str) -> str:

@@ -6,28 +6,23 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from .conftest import ROOT
-from .fixtures.upstream import Reply, ScriptedUpstream, free_port
+from .fixtures.service import ServiceProcess
+from .fixtures.upstream import Reply, ScriptedUpstream
 
 
-class ServiceProcess:
-    """`python main.py` as an operator runs it, on the embedded store, against the scripted upstream."""
+@pytest.fixture
+def service_for(upstream: ScriptedUpstream, tmp_path: Path) -> Iterator[object]:
+    started: list[ServiceProcess] = []
 
-    def __init__(self, upstream: ScriptedUpstream, tmp_path: Path, grace_seconds: int) -> None:
-        self.port = free_port()
+    def start(grace_seconds: int) -> ServiceProcess:
+        """`python main.py` as an operator runs it, on the embedded store, against the scripted upstream."""
         env = {
-            **os.environ,
-            "PORT": str(self.port),
-            "HOST": "127.0.0.1",
             "OPENAI_API_KEY": "sk-test",
             "OPENAI_BASE_URL": upstream.base_url,
             "OPENAI_MAX_RETRIES": "0",
@@ -36,36 +31,9 @@ class ServiceProcess:
             "GLOBAL_DAILY_REQUESTS": "0",
             "LOG_LEVEL": os.environ.get("TEST_SERVICE_LOG_LEVEL", "WARNING"),
         }
-        env.pop("REDIS_URL", None)
-        env.pop("REDIS_HOST", None)
-        self.process = subprocess.Popen([sys.executable, "main.py"], cwd=ROOT, env=env)
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health/live", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)  # polling for start-up
-        raise RuntimeError("service did not start")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=10)
-
-
-@pytest.fixture
-def service_for(upstream: ScriptedUpstream, tmp_path: Path) -> Iterator[object]:
-    started: list[ServiceProcess] = []
-
-    def start(grace_seconds: int) -> ServiceProcess:
-        service = ServiceProcess(upstream, tmp_path, grace_seconds)
+        service = ServiceProcess("service", tmp_path, env)
         started.append(service)
-        service.wait_ready()
-        return service
+        return service.start().wait_ready()
 
     yield start
     for service in started:

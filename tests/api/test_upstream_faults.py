@@ -64,7 +64,7 @@ async def test_upstream_statuses_become_clear_secret_free_errors(
 async def test_an_unreachable_upstream_is_a_clear_error(
     upstream_settings: Callable[..., Settings], client_for: Any
 ) -> None:
-    from ..fixtures.upstream import free_port
+    from ..fixtures.processes import free_port
 
     settings = upstream_settings(openai_base_url=f"http://127.0.0.1:{free_port()}/v1", openai_connect_timeout=0.5)
     async with client_for(settings) as client:

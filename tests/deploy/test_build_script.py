@@ -8,7 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from deploy_helpers import BUILD_SCRIPT, REPO, find_tool
+
+from .files import BUILD_SCRIPT, REPO
+from .tools import find_tool
 
 STUB = """#!/bin/sh
 { printf 'cwd=%s\\n' "$PWD"; for arg in "$@"; do printf 'arg=%s\\n' "$arg"; done; } > "$DOCKER_STUB_LOG"

@@ -10,17 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from deploy_helpers import (
-    APP_SERVICE,
-    COMPOSE_DEV,
-    COMPOSE_PROD,
-    NGINX_CONF,
-    REPO,
-    SECRET_NAME,
-    compose_command,
-    environment_of,
-    find_tool,
-)
+
+from .compose import environment_of
+from .files import APP_SERVICE, COMPOSE_DEV, COMPOSE_PROD, NGINX_CONF, REPO, SECRET_NAME
+from .tools import compose_command, find_tool
 
 FILES = [pytest.param(COMPOSE_DEV, id="dev"), pytest.param(COMPOSE_PROD, id="prod")]
 
@@ -198,7 +191,7 @@ def test_prod_trusts_forwarded_headers_from_the_pinned_edge_subnet_only(compose_
 
 
 def test_prod_subnet_can_be_changed_in_one_place() -> None:
-    from deploy_helpers import load_compose
+    from .compose import load_compose
 
     compose = load_compose(COMPOSE_PROD, {"EDGE_SUBNET": "10.99.0.0/24", "PORTFOLIO_PORT": "9000"})
     assert compose["networks"]["edge"]["ipam"]["config"][0]["subnet"] == "10.99.0.0/24"

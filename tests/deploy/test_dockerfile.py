@@ -12,20 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from deploy_helpers import (
-    DOCKERFILE,
-    DOCKERIGNORE,
-    HEALTHCHECK,
-    REPO,
-    SECRET_NAME,
-    Dockerfile,
-    context_sources,
-    dockerignore_patterns,
-    exec_form,
-    find_tool,
-    free_port,
-    is_ignored,
-)
+
+from ..fixtures.processes import free_port
+from .dockerfile import Dockerfile, context_sources, exec_form
+from .dockerignore import dockerignore_patterns, is_ignored
+from .files import DOCKERFILE, DOCKERIGNORE, HEALTHCHECK, REPO, SECRET_NAME
+from .tools import find_tool
 
 
 def test_hadolint_finds_nothing() -> None:

@@ -20,19 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from deploy_helpers import (
-    CLIENT,
-    NGINX_CONF,
-    UPSTREAM_SERVER,
-    Dockerfile,
-    free_port,
-    local_nginx_conf,
-    nginx_or_skip,
-    raw_get,
-    raw_request,
-    start_nginx,
-    stop,
-)
+
+from ..fixtures.processes import free_port, stop
+from .dockerfile import Dockerfile
+from .files import NGINX_CONF
+from .nginx import CLIENT, UPSTREAM_SERVER, local_nginx_conf, nginx_or_skip, raw_get, raw_request, start_nginx
 
 
 def _directives(text: str) -> list[str]:

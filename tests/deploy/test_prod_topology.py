@@ -17,27 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from deploy_helpers import (
-    APP_SERVICE,
-    CLIENT,
-    COMPOSE_PROD,
-    NGINX_CONF,
-    REPO,
-    Dockerfile,
-    Server,
-    environment_of,
-    free_port,
-    image_layout,
-    launch,
-    load_compose,
-    nginx_or_skip,
-    raw_get,
-    raw_post,
-    server_log_on_failure,
-    start_nginx,
-    stop,
-    wait_live,
-)
+
+from ..fixtures.processes import free_port, stop
+from .compose import environment_of, load_compose
+from .dockerfile import Dockerfile
+from .files import APP_SERVICE, COMPOSE_PROD, NGINX_CONF, REPO
+from .image_command import Server, image_layout, launch, server_log_on_failure, wait_live
+from .nginx import CLIENT, nginx_or_skip, raw_get, raw_post, start_nginx
 
 pytestmark = pytest.mark.slow
 
@@ -91,11 +77,11 @@ def topology(dockerfile: Dockerfile, tmp_path: Path, redis_url: str) -> Iterator
         if nginx is not None:
             stop(nginx)
         for server in replicas:
-            stop(server.proc)
+            server.stop()
 
 
 def _served(server: Server, needle: str) -> int:
-    return server.log.read_text(errors="replace").count(needle)
+    return server.log_text().count(needle)
 
 
 def test_one_port_two_replicas_one_redis(topology: Topology) -> None:

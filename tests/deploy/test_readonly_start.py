@@ -23,18 +23,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from deploy_helpers import (
-    HEALTHCHECK,
-    REPO,
-    Dockerfile,
-    Layout,
-    Server,
-    assert_clean_stop,
-    image_layout,
-    server_log_on_failure,
-    start,
-    stop,
-)
+
+from .dockerfile import Dockerfile
+from .files import HEALTHCHECK, REPO
+from .image_command import Layout, Server, assert_clean_stop, image_layout, server_log_on_failure, start
 
 pytestmark = pytest.mark.slow
 
@@ -123,8 +115,8 @@ def test_image_command_serves_and_writes_only_to_the_data_volume(layout: Layout)
         with server_log_on_failure(server):
             exercise(server, "sqlite")
     finally:
-        code = stop(server.proc)
-    assert_clean_stop(code, server.log.read_text(errors="replace"))
+        code = server.stop()
+    assert_clean_stop(code, server.log_text())
     assert layout.snapshot() == before, "the app wrote into its (read-only in the image) app directory"
     assert Path(layout.env["DATABASE_PATH"]).exists(), "SQLite should live on the /data volume"
     assert Path(layout.env["DATABASE_PATH"]).parent == layout.data
@@ -181,8 +173,8 @@ def test_image_command_on_a_read_only_root_filesystem(
         with server_log_on_failure(server):
             exercise(server, storage)
     finally:
-        code = stop(server.proc)
-    log = server.log.read_text(errors="replace")
+        code = server.stop()
+    log = server.log_text()
     assert_clean_stop(code, log)
     assert "Read-only file system" not in log, log[-3000:]
     if storage == "redis":

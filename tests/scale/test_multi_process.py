@@ -19,8 +19,8 @@ import pytest
 
 from ..fixtures.redis_cluster import LocalRedisCluster
 from ..fixtures.redis_server import RedisServer
+from ..fixtures.service import ServiceProcess, start_all
 from ..sse import parse_events, text_of
-from .service_process import ServiceProcess, start_all
 
 pytestmark = pytest.mark.slow
 

@@ -24,8 +24,8 @@ from portfolio_backend.settings import Settings
 
 from ..fixtures.redis_cluster import LocalRedisCluster
 from ..fixtures.redis_server import RedisServer
+from ..fixtures.service import ROOT
 from ..sse import parse_events
-from .service_process import ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from ..fixtures.processes import children
+from ..fixtures.service import ServiceProcess
 from ..sse import parse_events
-from .service_process import ServiceProcess
 
 pytestmark = pytest.mark.slow
 

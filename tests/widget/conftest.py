@@ -7,22 +7,18 @@ Debian's /usr/bin/chromium driven by Playwright; Playwright's own browser downlo
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, expect, sync_playwright
 
-from ..fixtures.upstream import ScriptedUpstream, free_port
+from ..fixtures.service import ServiceProcess
+from ..fixtures.upstream import ScriptedUpstream
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "widget"
@@ -35,69 +31,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# Environment that must not leak in from a developer's shell or .env: the tests choose the model and store.
-NEUTRAL_ENV = {
-    "OPENAI_API_KEY": "",
-    "OPENAI_BASE_URL": "",
-    "REDIS_URL": "",
-    "REDIS_HOST": "",
-    "TRUSTED_PROXIES": "",
-    "GLOBAL_DAILY_REQUESTS": "0",
-    "LOG_LEVEL": "WARNING",
-}
-
-
-class ServiceProcess:
-    """`python main.py` on a free port with its own SQLite file; stopped with SIGTERM."""
-
-    def __init__(self, workdir: Path, **env: str) -> None:
-        self.workdir = workdir
-        self.port = free_port()
-        self.env = {
-            **os.environ,
-            **NEUTRAL_ENV,
-            "HOST": "127.0.0.1",
-            "PORT": str(self.port),
-            "DATABASE_PATH": str(workdir / "service.sqlite3"),
-            **env,
-        }
-        self.log_path = workdir / "service.log"
-        self._log: IO[bytes] | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> ServiceProcess:
-        self._log = self.log_path.open("wb")
-        self._process = subprocess.Popen(
-            [sys.executable, "main.py"], cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                break
-            try:
-                if httpx.get(f"{self.url}/health/live", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)  # readiness polling of a starting process, not test synchronisation
-        self.stop()
-        raise RuntimeError(f"the service did not start:\n{self.log_path.read_text(errors='replace')[-3000:]}")
-
-    def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
 
 
 class HostSite:
@@ -158,13 +91,16 @@ def service_for(
 
     def start(**env: str) -> ServiceProcess:
         defaults = {
+            "GLOBAL_DAILY_REQUESTS": "0",
+            "LOG_LEVEL": "WARNING",
             "RATE_LIMIT": "1000/day",
             "SESSION_CREATE_LIMIT": "1000/hour",
             "MAX_OPEN_STREAMS_PER_VISITOR": "20",
             "CORS_ORIGINS": host_site.origin,
             "DEMO_WORD_DELAY": "0.03",  # the demo model's word-by-word pace, so growth is observable
         }
-        service = ServiceProcess(tmp_path_factory.mktemp("service"), **{**defaults, **env}).start()
+        settings = {**defaults, **env}
+        service = ServiceProcess("service", tmp_path_factory.mktemp("service"), settings).start().wait_ready()
         started.append(service)
         return service
 

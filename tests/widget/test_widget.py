@@ -14,8 +14,9 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from ..fixtures.service import ServiceProcess
 from ..fixtures.upstream import Reply, ScriptedUpstream
-from .conftest import ConsoleWatch, HostSite, ServiceProcess, host_page
+from .conftest import ConsoleWatch, HostSite, host_page
 
 pytestmark = pytest.mark.browser
 
