@@ -24,7 +24,8 @@ import pytest
 from ..fixtures.processes import free_port, stop
 from .dockerfile import Dockerfile
 from .files import NGINX_CONF
-from .nginx import CLIENT, UPSTREAM_SERVER, local_nginx_conf, nginx_or_skip, raw_get, raw_request, start_nginx
+from .nginx import UPSTREAM_SERVER, local_nginx_conf, nginx_or_skip, start_nginx
+from .raw_http import CLIENT, raw_get, raw_request
 
 
 def _directives(text: str) -> list[str]:

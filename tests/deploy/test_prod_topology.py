@@ -23,7 +23,8 @@ from .compose import environment_of, load_compose
 from .dockerfile import Dockerfile
 from .files import APP_SERVICE, COMPOSE_PROD, NGINX_CONF, REPO
 from .image_command import Server, image_layout, launch, server_log_on_failure, wait_live
-from .nginx import CLIENT, nginx_or_skip, raw_get, raw_post, start_nginx
+from .nginx import nginx_or_skip, start_nginx
+from .raw_http import CLIENT, raw_get, raw_post
 
 pytestmark = pytest.mark.slow
 
