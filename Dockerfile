@@ -1,8 +1,10 @@
-# syntax=docker/dockerfile:1.7
-#
 # PortfolioBackend image: a uv-built virtualenv on python:3.11-slim, run as a fixed non-root uid.
 #
 #   ./docker-build.sh            # or: docker build -t portfoliobackend:latest .
+#
+# Plain Dockerfile syntax only (no `# syntax=` line, no RUN --mount): it builds with BuildKit or the
+# legacy builder, from any Docker CLI with or without buildx, and needs no registry but the two base
+# images and PyPI. Dependencies are cached as an image layer that only uv.lock changes invalidate.
 #
 # The image holds no secrets (no .env is copied: see .dockerignore); configuration comes from the
 # environment at run time. It runs with a read-only root filesystem: nothing is written outside
@@ -23,6 +25,7 @@ COPY --from=uv /uv /uvx /bin/
 
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
+    UV_NO_CACHE=1 \
     UV_PYTHON_DOWNLOADS=never \
     UV_PYTHON=/usr/local/bin/python3 \
     UV_PROJECT_ENVIRONMENT=/app/.venv
@@ -30,16 +33,13 @@ ENV UV_COMPILE_BYTECODE=1 \
 WORKDIR /src
 
 # Dependencies first, from the lock file alone, so this layer survives source edits.
-RUN --mount=type=cache,target=/root/.cache/uv \
-    --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
-    --mount=type=bind,source=uv.lock,target=uv.lock \
-    uv sync --frozen --no-dev --no-install-project --no-editable
+COPY pyproject.toml uv.lock ./
+RUN uv sync --frozen --no-dev --no-install-project --no-editable
 
 # Then the project (uv_build needs pyproject.toml, README.md and the package under src/).
-COPY pyproject.toml uv.lock README.md ./
+COPY README.md ./
 COPY src ./src
-RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable
+RUN uv sync --frozen --no-dev --no-editable
 
 # ---------------------------------------------------------------------------------------------
 # runtime: the same base image (the venv's python links to /usr/local/bin/python3.11), the venv,
@@ -49,14 +49,6 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 FROM ${PYTHON_IMAGE} AS runtime
 
 ARG APP_UID=10001
-ARG VCS_REF=unknown
-ARG BUILD_DATE=unknown
-
-LABEL org.opencontainers.image.title="PortfolioBackend" \
-      org.opencontainers.image.description="Streaming chat API for AI assistants on personal and small-business sites" \
-      org.opencontainers.image.licenses="MIT" \
-      org.opencontainers.image.revision="${VCS_REF}" \
-      org.opencontainers.image.created="${BUILD_DATE}"
 
 RUN groupadd --system --gid "${APP_UID}" app \
  && useradd --system --uid "${APP_UID}" --gid app --home-dir /app --no-create-home \
@@ -93,3 +85,13 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 
 STOPSIGNAL SIGTERM
 CMD ["python", "main.py"]
+
+# Last, so that a new revision or build date (docker-build.sh passes both) changes only this
+# metadata and every layer above stays cached.
+ARG VCS_REF=unknown
+ARG BUILD_DATE=unknown
+LABEL org.opencontainers.image.title="PortfolioBackend" \
+      org.opencontainers.image.description="Streaming chat API for AI assistants on personal and small-business sites" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.revision="${VCS_REF}" \
+      org.opencontainers.image.created="${BUILD_DATE}"

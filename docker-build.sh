@@ -3,9 +3,12 @@
 #
 #   ./docker-build.sh               # portfoliobackend:latest
 #   ./docker-build.sh 1.2.0         # portfoliobackend:1.2.0 and portfoliobackend:latest
-#   ./docker-build.sh 1.2.0 --platform linux/arm64 --no-cache   # extra args go to docker build
+#   ./docker-build.sh 1.2.0 --no-cache --network host   # extra args go to docker build
 #
-# IMAGE_NAME overrides the repository name (default portfoliobackend).
+# IMAGE_NAME overrides the repository name (default portfoliobackend). Any Docker CLI will do, with
+# or without buildx: the Dockerfile needs no BuildKit-only feature, so the builder is the CLI's
+# default (BuildKit where buildx is installed, else the classic builder) unless DOCKER_BUILDKIT says
+# otherwise. A failed build exits with docker's own non-zero status.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -35,10 +38,15 @@ if [[ "$tag" != "latest" ]]; then
 fi
 
 echo "Building ${image}:${tag} (revision ${vcs_ref})"
-DOCKER_BUILDKIT=1 docker build \
+status=0
+docker build \
     "${tags[@]}" \
     --build-arg "VCS_REF=${vcs_ref}" \
     --build-arg "BUILD_DATE=${build_date}" \
     "$@" \
-    .
+    . || status=$?
+if [[ $status -ne 0 ]]; then
+    echo "docker-build.sh: the build of ${image}:${tag} failed (docker build exited with ${status})" >&2
+    exit "$status"
+fi
 echo "Built ${image}:${tag}"

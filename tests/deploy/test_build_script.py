@@ -13,11 +13,15 @@ from .files import BUILD_SCRIPT, REPO
 from .tools import find_tool
 
 STUB = """#!/bin/sh
-{ printf 'cwd=%s\\n' "$PWD"; for arg in "$@"; do printf 'arg=%s\\n' "$arg"; done; } > "$DOCKER_STUB_LOG"
+{ printf 'cwd=%s\\n' "$PWD"; printf 'buildkit=%s\\n' "${DOCKER_BUILDKIT-unset}"
+  for arg in "$@"; do printf 'arg=%s\\n' "$arg"; done; } > "$DOCKER_STUB_LOG"
+exit "${DOCKER_STUB_EXIT:-0}"
 """
 
 
-def _run(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[str], str]:
+def _run(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], list[str], str]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     stub = bin_dir / "docker"
@@ -28,6 +32,7 @@ def _run(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], 
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         "DOCKER_STUB_LOG": str(log),
         "HOME": str(tmp_path),
+        **(env or {}),
     }
     result = subprocess.run(
         ["bash", str(BUILD_SCRIPT), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
@@ -76,3 +81,19 @@ def test_bad_tag_is_refused_before_docker_runs(tmp_path: Path) -> None:
     result, argv, _ = _run(tmp_path, "no spaces/allowed")
     assert result.returncode == 2
     assert argv == []
+
+
+def test_a_failed_build_exits_with_dockers_status(tmp_path: Path) -> None:
+    result, argv, _ = _run(tmp_path, env={"DOCKER_STUB_EXIT": "3"})
+    assert argv[0] == "build"
+    assert result.returncode == 3
+    assert "failed" in result.stderr
+    assert "Built " not in result.stdout
+
+
+def test_the_builder_is_the_clis_default(tmp_path: Path) -> None:
+    """No DOCKER_BUILDKIT=1: a CLI without buildx would refuse the build. The user's choice passes."""
+    _run(tmp_path)
+    assert "buildkit=unset" in (tmp_path / "docker.log").read_text().splitlines()
+    _run(tmp_path, env={"DOCKER_BUILDKIT": "0"})
+    assert "buildkit=0" in (tmp_path / "docker.log").read_text().splitlines()
