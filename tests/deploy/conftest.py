@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,9 @@ import pytest
 
 from ..fixtures.redis_server import RedisServer, redis_installed
 from .compose import load_compose
+from .docker import BUILD_BASES, IMAGE, Docker, find_docker
 from .dockerfile import Dockerfile, parse_dockerfile
-from .files import COMPOSE_DEV, COMPOSE_PROD, DOCKERFILE
+from .files import BUILD_SCRIPT, COMPOSE_DEV, COMPOSE_PROD, DOCKERFILE, REPO
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +40,31 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> Docker:
+    """The Docker CLI and a reachable engine, or a skip that says why there is none."""
+    found = find_docker()
+    if isinstance(found, str):
+        pytest.skip(found)
+    return found
+
+
+@pytest.fixture(scope="session")
+def image(docker_engine: Docker) -> str:
+    """The image, built from this working tree by ./docker-build.sh as a user builds it (the layer
+    cache makes a rebuild with unchanged dependencies take seconds). Builds on the host's network:
+    the build reaches PyPI, and no bridge network is needed."""
+    docker_engine.require_images(*BUILD_BASES)
+    result = subprocess.run(
+        ["bash", str(BUILD_SCRIPT), "--network", "host"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, f"docker-build.sh failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    # each build relabels the image (revision, date): drop the previous, now untagged, ones of ours
+    docker_engine("image", "prune", "--force", "--filter", "label=org.opencontainers.image.title=PortfolioBackend")
+    return IMAGE
