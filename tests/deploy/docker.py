@@ -8,7 +8,6 @@ host`), so the tests reach them on loopback and never on a bridge network's priv
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -22,11 +21,6 @@ from .files import REPO
 BUILD_BASES = ("python:3.11-slim", "ghcr.io/astral-sh/uv:0.13.9")
 STACK_IMAGES = ("redis:7-alpine", "nginx:1.28-alpine")
 IMAGE = "portfoliobackend:latest"  # docker-build.sh's default tag, the image both Compose files run
-COMPOSE_MINIMUM = (2, 24)  # env_file `required`, `!reset`, top-level `name`, `develop`
-
-
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
 
 
 @dataclass
@@ -58,21 +52,6 @@ class Docker:
                 f"base images not present locally: {', '.join(missing)} (.ci/run makes offline stand-ins "
                 "with ../shared/docker/standins.sh; with Docker Hub at hand, `docker pull` them)"
             )
-
-    def compose(self) -> list[str] | None:
-        """`docker compose` (or a standalone `docker-compose`) if it is Compose v2.24 or later."""
-        candidates = [[self.cli, "compose"]]
-        standalone = shutil.which("docker-compose")
-        if standalone:
-            candidates.append([standalone])
-        for command in candidates:
-            try:
-                out = subprocess.run([*command, "version", "--short"], capture_output=True, text=True, timeout=30)
-            except (OSError, subprocess.TimeoutExpired):
-                continue
-            if out.returncode == 0 and _version(out.stdout) >= COMPOSE_MINIMUM:
-                return command
-        return None
 
 
 def find_docker() -> Docker | str:

@@ -29,6 +29,7 @@ from ..sse import parse_events
 from .docker import STACK_IMAGES, Docker
 from .files import COMPOSE_DEV, COMPOSE_PROD, NGINX_CONF, REPO
 from .raw_http import CLIENT, raw_get, raw_post
+from .tools import compose_command
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -76,7 +77,7 @@ def _compose_env() -> dict[str, str]:
 
 @pytest.fixture
 def compose(docker_engine: Docker, image: str) -> list[str]:
-    command = docker_engine.compose()
+    command = compose_command()
     if command is None:
         pytest.skip(
             "no Docker Compose v2.24 or later (`docker compose`, or a v2 `docker-compose`): .ci/run installs "

