@@ -1,6 +1,7 @@
 """docker-compose.prod.yml's topology without Docker: one redis-server, two app replicas started
 with the image's command and the prod file's app environment, and nginx with the prod balancer
-config in front, all on loopback. Visitors come from 127.0.0.2 through the balancer.
+config in front, all on loopback. Visitors come from 127.0.0.2 through the balancer. The
+engine-free counterpart of test_stacks.py, which brings the real stack up where Docker answers.
 
 What it shows: one port serves both replicas; a session made on one is read on the other; the
 chat quota is one quota across replicas; the balancer's X-Forwarded-For is believed (the app

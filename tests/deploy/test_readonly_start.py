@@ -1,6 +1,7 @@
 """The image's start command, run on the host the way the container runs it.
 
-No Docker engine runs here, so the image is never built. What these tests do instead: lay out
+The engine-free counterpart of test_image.py (which builds and runs the image where a Docker
+engine answers), so that machines without one still check the start command. These tests lay out
 the files the Dockerfile's runtime stage copies (main.py, data/system_prompt.md, healthcheck.py)
 in a fresh directory standing in for /app, give the process the image's ENV (paths under /app
 and /data mapped to that directory and a data directory), run the image's CMD with this
