@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,7 @@ import pytest
 
 from ..fixtures.redis_server import RedisServer, redis_installed
 from .compose import load_compose
-from .docker import BUILD_BASES, IMAGE, Docker, find_docker
+from .docker import BUILD_BASES, Docker, find_docker
 from .dockerfile import Dockerfile, parse_dockerfile
 from .files import BUILD_SCRIPT, COMPOSE_DEV, COMPOSE_PROD, DOCKERFILE, REPO
 
@@ -52,19 +54,21 @@ def docker_engine() -> Docker:
 
 
 @pytest.fixture(scope="session")
-def image(docker_engine: Docker) -> str:
+def image(docker_engine: Docker) -> Iterator[str]:
     """The image, built from this working tree by ./docker-build.sh as a user builds it (the layer
-    cache makes a rebuild with unchanged dependencies take seconds). Builds on the host's network:
-    the build reaches PyPI, and no bridge network is needed."""
+    cache makes a rebuild with unchanged dependencies take seconds), under a name of this run's own
+    (IMAGE_NAME), so that test runs from several checkouts at once never run each other's image.
+    Built on the host's network: the build reaches PyPI, and no bridge network is needed."""
     docker_engine.require_images(*BUILD_BASES)
+    name = f"portfoliobackend-test-{uuid.uuid4().hex[:10]}"
     result = subprocess.run(
         ["bash", str(BUILD_SCRIPT), "--network", "host"],
         cwd=REPO,
+        env={**os.environ, "IMAGE_NAME": name},
         capture_output=True,
         text=True,
         timeout=900,
     )
     assert result.returncode == 0, f"docker-build.sh failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    # each build relabels the image (revision, date): drop the previous, now untagged, ones of ours
-    docker_engine("image", "prune", "--force", "--filter", "label=org.opencontainers.image.title=PortfolioBackend")
-    return IMAGE
+    yield f"{name}:latest"
+    docker_engine("image", "rm", f"{name}:latest", check=False)  # the layers stay cached

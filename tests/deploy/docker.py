@@ -20,7 +20,6 @@ from .files import REPO
 # What the Dockerfile and the Compose files name (ARG defaults and `image:`).
 BUILD_BASES = ("python:3.11-slim", "ghcr.io/astral-sh/uv:0.13.9")
 STACK_IMAGES = ("redis:7-alpine", "nginx:1.28-alpine")
-IMAGE = "portfoliobackend:latest"  # docker-build.sh's default tag, the image both Compose files run
 
 
 @dataclass

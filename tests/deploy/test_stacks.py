@@ -6,7 +6,8 @@ services on loopback only, on free ports. What that costs the prod stack is Dock
 space: the two replicas become two services (`portfoliobackend` and `portfoliobackend-2`, the second
 `extends` the first) on two ports, and nginx gets deploy/nginx/nginx.conf with its upstream naming
 those ports (the one line that differs). Nothing else of the files under test is changed but the
-health-check interval (seconds instead of tens of seconds) and `.env`, which is not read.
+health-check interval (seconds instead of tens of seconds), `.env`, which is not read, and the
+app's image name: this run's own build (see the `image` fixture).
 
 `up --wait` must bring each stack to healthy; `down -v` must leave no container or volume behind.
 """
@@ -114,6 +115,7 @@ class DevPorts:
 DEV_OVERRIDE = """
 services:
   portfoliobackend:
+    image: {image}
     network_mode: host
     ports: !reset []
     env_file: !reset []
@@ -134,10 +136,12 @@ services:
 
 
 @pytest.fixture
-def dev_stack(compose: list[str], docker_engine: Docker, tmp_path: Path) -> Iterator[tuple[Stack, DevPorts]]:
+def dev_stack(
+    compose: list[str], docker_engine: Docker, image: str, tmp_path: Path
+) -> Iterator[tuple[Stack, DevPorts]]:
     ports = DevPorts(app=free_port(), redis=free_port())
     override = tmp_path / "dev-hostnet.yml"
-    override.write_text(DEV_OVERRIDE.format(app=ports.app, redis=ports.redis))
+    override.write_text(DEV_OVERRIDE.format(app=ports.app, redis=ports.redis, image=image))
     stack = Stack(compose, f"pbtest-dev-{uuid.uuid4().hex[:8]}", [COMPOSE_DEV, override])
     with brought_up(stack, docker_engine):
         yield stack, ports
@@ -205,6 +209,7 @@ services:
 
 REPLICA = """
   {name}:{extends}
+    image: {image}
     network_mode: host
     networks: !reset []
     env_file: !reset []
@@ -234,7 +239,9 @@ def hostnet_nginx_conf(ports: ProdPorts) -> str:
 
 
 @pytest.fixture
-def prod_stack(compose: list[str], docker_engine: Docker, tmp_path: Path) -> Iterator[tuple[Stack, ProdPorts]]:
+def prod_stack(
+    compose: list[str], docker_engine: Docker, image: str, tmp_path: Path
+) -> Iterator[tuple[Stack, ProdPorts]]:
     ports = ProdPorts(lb=free_port(), replicas=(free_port(), free_port()), redis=free_port())
     nginx_conf = tmp_path / "nginx.conf"
     nginx_conf.write_text(hostnet_nginx_conf(ports))
@@ -246,6 +253,7 @@ def prod_stack(compose: list[str], docker_engine: Docker, tmp_path: Path) -> Ite
             port=port,
             redis=ports.redis,
             rate=RATE,
+            image=image,
         )
         for name, extends, port in (
             ("portfoliobackend", "", ports.replicas[0]),
