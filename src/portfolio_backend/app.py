@@ -19,22 +19,18 @@ from .api import health, quota, sessions, stream, tools, widget
 from .api.admin import admin_router
 from .chat import ChatService
 from .deps import State
-from .errors import ServiceError
+from .errors import PortfolioError, StartupError, StoreError
 from .knowledge import Knowledge, KnowledgeConfig
 from .llm import provider_from_settings
 from .middleware import RequestEdge
 from .observability import Metrics
 from .quota import Bounds, Limiter
 from .settings import Settings
-from .store import StoreError, open_stores
+from .store import open_stores
 from .tools import registry_from_settings
 from .tools.reminder_dispatch import ReminderDispatcher
 
 log = logging.getLogger("portfolio_backend")
-
-
-class StartupError(RuntimeError):
-    """A setting or file the service needs is wrong; the message says which and how to fix it."""
 
 
 async def _read_system_prompt(settings: Settings) -> str:
@@ -167,8 +163,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ServiceError)
-    async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+    @app.exception_handler(PortfolioError)
+    async def service_error(request: Request, exc: PortfolioError) -> JSONResponse:
+        """Every error of the tree (errors.py): its status, its code and its public message."""
+        if isinstance(exc, StoreError):
+            log.warning("answered 503: %s", exc)  # the visitor reads one message; the log says what failed
         return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -196,16 +195,6 @@ def _install_error_handlers(app: FastAPI) -> None:
             {"error": names.get(exc.status_code, "http_error"), "detail": exc.detail},
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
-        )
-
-    @app.exception_handler(StoreError)
-    async def store_error(request: Request, exc: StoreError) -> JSONResponse:
-        return JSONResponse(
-            {
-                "error": "service_unavailable",
-                "detail": "Storage is unavailable. Please try again shortly.",
-            },
-            status_code=503,
         )
 
     @app.exception_handler(Exception)

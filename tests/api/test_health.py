@@ -78,7 +78,8 @@ async def test_an_unwritable_database_path_stops_start_up_with_a_message_naming_
 ) -> None:
     from asgi_lifespan import LifespanManager
 
-    from portfolio_backend.app import StartupError, create_app
+    from portfolio_backend.app import create_app
+    from portfolio_backend.errors import StartupError
 
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
@@ -93,7 +94,8 @@ async def test_a_missing_system_prompt_file_stops_start_up_with_a_message_naming
 ) -> None:
     from asgi_lifespan import LifespanManager
 
-    from portfolio_backend.app import StartupError, create_app
+    from portfolio_backend.app import create_app
+    from portfolio_backend.errors import StartupError
 
     app = create_app(make_settings(system_prompt_file=tmp_path / "missing.md"))
     with pytest.raises(StartupError, match="SYSTEM_PROMPT_FILE"):

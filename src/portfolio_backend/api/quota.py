@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 
 from ..deps import BoundsDep, LimiterDep, VisitorDep
-from ..errors import RateLimited, ServiceUnavailable
+from ..errors import RateLimited
 from ..observability import Metrics
 from ..quota import Bound, Limiter, QuotaDecision
 from ..settings import Settings
@@ -16,8 +16,6 @@ from ..store import StoreError
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["quota"])
-
-STORE_DOWN = "The rate-limit store is unavailable, so requests cannot be counted. Please try again shortly."
 
 
 async def charge(
@@ -30,7 +28,7 @@ async def charge(
         if settings.rate_limit_fail_open:
             log.warning("quota store down, failing open: %s", exc)
             return None
-        raise ServiceUnavailable(STORE_DOWN) from exc
+        raise
     refused = next((decision for decision in decisions if not decision.allowed), None)
     if refused is not None:
         metrics.quota_rejections.labels(refused.bound.name).inc()
@@ -47,10 +45,7 @@ async def charge(
 @router.get("/rate-limit-info")
 async def rate_limit_info(visitor: VisitorDep, limiter: LimiterDep, bounds: BoundsDep) -> dict[str, object]:
     """Your current chat quota; reading it spends nothing."""
-    try:
-        decision = await limiter.peek(bounds.chat, visitor.key)
-    except StoreError as exc:
-        raise ServiceUnavailable(STORE_DOWN) from exc
+    decision = await limiter.peek(bounds.chat, visitor.key)
     return {
         "ip": visitor.ip,
         "visitor": visitor.key,

@@ -9,16 +9,14 @@ from fastapi import APIRouter, Header, Query, Request
 
 from ..clock import now_ms
 from ..deps import BoundsDep, LimiterDep, MetricsDep, RemindersDep, SessionsDep, SettingsDep, VisitorDep
-from ..errors import BadRequest, NotFound, ServiceUnavailable, Unauthorized
+from ..errors import BadRequest, NotFound, Unauthorized
 from ..settings import Settings
-from ..store import Message, Reminder, SessionMeta, StoreError
+from ..store import Message, Reminder, SessionMeta
 from .admin.auth import WWW_AUTHENTICATE, authorize
 from .quota import charge
 from .stream import parse_session_id
 
 router = APIRouter(tags=["sessions"])
-
-STORE_DOWN = "Session storage is unavailable. Please try again shortly."
 
 
 def public_session(meta: SessionMeta) -> dict[str, Any]:
@@ -70,10 +68,7 @@ async def create_session(
 ) -> dict[str, Any]:
     """Create a new chat session."""
     await charge(limiter, settings, metrics, [(bounds.sessions, visitor.key)])
-    try:
-        meta = await sessions.create(str(uuid.uuid4()), visitor.key, now_ms(), settings.session_ttl_seconds)
-    except StoreError as exc:
-        raise ServiceUnavailable(STORE_DOWN) from exc
+    meta = await sessions.create(str(uuid.uuid4()), visitor.key, now_ms(), settings.session_ttl_seconds)
     return {
         "session_id": meta.session_id,
         "message": "Session created successfully",
@@ -86,10 +81,7 @@ async def create_session(
 async def get_session(session_id: str, sessions: SessionsDep) -> dict[str, Any]:
     """Retrieve a session's chat history."""
     session_id = parse_session_id(session_id)
-    try:
-        record = await sessions.load(session_id, now_ms())
-    except StoreError as exc:
-        raise ServiceUnavailable(STORE_DOWN) from exc
+    record = await sessions.load(session_id, now_ms())
     if record is None:
         raise NotFound(f"Session not found or expired: {session_id}")
     return {
@@ -102,12 +94,9 @@ async def get_session(session_id: str, sessions: SessionsDep) -> dict[str, Any]:
 async def list_reminders(session_id: str, sessions: SessionsDep, reminders: RemindersDep) -> dict[str, Any]:
     """Reminders created in a session, soonest due first."""
     session_id = parse_session_id(session_id)
-    try:
-        if await sessions.load(session_id, now_ms()) is None:
-            raise NotFound(f"Session not found or expired: {session_id}")
-        listed = await reminders.list_for(session_id)
-    except StoreError as exc:
-        raise ServiceUnavailable(STORE_DOWN) from exc
+    if await sessions.load(session_id, now_ms()) is None:
+        raise NotFound(f"Session not found or expired: {session_id}")
+    listed = await reminders.list_for(session_id)
     return {"session_id": session_id, "total": len(listed), "reminders": [public_reminder(r) for r in listed]}
 
 
@@ -115,10 +104,7 @@ async def list_reminders(session_id: str, sessions: SessionsDep, reminders: Remi
 async def delete_session(session_id: str, sessions: SessionsDep) -> dict[str, Any]:
     """Delete a chat session and its history."""
     session_id = parse_session_id(session_id)
-    try:
-        deleted = await sessions.delete(session_id)
-    except StoreError as exc:
-        raise ServiceUnavailable(STORE_DOWN) from exc
+    deleted = await sessions.delete(session_id)
     if not deleted:
         raise NotFound(f"Session not found or expired: {session_id}")
     return {"session_id": session_id, "message": "Session deleted successfully"}
@@ -136,25 +122,20 @@ async def list_sessions(
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> dict[str, Any]:
     """List your own active sessions; with ?all=true and the admin token, every session."""
-    try:
-        if all:
-            if settings.admin_token is None:
-                raise Unauthorized(
-                    "Admin views are disabled: set ADMIN_TOKEN to enable them.", headers=WWW_AUTHENTICATE
-                )
-            await authorize(request, authorization.removeprefix("Bearer ").strip() if authorization else None)
-            try:
-                next_cursor, metas = await sessions.list_all(cursor, count, now_ms())
-            except ValueError as exc:
-                raise BadRequest("cursor: not a cursor this server gave out; start with an empty one") from exc
-            return {
-                "total_sessions": len(metas),
-                "sessions": [{**public_session(meta), "visitor": meta.visitor} for meta in metas],
-                "next_cursor": next_cursor,
-            }
-        metas = await sessions.list_for(visitor.key, now_ms())
-    except StoreError as exc:
-        raise ServiceUnavailable(STORE_DOWN) from exc
+    if all:
+        if settings.admin_token is None:
+            raise Unauthorized("Admin views are disabled: set ADMIN_TOKEN to enable them.", headers=WWW_AUTHENTICATE)
+        await authorize(request, authorization.removeprefix("Bearer ").strip() if authorization else None)
+        try:
+            next_cursor, metas = await sessions.list_all(cursor, count, now_ms())
+        except ValueError as exc:
+            raise BadRequest("cursor: not a cursor this server gave out; start with an empty one") from exc
+        return {
+            "total_sessions": len(metas),
+            "sessions": [{**public_session(meta), "visitor": meta.visitor} for meta in metas],
+            "next_cursor": next_cursor,
+        }
+    metas = await sessions.list_for(visitor.key, now_ms())
     return {
         "ip": visitor.ip,
         "total_sessions": len(metas),

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 from ..chat import Turn, TurnReport
 from ..clock import now_ms
 from ..deps import TurnContextDep
-from ..errors import NotFound, ServiceUnavailable, Unprocessable
+from ..errors import NotFound, Unprocessable
 from ..observability import Metrics
 from ..quota import GLOBAL_SUBJECT, QuotaDecision
 from ..store import CounterStore, StoreError
@@ -71,10 +71,7 @@ async def stream(body: StreamRequest, context: TurnContextDep) -> EventStreamRes
     turn = Turn(prompt=body.prompt, visitor=visitor.key)
     if body.session_id is not None:
         turn.session_id = parse_session_id(body.session_id)
-        try:
-            record = await stores.sessions.load(turn.session_id, now_ms())
-        except StoreError as exc:
-            raise ServiceUnavailable("Session storage is unavailable. Please try again shortly.") from exc
+        record = await stores.sessions.load(turn.session_id, now_ms())
         if record is None:
             raise NotFound(f"Session not found or expired: {turn.session_id}")
         turn.history = record.messages

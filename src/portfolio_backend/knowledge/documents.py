@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePosixPath
 
+from ..errors import PortfolioError
+
 log = logging.getLogger(__name__)
 
 
@@ -36,7 +38,7 @@ SUFFIXES: dict[str, Media] = {
 }
 
 
-class UnreadableSource(Exception):
+class UnreadableSource(PortfolioError):
     """A file or page that yields no text; the message says why, for GET /admin/knowledge."""
 
 

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import openai
 from openai import AsyncOpenAI
 
+from ..errors import PortfolioError
+
 log = logging.getLogger(__name__)
 
 # Inputs per embeddings request: well under every provider's limit (OpenAI takes 2048).
@@ -21,7 +23,7 @@ BATCH = 64
 _QUERY_CHARS = 2000
 
 
-class EmbeddingsUnavailable(Exception):
+class EmbeddingsUnavailable(PortfolioError):
     """The endpoint did not return vectors; retrieval falls back to BM25 alone."""
 
 

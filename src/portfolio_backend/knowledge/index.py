@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from ..errors import PortfolioError
 from .passages import Passage
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ _CANDIDATES = 30
 Vector = npt.NDArray[np.float32]
 
 
-class KnowledgeError(Exception):
+class KnowledgeError(PortfolioError):
     """The index file could not be read or written; callers go on without knowledge."""
 
 

@@ -6,9 +6,14 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..errors import PortfolioError
 
-class LLMError(Exception):
+
+class LLMError(PortfolioError):
     """The model could not answer. `message` is safe to show a visitor: it never holds a secret."""
+
+    status_code = 502
+    error = "upstream_error"
 
     def __init__(self, message: str, *, kind: str = "error", retryable: bool = False) -> None:
         super().__init__(message)

@@ -9,11 +9,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
 
+from ..errors import StoreError as StoreError  # the one error every store raises, re-exported
+
 _T = TypeVar("_T")
-
-
-class StoreError(Exception):
-    """The store could not be reached or answered with an error. Callers handle only this."""
 
 
 class StoreContract(ABC):  # noqa: B024 (its subclasses declare the abstract methods)

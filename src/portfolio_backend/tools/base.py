@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from ..errors import PortfolioError
 from ..knowledge.query import STOPWORDS
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ ArgsT = TypeVar("ArgsT", bound=BaseModel)
 _WORD = re.compile(r"[^\W_]{3,}")
 
 
-class ToolError(Exception):
+class ToolError(PortfolioError):
     """A failure the model (and the visitor) should be told about in plain words."""
 
 

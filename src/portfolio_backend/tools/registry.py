@@ -15,17 +15,18 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..errors import PortfolioError
 from ..settings import Settings
 from .base import Tool, ToolContext, ToolError
 
 log = logging.getLogger(__name__)
 
 
-class UnknownTool(LookupError):
+class UnknownTool(PortfolioError, LookupError):
     pass
 
 
-class InvalidArguments(ValueError):
+class InvalidArguments(PortfolioError, ValueError):
     pass
 
 
