@@ -110,7 +110,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 llm=llm,
                 tools=registry,
                 chat=chat,
-                limiter=Limiter(stores.counters),
+                limiter=Limiter(
+                    stores.counters,
+                    fail_open=settings.rate_limit_fail_open,
+                    on_refused=lambda bound: metrics.quota_rejections.labels(bound.name).inc(),
+                ),
                 bounds=Bounds.from_settings(settings),
                 metrics=metrics,
                 knowledge=knowledge,

@@ -11,7 +11,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from portfolio_backend.chat import ChatService, End, Error, TextDelta, ToolOutput, Turn, TurnEvent, TurnReport
+from portfolio_backend.chat import (
+    ChatService,
+    End,
+    Error,
+    TextDelta,
+    ToolOutput,
+    Turn,
+    TurnEvent,
+    TurnOutcome,
+    TurnReport,
+)
 from portfolio_backend.clock import now_ms
 from portfolio_backend.llm import provider_from_settings
 from portfolio_backend.settings import Settings
@@ -73,10 +83,35 @@ async def test_a_tool_turn_yields_the_tool_output_with_its_call_then_the_text_th
     assert "625" in output.result
     assert text == [TextDelta("It is "), TextDelta("625.")]
     assert end == End()
-    assert report.completed
+    assert report.outcome is TurnOutcome.COMPLETED
     stored = await chat.stores.sessions.load(session.session_id, now_ms())
     assert stored is not None
     assert [message.role for message in stored.messages] == ["user", "assistant", "tool", "assistant"]
+
+
+async def test_an_upstream_failure_after_text_is_a_failure_after_text(
+    chat: ChatService, upstream: ScriptedUpstream
+) -> None:
+    upstream.script(Reply(chunks=["Half", " an", " answer"], cut_after=2))
+    events, report = await run(chat, Turn(prompt="hi", visitor="visitor"))
+    assert events[:2] == [TextDelta("Half"), TextDelta(" an")]
+    assert isinstance(events[-1], Error)
+    assert report.outcome is TurnOutcome.FAILED_AFTER_TEXT
+
+
+async def test_a_turn_left_by_its_visitor_mid_answer_is_abandoned(
+    chat: ChatService, upstream: ScriptedUpstream
+) -> None:
+    upstream.script(Reply(chunks=["One", " two", " three"]))
+    report = TurnReport()
+    events = chat.run_turn(Turn(prompt="hi", visitor="visitor"), report)
+    assert await anext(events) == TextDelta("One")
+    await events.aclose()  # what the response does when the visitor disconnects
+    assert report.outcome is TurnOutcome.ABANDONED
+
+
+def test_a_report_nobody_ran_says_the_turn_never_started() -> None:
+    assert TurnReport().outcome is TurnOutcome.NEVER_STARTED
 
 
 async def test_an_upstream_failure_ends_the_turn_with_one_error_and_no_end(
@@ -87,5 +122,4 @@ async def test_an_upstream_failure_ends_the_turn_with_one_error_and_no_end(
     assert len(events) == 1
     assert isinstance(events[0], Error)
     assert "boom" not in events[0].message, "the upstream's own words are not shown to visitors"
-    assert report.failed
-    assert not report.streamed_text
+    assert report.outcome is TurnOutcome.FAILED_BEFORE_TEXT

@@ -1,45 +1,12 @@
-"""GET /rate-limit-info, and `charge()`: how every route applies a quota."""
+"""GET /rate-limit-info: the caller's chat quota."""
 
 from __future__ import annotations
-
-import logging
-from collections.abc import Sequence
 
 from fastapi import APIRouter
 
 from ..deps import BoundsDep, LimiterDep, VisitorDep
-from ..errors import RateLimited
-from ..observability import Metrics
-from ..quota import Bound, Limiter, QuotaDecision
-from ..settings import Settings
-from ..store import StoreError
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["quota"])
-
-
-async def charge(
-    limiter: Limiter, settings: Settings, metrics: Metrics, charges: Sequence[tuple[Bound, str]]
-) -> list[QuotaDecision] | None:
-    """Charge every bound or raise 429 naming the one that refused; None when failing open."""
-    try:
-        decisions = await limiter.charge(charges)
-    except StoreError as exc:
-        if settings.rate_limit_fail_open:
-            log.warning("quota store down, failing open: %s", exc)
-            return None
-        raise
-    refused = next((decision for decision in decisions if not decision.allowed), None)
-    if refused is not None:
-        metrics.quota_rejections.labels(refused.bound.name).inc()
-        raise RateLimited(
-            f"{refused.bound.message} Try again after {refused.reset_iso}.",
-            headers=refused.headers(),
-            limit=refused.limit,
-            reset=refused.reset,
-            retry_after=refused.retry_after,
-        )
-    return decisions
 
 
 @router.get("/rate-limit-info")

@@ -8,13 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 
 from ..clock import now_ms
-from ..deps import BoundsDep, LimiterDep, MetricsDep, RemindersDep, SessionsDep, SettingsDep, VisitorDep
+from ..deps import BoundsDep, LimiterDep, RemindersDep, SessionsDep, SettingsDep, VisitorDep
 from ..errors import BadRequest, NotFound, Unauthorized
 from ..settings import Settings
 from ..store import Message, Reminder, SessionMeta
 from .admin.auth import WWW_AUTHENTICATE, authorize
-from .quota import charge
-from .stream import parse_session_id
+from .session_ids import parse_session_id
 
 router = APIRouter(tags=["sessions"])
 
@@ -64,10 +63,9 @@ async def create_session(
     sessions: SessionsDep,
     limiter: LimiterDep,
     bounds: BoundsDep,
-    metrics: MetricsDep,
 ) -> dict[str, Any]:
     """Create a new chat session."""
-    await charge(limiter, settings, metrics, [(bounds.sessions, visitor.key)])
+    await limiter.admit([(bounds.sessions, visitor.key)])
     meta = await sessions.create(str(uuid.uuid4()), visitor.key, now_ms(), settings.session_ttl_seconds)
     return {
         "session_id": meta.session_id,

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator
 
-from ..chat import Turn, TurnReport
+from ..chat import Turn, TurnOutcome, TurnReport
 from ..clock import now_ms
 from ..deps import TurnContextDep
 from ..errors import NotFound, Unprocessable
 from ..observability import Metrics
-from ..quota import GLOBAL_SUBJECT, QuotaDecision
-from ..store import CounterStore, StoreError
+from ..quota import Limiter, TurnCharges, charge_turn
+from ..store import StoreError
 from ..wire.stream import STREAM_ENCODER
-from .quota import charge
+from .session_ids import parse_session_id
 from .sse import EventStreamResponse
 
 log = logging.getLogger(__name__)
@@ -40,14 +39,6 @@ class StreamRequest(BaseModel):
         return value
 
 
-def parse_session_id(session_id: str) -> str:
-    """Session ids are uuid4 strings; anything else cannot name a session."""
-    try:
-        return str(uuid.UUID(session_id))
-    except ValueError as exc:
-        raise NotFound(f"Session not found: {session_id[:64]!r}") from exc
-
-
 @router.post(
     "/stream",
     response_class=EventStreamResponse,
@@ -65,7 +56,7 @@ def parse_session_id(session_id: str) -> str:
 async def stream(body: StreamRequest, context: TurnContextDep) -> EventStreamResponse:
     """Stream the assistant's answer to a prompt, token by token, with tool results."""
     visitor, settings, stores, chat = context.visitor, context.settings, context.stores, context.chat
-    limiter, bounds, metrics = context.limiter, context.bounds, context.metrics
+    limiter, metrics = context.limiter, context.metrics
     if len(body.prompt) > settings.prompt_max_chars:
         raise Unprocessable(f"Prompt is too long: at most {settings.prompt_max_chars} characters.")
     turn = Turn(prompt=body.prompt, visitor=visitor.key)
@@ -76,12 +67,9 @@ async def stream(body: StreamRequest, context: TurnContextDep) -> EventStreamRes
             raise NotFound(f"Session not found or expired: {turn.session_id}")
         turn.history = record.messages
 
-    charges = [(bounds.chat, visitor.key), (bounds.streams, visitor.key)]
-    if bounds.global_daily is not None:
-        charges.append((bounds.global_daily, GLOBAL_SUBJECT))
-    decisions = await charge(limiter, settings, metrics, charges)
-    if decisions is not None:
-        turn.release_key = decisions[1].key
+    charges = await charge_turn(limiter, context.bounds, visitor.key)
+    if charges is not None:
+        turn.release_key = charges.open_stream.key
     if settings.log_prompts:
         log.info("prompt", extra={"prompt": body.prompt, "session_id": turn.session_id})
 
@@ -89,43 +77,36 @@ async def stream(body: StreamRequest, context: TurnContextDep) -> EventStreamRes
     return EventStreamResponse(
         chat.run_turn(turn, report),
         encoder=STREAM_ENCODER,
-        headers=decisions[0].headers() if decisions else {},
+        headers=charges.turn.headers() if charges else {},
         keepalive_seconds=settings.keepalive_seconds,
-        on_close=lambda: _settle(stores.counters, metrics, decisions, report),
+        on_close=lambda: _settle(limiter, metrics, charges, report),
     )
 
 
-async def _settle(
-    counters: CounterStore,
-    metrics: Metrics,
-    decisions: list[QuotaDecision] | None,
-    report: TurnReport,
-) -> None:
-    """After the stream: give back the open-stream slot unless the append did, refund a failed turn.
+# The refund rule (docs/architecture.md): a turn costs nothing when nothing ran, or when it failed
+# before any text reached the visitor (the failure was ours). Once text has streamed, or the model
+# was asked and the visitor left, it counts: the tokens were paid for.
+REFUNDED = frozenset({TurnOutcome.NEVER_STARTED, TurnOutcome.FAILED_BEFORE_TEXT})
 
-    Refund policy: a turn whose upstream failed before any text reached the visitor is not
-    charged (the visitor got nothing, and the failure was ours). Once text has streamed, the
-    turn counts, whether it finished, failed or the visitor left; a visitor who leaves while
-    waiting for the first token is charged too, since the upstream call was made for them. A
-    turn that never began (the visitor left at once) costs nothing.
-    """
+
+async def _settle(limiter: Limiter, metrics: Metrics, charges: TurnCharges | None, report: TurnReport) -> None:
+    """After the stream: give back the open-stream slot unless the final append did, and refund
+    the turn when its outcome is one the refund rule lets off."""
     _observe(metrics, report)
-    if decisions is None:
-        return
-    keys = [] if report.completed and report.slot_released else [decisions[1].key]
-    never_ran = not report.started_at  # the visitor left before the turn began
-    if never_ran or (report.failed and not report.streamed_text):
-        keys += [decisions[0].key] + [decision.key for decision in decisions[2:]]
-    if keys:
-        try:
-            await counters.release(*keys)
-        except StoreError:
-            log.warning("could not release quota counters %s", keys)
+    if charges is None:
+        return  # failing open: nothing was charged
+    give_back = [] if report.slot_released else [charges.open_stream]
+    if report.outcome in REFUNDED:
+        give_back += charges.spent
+    try:
+        await limiter.give_back(give_back)
+    except StoreError:
+        log.warning("could not give back quota counters %s", [decision.key for decision in give_back])
 
 
 def _observe(metrics: Metrics, report: TurnReport) -> None:
     """Record a finished turn: once per turn, never on the per-chunk path."""
-    if not report.started_at:
+    if report.started_at is None:
         return  # the visitor left before the turn began: nothing ran
     now = asyncio.get_running_loop().time()
     metrics.stream_seconds.observe(now - report.started_at)
@@ -137,5 +118,12 @@ def _observe(metrics: Metrics, report: TurnReport) -> None:
         metrics.tool_calls.labels(result.tool_name, "ok" if result.ok else "error").inc()
     if report.error_kind is not None:
         metrics.upstream_errors.labels(report.error_kind).inc()
-    outcome = "completed" if report.completed else "failed" if report.failed else "abandoned"
-    metrics.turns.labels(outcome).inc()
+    metrics.turns.labels(_OUTCOME_LABELS[report.outcome]).inc()
+
+
+_OUTCOME_LABELS = {
+    TurnOutcome.COMPLETED: "completed",
+    TurnOutcome.FAILED_BEFORE_TEXT: "failed",
+    TurnOutcome.FAILED_AFTER_TEXT: "failed",
+    TurnOutcome.ABANDONED: "abandoned",
+}

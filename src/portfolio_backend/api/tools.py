@@ -11,7 +11,6 @@ from ..deps import (
     BoundsDep,
     HttpDep,
     LimiterDep,
-    MetricsDep,
     SettingsDep,
     StoresDep,
     ToolsDep,
@@ -19,8 +18,7 @@ from ..deps import (
 )
 from ..errors import NotFound, Unprocessable
 from ..tools import InvalidArguments, ToolContext, ToolError, UnknownTool
-from .quota import charge
-from .stream import parse_session_id
+from .session_ids import parse_session_id
 
 router = APIRouter(tags=["tools"])
 
@@ -48,7 +46,6 @@ async def test_tool(
     limiter: LimiterDep,
     bounds: BoundsDep,
     http: HttpDep,
-    metrics: MetricsDep,
 ) -> dict[str, Any]:
     """Run one tool directly with the given arguments."""
     try:
@@ -58,7 +55,7 @@ async def test_tool(
     except InvalidArguments as exc:
         raise Unprocessable(f"Invalid arguments for {body.tool_name}: {exc}") from exc
     session_id = parse_session_id(body.session_id) if body.session_id else None
-    await charge(limiter, settings, metrics, [(bounds.tools_test, visitor.key)])
+    await limiter.admit([(bounds.tools_test, visitor.key)])
     ctx = ToolContext(settings, stores, http, visitor.key, session_id)
     try:
         result = await tools.run(tool, args, ctx)

@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import httpx
@@ -41,17 +42,25 @@ class Turn:
     release_key: str | None = None  # a counter the final append gives back (the open-stream slot)
 
 
+class TurnOutcome(Enum):
+    """How a turn ended, as quota settlement and metrics read it."""
+
+    NEVER_STARTED = "never_started"  # the visitor left before the turn began: nothing ran
+    COMPLETED = "completed"  # answered and, with a session, stored
+    FAILED_BEFORE_TEXT = "failed_before_text"  # the model or the store failed; the visitor saw no text
+    FAILED_AFTER_TEXT = "failed_after_text"  # the same, after some text had reached the visitor
+    ABANDONED = "abandoned"  # the visitor left, or the server shut down, while the turn ran
+
+
 @dataclass(slots=True)
 class TurnReport:
     """What happened, filled in as the turn runs: the route and metrics read it afterwards."""
 
-    streamed_text: bool = False
-    completed: bool = False
-    failed: bool = False
-    slot_released: bool = False
+    outcome: TurnOutcome = TurnOutcome.NEVER_STARTED
+    slot_released: bool = False  # the final append gave back the open-stream slot (`Turn.release_key`)
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    started_at: float = 0.0  # event-loop clock, like first_token_at
+    started_at: float | None = None  # event-loop clock, like first_token_at
     first_token_at: float | None = None
     error_kind: str | None = None
     tool_results: list[ToolResult] = field(default_factory=list)
@@ -102,6 +111,7 @@ class ChatService:
         """Stream one turn's events; ends with `End` or `Error`, never an exception."""
         loop = asyncio.get_running_loop()
         report.started_at = loop.time()
+        report.outcome = TurnOutcome.ABANDONED  # until it ends otherwise
         selection = await self.select_knowledge(turn)
         upstream = self.upstream_messages(turn, selection)
         new_messages = [Message("user", turn.prompt, now_ms())]
@@ -122,7 +132,6 @@ class ChatService:
                             if not text:  # this round's first text: say first where it comes from
                                 if report.first_token_at is None:
                                     report.first_token_at = loop.time()
-                                    report.streamed_text = True
                                 fresh = _new_sources(selection, ctx, shown)
                                 if fresh:
                                     shown.extend(fresh)
@@ -139,7 +148,7 @@ class ChatService:
                 async for output in self._run_tools(completion.tool_calls, text, upstream, new_messages, ctx, report):
                     yield output
         except LLMError as exc:
-            report.failed = True
+            report.outcome = _failed(report)
             report.error_kind = exc.kind
             yield Error(exc.message)
             return
@@ -159,10 +168,10 @@ class ChatService:
                 log.warning("could not store a turn of session %s", turn.session_id)
                 stored = False
             if not stored:
-                report.failed = True
+                report.outcome = _failed(report)
                 yield Error("The answer could not be saved to the session history.")
                 return
-        report.completed = True
+        report.outcome = TurnOutcome.COMPLETED
         yield End()
 
     async def _run_tools(
@@ -189,6 +198,12 @@ class ChatService:
             upstream.append(upstream_message(tool_message))
             new_messages.append(tool_message)
             yield ToolOutput(call.id, result.tool_name, call.arguments, result.result, result.ok)
+
+
+def _failed(report: TurnReport) -> TurnOutcome:
+    if report.first_token_at is None:
+        return TurnOutcome.FAILED_BEFORE_TEXT
+    return TurnOutcome.FAILED_AFTER_TEXT
 
 
 def _new_sources(selection: Selection | None, ctx: ToolContext, shown: list[dict[str, Any]]) -> list[dict[str, Any]]:

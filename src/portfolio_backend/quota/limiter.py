@@ -1,19 +1,23 @@
 """Fixed-window quotas on the shared store: exact across processes, one round trip per check.
 
 Windows are aligned to the epoch, so `/day` windows start at UTC midnight. The counters live only
-in the store and are checked and charged in one atomic step (field note 2: a check that reads
-local memory first lets limit x replicas through).
+in the store and are checked and charged in one atomic step: a check that read a local copy first
+would let every replica admit the full limit.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ..errors import RateLimited, StoreError
 from ..settings import RateSpec
 from ..store import CounterCheck, CounterStore
+
+log = logging.getLogger(__name__)
 
 # An open-stream slot outlives a crashed process by at most this long.
 OPEN_STREAM_TTL_SECONDS = 600
@@ -74,11 +78,24 @@ class QuotaDecision:
 
 
 class Limiter:
-    """Charges and reads quotas. `clock` is injectable so tests can roll windows over."""
+    """Charges, reads and gives back quotas. `clock` is injectable so tests can roll windows over.
 
-    def __init__(self, counters: CounterStore, clock: Callable[[], float] = time.time) -> None:
+    fail_open: when the store is down, `admit` lets requests through uncounted instead of raising
+    StoreError (RATE_LIMIT_FAIL_OPEN). on_refused: told which bound refused a request (metrics).
+    """
+
+    def __init__(
+        self,
+        counters: CounterStore,
+        clock: Callable[[], float] = time.time,
+        *,
+        fail_open: bool = False,
+        on_refused: Callable[[Bound], None] | None = None,
+    ) -> None:
         self.counters = counters
         self.clock = clock
+        self.fail_open = fail_open
+        self.on_refused = on_refused
 
     def _check(self, bound: Bound, subject: str, now: float) -> tuple[CounterCheck, int]:
         window = bound.rate.window_seconds
@@ -114,8 +131,36 @@ class Limiter:
         count = min(await self.counters.peek(check.key), bound.rate.limit)
         return QuotaDecision(True, bound, count, reset, now, check.key)
 
-    async def refund(self, decision: QuotaDecision) -> None:
-        await self.counters.release(decision.key)
+    async def admit(self, charges: Sequence[tuple[Bound, str]]) -> list[QuotaDecision] | None:
+        """Charge every (bound, subject) or raise RateLimited naming the bound that refused.
+
+        One decision each, in order; None when the store is down and the limiter fails open.
+        """
+        try:
+            decisions = await self.charge(charges)
+        except StoreError as exc:
+            if not self.fail_open:
+                raise
+            log.warning("quota store down, failing open: %s", exc)
+            return None
+        refused = next((decision for decision in decisions if not decision.allowed), None)
+        if refused is not None:
+            if self.on_refused is not None:
+                self.on_refused(refused.bound)
+            raise RateLimited(
+                f"{refused.bound.message} Try again after {refused.reset_iso}.",
+                headers=refused.headers(),
+                limit=refused.limit,
+                reset=refused.reset,
+                retry_after=refused.retry_after,
+            )
+        return decisions
+
+    async def give_back(self, decisions: Iterable[QuotaDecision]) -> None:
+        """Undo charges: a refunded request, or an open-stream slot when the stream ends."""
+        keys = [decision.key for decision in decisions]
+        if keys:
+            await self.counters.release(*keys)
 
 
 def open_streams_bound(limit: int) -> Bound:

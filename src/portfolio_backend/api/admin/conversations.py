@@ -11,7 +11,7 @@ from ...clock import now_ms
 from ...deps import SessionsDep, StoresDep
 from ...errors import BadRequest, NotFound
 from .. import sessions as views  # the module, not its names: api/sessions imports admin.auth
-from ..stream import parse_session_id
+from ..session_ids import parse_session_id
 
 router = APIRouter(prefix="/api", tags=["admin"])
 
