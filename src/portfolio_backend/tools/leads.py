@@ -11,15 +11,15 @@ and a session id opens a conversation's history.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Annotated, Any
 from uuid import uuid4
 
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
 from ..clock import now_ms
-from ..settings import Settings
-from ..store import CounterCheck, Lead, StoreError
+from ..quota import Bound, Limiter
+from ..settings import RateSpec, Settings
+from ..store import Lead, StoreError
 from .base import ArgsT, Tool, ToolContext, ToolError
 from .upstream import post_json
 
@@ -27,7 +27,12 @@ log = logging.getLogger(__name__)
 
 # Notifications one visitor may trigger per UTC day, both tools together.
 NOTIFICATIONS_PER_DAY = 5
-_DAY_SECONDS = 86400
+NOTIFICATIONS = Bound(
+    "notify",
+    RateSpec(NOTIFICATIONS_PER_DAY, 86400),
+    "The owner has already been sent several messages from this visitor today; "
+    "please use the contact details on the site instead",
+)
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 
@@ -57,19 +62,13 @@ class _OwnerNotice(Tool[ArgsT]):
     async def _record(self, ctx: ToolContext, lead: Lead, message: str) -> bool:
         """Store and notify; whether the notification went out. ToolError when neither worked, or
         when the visitor is over their daily allowance."""
-        day = int(time.time()) // _DAY_SECONDS
         try:
-            state = await ctx.stores.counters.hit(
-                [CounterCheck(f"notify:{ctx.visitor}:{day}", NOTIFICATIONS_PER_DAY, _DAY_SECONDS)]
-            )
+            (allowance,) = await Limiter(ctx.stores.counters).charge([(NOTIFICATIONS, ctx.visitor)])
         except StoreError as exc:
             log.warning("notification allowance unavailable: %s", exc)
             raise ToolError("This cannot be recorded right now; please try again later") from exc
-        if not state.allowed:
-            raise ToolError(
-                "The owner has already been sent several messages from this visitor today; "
-                "please use the contact details on the site instead"
-            )
+        if not allowance.allowed:
+            raise ToolError(NOTIFICATIONS.message)
         stored = True
         try:
             await ctx.stores.leads.add(lead)
