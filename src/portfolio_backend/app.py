@@ -28,7 +28,7 @@ from .quota import Bounds, Limiter
 from .settings import Settings
 from .store import open_stores
 from .tools import registry_from_settings
-from .tools.reminder_dispatch import ReminderDispatcher
+from .workers.reminders import ReminderDispatcher
 
 log = logging.getLogger("portfolio_backend")
 

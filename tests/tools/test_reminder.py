@@ -17,7 +17,7 @@ from portfolio_backend.api.sessions import public_reminder
 from portfolio_backend.settings import Settings
 from portfolio_backend.store import Reminder, Stores
 from portfolio_backend.tools.reminder import MAX_DAYS_AHEAD, MAX_REMINDERS_PER_SESSION
-from portfolio_backend.tools.reminder_dispatch import (
+from portfolio_backend.workers.reminders import (
     MAX_ATTEMPTS,
     RETRY_DELAYS_MS,
     ReminderDispatcher,

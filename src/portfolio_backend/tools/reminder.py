@@ -1,7 +1,7 @@
 """create_reminder: a reminder kept with the conversation's session, delivered when due.
 
 The time must carry its UTC offset: "09:00" means nothing without one, and guessing the server's
-zone would deliver at the wrong hour. Delivery is `reminder_dispatch.dispatch_due`, run by the app.
+zone would deliver at the wrong hour. Delivery is `workers/reminders.py`, run by the app.
 """
 
 from __future__ import annotations

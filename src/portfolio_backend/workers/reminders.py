@@ -20,8 +20,8 @@ import httpx
 
 from ..clock import now_ms
 from ..store import Reminder, ReminderStore, StoreError
-from .base import ToolError
-from .upstream import post_json
+from ..tools import ToolError
+from ..tools.upstream import post_json
 
 log = logging.getLogger(__name__)
 

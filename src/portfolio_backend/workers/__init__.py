@@ -1,0 +1,1 @@
+"""Background workers the app runs beside the requests: the reminder dispatcher."""
