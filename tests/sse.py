@@ -1,4 +1,4 @@
-"""Parse a /stream body the way the seed's clients do: every non-empty line is `data: <json>`."""
+"""Parse a /stream body the way existing clients do: every non-empty line is `data: <json>`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ def parse_events(body: str) -> list[dict[str, Any]]:
     for line in body.splitlines():
         if not line:
             continue
-        assert line.startswith("data: "), f"a non-data line would break the seed's clients: {line!r}"
+        assert line.startswith("data: "), f"a non-data line would break clients that parse every line: {line!r}"
         events.append(json.loads(line[6:]))
     return events
 

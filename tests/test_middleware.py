@@ -1,4 +1,4 @@
-"""The streaming path stays pure ASGI: nothing wraps or buffers the response body (field note 6)."""
+"""The streaming path stays pure ASGI: nothing wraps or buffers the response body, which would hold back SSE chunks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The seed README's client snippets and smoke scripts, run against a live server on both stores."""
+"""Clients written for the original API documentation, and the smoke scripts, against a live server on both stores."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from .fixtures.processes import free_port
 
 
 def seed_python_example(url: str) -> str:
-    """The seed README's "Using Python requests" snippet, verbatim but for the URL and the output."""
+    """The original documentation's "Using Python requests" client, verbatim but for the URL and the output."""
     out = []
     data = {"prompt": "Explain quantum computing in simple terms"}
     response = requests.post(url, json=data, stream=True, timeout=30)
@@ -43,7 +43,7 @@ def seed_python_example(url: str) -> str:
 
 
 def seed_tool_example(base: str) -> list[str]:
-    """The seed README's "Example Tool Usage" snippet: it parses every non-empty line as JSON."""
+    """The original documentation's "Example Tool Usage" client: it parses every non-empty line as JSON."""
     seen = []
     response = requests.post(f"{base}/session", timeout=10)
     session_id = response.json()["session_id"]

@@ -148,7 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=["*"] if wildcard else settings.cors_origins,
-            # never `*` with credentials: Starlette would echo any origin (field note 10)
+            # never `*` with credentials: Starlette would then echo any Origin back, letting every
+            # site read answers sent with the visitor's cookies
             allow_credentials=not wildcard,
             allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
             allow_headers=["Content-Type", "Authorization", "X-Request-ID"],

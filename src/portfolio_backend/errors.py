@@ -49,7 +49,7 @@ class PortfolioError(Exception):
 
 
 class ServiceError(PortfolioError):
-    """An answer a route gives on purpose; `extra` adds fields to the JSON body (the seed's 429 has some)."""
+    """An answer a route gives on purpose; `extra` adds fields to the JSON body (a 429's limit, reset...)."""
 
     def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail, headers=headers)

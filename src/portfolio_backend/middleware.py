@@ -1,4 +1,5 @@
-"""The one pure-ASGI middleware of every request (field note 6: nothing here buffers a stream).
+"""The one pure-ASGI middleware of every request: nothing here buffers a stream (a body-wrapping
+middleware such as BaseHTTPMiddleware or GZip holds back or slows every SSE chunk).
 
 Request id, security headers, the body-size limit, the access log and the request metrics are one
 wrapper, not three: on a stream each wrapper adds a send function every chunk passes through, and a

@@ -80,9 +80,9 @@ class Settings(BaseSettings):
 
     # Storage
     redis_url: str | None = Field(None, description="redis:// or rediss:// URL; selects the Redis store.")
-    redis_host: str | None = Field(None, description="Seed-style Redis host; selects the Redis store.")
-    redis_port: int = Field(6379, description="Seed-style Redis port.")
-    redis_db: int = Field(0, ge=0, description="Seed-style Redis database number.")
+    redis_host: str | None = Field(None, description="Redis host, when REDIS_URL is not set; selects the Redis store.")
+    redis_port: int = Field(6379, description="Redis port, with REDIS_HOST.")
+    redis_db: int = Field(0, ge=0, description="Redis database number, with REDIS_HOST.")
     redis_password: SecretStr | None = Field(None, description="Password for REDIS_HOST.")
     redis_cluster: bool = Field(False, description="Treat REDIS_URL as a Redis Cluster entry node.")
     database_path: Path = Field(Path("data/portfolio.sqlite3"), description="SQLite file of the embedded store.")
@@ -226,7 +226,7 @@ class Settings(BaseSettings):
 
     @property
     def redis_dsn(self) -> str | None:
-        """The Redis URL to use, from REDIS_URL or the seed's REDIS_HOST/PORT/DB; None selects SQLite."""
+        """The Redis URL to use, from REDIS_URL, else REDIS_HOST/PORT/DB; None selects SQLite."""
         if self.redis_url:
             return self.redis_url
         if self.redis_host:

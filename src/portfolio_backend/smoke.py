@@ -1,6 +1,6 @@
 """Shared helpers of the smoke scripts (`test_client.py`, `test_streaming.py` ...) at the repo root.
 
-Those scripts check a running server, as the seed README describes, and exit non-zero when what
+Those scripts check a running server, as the README describes, and exit non-zero when what
 they check fails. They read the server's address from BASE_URL (default http://localhost:8000).
 """
 

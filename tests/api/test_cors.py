@@ -1,4 +1,4 @@
-"""CORS from CORS_ORIGINS: an allowlist may send credentials; `*` never does (field note 10)."""
+"""CORS from CORS_ORIGINS: an allowlist may send credentials; `*` never does (Starlette would echo any Origin)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Session endpoints with the seed's JSON shapes, on both stores."""
+"""Session endpoints with their documented JSON shapes, on both stores."""
 
 from __future__ import annotations
 

@@ -83,7 +83,7 @@ async def test_tool_call_deltas_split_across_chunks_are_assembled_and_answered(
 async def test_tool_fragments_without_index_or_id_and_with_empty_pieces_still_work(
     upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, client_for: Any
 ) -> None:
-    """Field note 7: some compatible servers omit `index`/`id` and send empty fragments."""
+    """Some OpenAI-compatible servers omit `index`/`id` and send empty fragments."""
     call = ScriptedToolCall("get_current_time", '{"timezone": "UTC"}', id=None, index=None, pieces=4)
     upstream.script(Reply(chunks=[], tool_calls=[call], empty_fragments=True), Reply(chunks=["Done."]))
     async with client_for(upstream_settings()) as client:

@@ -43,7 +43,7 @@ async def test_chunks_arrive_before_the_upstream_has_finished(
 async def test_a_visitor_leaving_before_the_first_token_closes_the_upstream_call(
     upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, live_server_for: Any
 ) -> None:
-    """Field note 1: nobody pays for tokens nobody reads, also while waiting for the first one."""
+    """Nobody pays for tokens nobody reads: leaving closes the upstream call, also before the first token."""
     upstream.script(Reply(chunks=["never"], first_delay=60))
     with live_server_for(upstream_settings(max_open_streams_per_visitor=1)) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
@@ -67,7 +67,7 @@ async def test_a_visitor_leaving_before_the_first_token_closes_the_upstream_call
 async def test_a_slow_first_token_gets_data_keepalives(
     upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, live_server_for: Any
 ) -> None:
-    """Field note 6: proxies cut idle streams; the keep-alive is a data event clients can parse."""
+    """Proxies cut streams idle for about a minute; the keep-alive is a data event clients can parse."""
     upstream.script(Reply(chunks=["late"], first_delay=1.0))
     with live_server_for(upstream_settings(keepalive_seconds=0.2)) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:

@@ -1,4 +1,4 @@
-"""POST /stream's wire format: each typed event becomes the one `data:` line the seed's clients parse."""
+"""POST /stream's wire format: each typed event becomes the one `data:` line existing clients parse."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_each_event_is_the_seed_json_with_type_first_and_timestamp_last(
     assert isinstance(timestamp, int)
     assert before <= timestamp <= after
     assert payload == expected
-    assert list(payload) == list(expected), "key order as the seed writes it"
+    assert list(payload) == list(expected), "key order as clients have always received it"
 
 
 def test_a_chunk_keeps_unicode_quotes_and_newlines_on_one_line() -> None:

@@ -1,12 +1,11 @@
 """The SSE response of POST /stream: a plain ASGI response, no body-wrapping middleware.
 
 It relays a turn's typed events, each serialised once by the protocol's encoder (wire/), and has
-three jobs besides: (1) a visitor who disconnects cancels the turn at once, also
-while it waits for the first token, so the upstream call is closed and nobody pays for tokens
-nobody reads (field note 1); (2) when nothing has been sent for KEEPALIVE seconds, a
-`{"type":"keepalive"}` data event keeps proxies from cutting the stream (field note 6; a comment
-line would break clients that parse every line as JSON); (3) when the server shuts down and the
-grace period is over, the stream ends with an `error` event instead of silence.
+three jobs besides: (1) a visitor who disconnects cancels the turn at once, also while it waits for
+the first token, so the upstream call is closed and nobody pays for tokens nobody reads; (2) when
+nothing has been sent for KEEPALIVE seconds, the encoder's keep-alive keeps proxies from cutting
+the stream (nginx and load balancers end streams idle for 60-90 s); (3) when the server shuts down
+and the grace period is over, the stream ends with an `error` event instead of silence.
 """
 
 from __future__ import annotations

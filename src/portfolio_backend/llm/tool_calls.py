@@ -1,8 +1,8 @@
 """Assemble streamed tool-call fragments into whole calls, defensively.
 
 OpenAI sends `index` on every fragment and `id`/`name` on the first. Some compatible servers omit
-`index` or `id`, repeat the name, or send empty argument fragments (field note 7), so fragments
-are matched by index, else by id, else continue the last call.
+`index` or `id`, repeat the name, or send empty argument fragments, and naive assembly then loses
+arguments or crashes; so fragments are matched by index, else by id, else continue the last call.
 """
 
 from __future__ import annotations

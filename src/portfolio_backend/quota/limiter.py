@@ -63,7 +63,7 @@ class QuotaDecision:
         return datetime.fromtimestamp(self.reset, UTC).isoformat().replace("+00:00", "Z")
 
     def headers(self) -> dict[str, str]:
-        """X-RateLimit-* as the seed documents, and the IETF RateLimit-Policy / RateLimit fields."""
+        """X-RateLimit-* as the README documents, and the IETF RateLimit-Policy / RateLimit fields."""
         seconds = max(0, int(self.reset - self.now + 0.999))
         headers = {
             "X-RateLimit-Limit": str(self.limit),

@@ -1,8 +1,8 @@
 """POST /stream's wire format: each event is one `data: <json>` line, serialised once, here.
 
-The seed's clients parse every non-empty line as JSON, so only `data:` lines are ever written:
-no comments, no `event:` or `id:` lines, and keep-alives are data events too. Every event is
-`{"type": ..., <fields>, "timestamp": <ms when sent>}`:
+Existing clients (the README's examples among them) parse every non-empty line as JSON, so only
+`data:` lines are ever written: no comments, no `event:` or `id:` lines, and keep-alives are data
+events too. Every event is `{"type": ..., <fields>, "timestamp": <ms when sent>}`:
 
     chunk        {"type":"chunk","content":"Hel","timestamp":...}
     tool_result  {"type":"tool_result","tool_name":"calculate","result":"25^2 = 625","timestamp":...}
