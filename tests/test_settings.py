@@ -9,6 +9,7 @@ import sys
 import pytest
 from pydantic import ValidationError
 
+from portfolio_backend.llm import provider_from_settings
 from portfolio_backend.settings import RateSpec, Settings
 
 from .conftest import ROOT
@@ -45,7 +46,7 @@ def test_lists_come_from_comma_separated_values(monkeypatch: pytest.MonkeyPatch)
 
 def test_an_empty_api_key_means_the_demo_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "")
-    assert Settings(_env_file=None).demo_mode  # type: ignore[call-arg]
+    assert provider_from_settings(Settings(_env_file=None)).provider == "demo"  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize("workers", ["0", "two", "65"])

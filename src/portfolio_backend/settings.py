@@ -233,7 +233,3 @@ class Settings(BaseSettings):
             auth = f":{self.redis_password.get_secret_value()}@" if self.redis_password else ""
             return f"redis://{auth}{self.redis_host}:{self.redis_port}/{self.redis_db}"
         return None
-
-    @property
-    def demo_mode(self) -> bool:
-        return self.openai_api_key is None

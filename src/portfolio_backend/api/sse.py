@@ -44,6 +44,7 @@ class EventStreamResponse(Response):
         on_close: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.status_code = 200
+        # FastAPI reads and sets this (a route's BackgroundTasks); /stream has none and __call__ runs none
         self.background: BackgroundTask | None = None
         self.init_headers({**SSE_HEADERS, **headers})
         self.events = events
