@@ -5,12 +5,6 @@ The model is the scripted upstream over HTTP through the real openai SDK, the st
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import httpx
-import pytest
-
 from portfolio_backend.chat import (
     ChatService,
     End,
@@ -23,38 +17,8 @@ from portfolio_backend.chat import (
     TurnReport,
 )
 from portfolio_backend.clock import now_ms
-from portfolio_backend.llm import provider_from_settings
-from portfolio_backend.settings import Settings
-from portfolio_backend.store import open_stores
-from portfolio_backend.tools import registry_from_settings
 
-from ..conftest import ROOT
 from ..fixtures.upstream import Reply, ScriptedToolCall, ScriptedUpstream
-
-
-@pytest.fixture
-async def chat(upstream: ScriptedUpstream, tmp_path: Path) -> AsyncIterator[ChatService]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_path=tmp_path / "store.sqlite3",
-        system_prompt_file=ROOT / "data" / "system_prompt.md",
-        openai_api_key="sk-test-secret-key",
-        openai_base_url=upstream.base_url,
-        openai_max_retries=0,
-    )
-    stores = await open_stores(settings)
-    llm = provider_from_settings(settings)
-    async with httpx.AsyncClient() as http:
-        yield ChatService(
-            settings=settings,
-            llm=llm,
-            tools=registry_from_settings(settings),
-            stores=stores,
-            http=http,
-            system_prompt="You are a test.",
-        )
-    await llm.close()
-    await stores.close()
 
 
 async def run(chat: ChatService, turn: Turn) -> tuple[list[TurnEvent], TurnReport]:

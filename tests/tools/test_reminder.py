@@ -13,7 +13,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from portfolio_backend.api.sessions import public_reminder
+from portfolio_backend.api.session_views import public_reminder
 from portfolio_backend.settings import Settings
 from portfolio_backend.store import Reminder, Stores
 from portfolio_backend.tools.reminder import MAX_DAYS_AHEAD, MAX_REMINDERS_PER_SESSION

@@ -11,44 +11,10 @@ from ..clock import now_ms
 from ..deps import BoundsDep, LimiterDep, RemindersDep, SessionsDep, SettingsDep, VisitorDep
 from ..errors import BadRequest, NotFound, Unauthorized
 from ..settings import Settings
-from ..store import Message, Reminder, SessionMeta
 from .admin.auth import WWW_AUTHENTICATE, authorize
-from .session_ids import parse_session_id
+from .session_views import parse_session_id, public_message, public_reminder, public_session
 
 router = APIRouter(tags=["sessions"])
-
-
-def public_session(meta: SessionMeta) -> dict[str, Any]:
-    """A session as the API shows it (the visitor only to the admin)."""
-    return {
-        "session_id": meta.session_id,
-        "created_at": meta.created_at,
-        "last_activity": meta.last_activity,
-        "message_count": meta.message_count,
-    }
-
-
-def public_message(message: Message) -> dict[str, Any]:
-    """A message as GET /session/{id} shows it: role, content, timestamp (+ tool name, + sources)."""
-    body: dict[str, Any] = {"role": message.role, "content": message.content, "timestamp": message.timestamp}
-    if message.name:
-        body["name"] = message.name
-    if message.sources:
-        body["sources"] = message.sources
-    return body
-
-
-def public_reminder(reminder: Reminder) -> dict[str, Any]:
-    """A reminder as GET /session/{id}/reminders shows it."""
-    return {
-        "reminder_id": reminder.reminder_id,
-        "title": reminder.title,
-        "description": reminder.description,
-        "due_at": reminder.due_iso,
-        "status": reminder.status,
-        "created_at": reminder.created_at,
-        "delivered_at": reminder.delivered_at,
-    }
 
 
 def _ttl_text(settings: Settings) -> str:

@@ -16,7 +16,7 @@ from ..observability import Metrics
 from ..quota import Limiter, TurnCharges, charge_turn
 from ..store import StoreError
 from ..wire.stream import STREAM_ENCODER
-from .session_ids import parse_session_id
+from .session_views import parse_session_id
 from .sse import EventStreamResponse
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ async def stream(body: StreamRequest, context: TurnContextDep) -> EventStreamRes
         encoder=STREAM_ENCODER,
         headers=charges.turn.headers() if charges else {},
         keepalive_seconds=settings.keepalive_seconds,
-        on_close=lambda: _settle(limiter, metrics, charges, report),
+        on_close=lambda: settle_turn(limiter, metrics, charges, report),
     )
 
 
@@ -89,7 +89,7 @@ async def stream(body: StreamRequest, context: TurnContextDep) -> EventStreamRes
 REFUNDED = frozenset({TurnOutcome.NEVER_STARTED, TurnOutcome.FAILED_BEFORE_TEXT})
 
 
-async def _settle(limiter: Limiter, metrics: Metrics, charges: TurnCharges | None, report: TurnReport) -> None:
+async def settle_turn(limiter: Limiter, metrics: Metrics, charges: TurnCharges | None, report: TurnReport) -> None:
     """After the stream: give back the open-stream slot unless the final append did, and refund
     the turn when its outcome is one the refund rule lets off."""
     _observe(metrics, report)

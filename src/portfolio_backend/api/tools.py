@@ -18,7 +18,7 @@ from ..deps import (
 )
 from ..errors import NotFound, Unprocessable
 from ..tools import InvalidArguments, ToolContext, ToolError, UnknownTool
-from .session_ids import parse_session_id
+from .session_views import parse_session_id
 
 router = APIRouter(tags=["tools"])
 

@@ -2,7 +2,7 @@
 guesses counted per visitor in the shared store.
 
 The failure counter lives in the store and goes through the quota limiter, like every other bound,
-so two replicas do not give an attacker twice the guesses (field note 2). A locked-out visitor is
+so two replicas do not give an attacker twice the guesses (a count kept per process would). A locked-out visitor is
 refused before their token is even compared, so the lock holds for the right token too: that is what
 makes it a bound on guessing. The token is read from the Authorization header only, never from a
 query string, which would land in access logs, proxy logs and browser history.

@@ -10,8 +10,7 @@ from fastapi import APIRouter, Query
 from ...clock import now_ms
 from ...deps import SessionsDep, StoresDep
 from ...errors import BadRequest, NotFound
-from .. import sessions as views  # the module, not its names: api/sessions imports admin.auth
-from ..session_ids import parse_session_id
+from ..session_views import parse_session_id, public_message, public_session
 
 router = APIRouter(prefix="/api", tags=["admin"])
 
@@ -28,7 +27,7 @@ async def list_conversations(
     except ValueError as exc:
         raise BadRequest("cursor: not a cursor this server gave out; start with an empty one") from exc
     return {
-        "conversations": [{**views.public_session(meta), "visitor": meta.visitor} for meta in metas],
+        "conversations": [{**public_session(meta), "visitor": meta.visitor} for meta in metas],
         "next_cursor": next_cursor,
     }
 
@@ -41,10 +40,10 @@ async def read_conversation(session_id: str, sessions: SessionsDep) -> dict[str,
     if record is None:
         raise NotFound(f"Conversation not found or expired: {session_id}")
     return {
-        **views.public_session(record.meta),
+        **public_session(record.meta),
         "visitor": record.meta.visitor,
         "messages": [
-            {**views.public_message(message), **({"tool_calls": message.tool_calls} if message.tool_calls else {})}
+            {**public_message(message), **({"tool_calls": message.tool_calls} if message.tool_calls else {})}
             for message in record.messages
         ],
     }
