@@ -2,7 +2,7 @@
 
 Mounted by `create_app` only when ADMIN_TOKEN is set: without it no admin route exists at all.
 Every router in `PROTECTED` is included behind `require_admin`, so a route added there cannot be
-left open by forgetting a parameter. How to add one: /work/notes/admin-auth.md, docs/admin.md.
+left open by forgetting a parameter.
 """
 
 from __future__ import annotations
