@@ -178,6 +178,24 @@ def test_time_question_shows_a_tool_chip(open_page: OpenPage, demo_service: Serv
     expect(chip.locator(".pb-tool-result")).to_contain_text("Current time in UTC")
 
 
+def test_an_answer_from_the_owners_files_lists_its_sources_and_keeps_them_after_reload(
+    open_page: OpenPage, demo_service: ServiceProcess
+) -> None:
+    widget = widget_page(open_page, f"{demo_service.url}/chat").open()
+
+    answer = widget.ask("What are Alex's rates?")
+
+    expect(answer).to_contain_text("650 EUR")
+    sources = widget.answers.last.locator(".pb-sources")
+    expect(sources).to_contain_text("Sources")
+    expect(sources.locator("li").first).to_have_text("Working with Alex — Availability and rates (services.md)")
+    expect(sources.locator("a")).to_have_count(0)  # a file is named, not linked
+
+    widget.page.reload()
+    restored = Widget(widget.page)
+    expect(restored.answers.last.locator(".pb-sources li").first).to_contain_text("services.md")
+
+
 def test_data_lines_split_across_reads_are_reassembled(
     open_page: OpenPage, scripted_service: ServiceProcess, upstream: ScriptedUpstream, host_site: HostSite
 ) -> None:

@@ -489,6 +489,29 @@
     scrollToEnd();
   }
 
+  // The owner's pages and files an answer came from (the `sources` event, or a stored answer's
+  // `sources`), listed under it. Only http(s) URLs become links; a file is named as text.
+  function setSources(message, sources) {
+    var items = (Array.isArray(sources) ? sources : []).filter(function (source) {
+      return source && typeof source === "object";
+    });
+    if (!items.length) return;
+    var list = h("ul", {}, items.map(function (source) {
+      var title = String(source.title || source.url || source.file || "Source");
+      var snippet = typeof source.snippet === "string" && source.snippet ? source.snippet : null;
+      var named = typeof source.file === "string" && source.file !== title ? title + " (" + source.file + ")" : title;
+      var item = typeof source.url === "string" && /^https?:\/\//i.test(source.url)
+        ? h("a", { href: source.url, target: "_blank", rel: "noopener noreferrer", title: snippet, text: title })
+        : h("span", { title: snippet, text: named });
+      return h("li", {}, [item]);
+    }));
+    var box = h("div", { class: "pb-sources" }, [h("span", { class: "pb-sources-label", text: "Sources" }), list]);
+    if (message.sources) message.node.replaceChild(box, message.sources);
+    else message.node.appendChild(box);
+    message.sources = box;
+    scrollToEnd();
+  }
+
   function setText(message, markdown) {
     message.markdown = markdown;
     renderMarkdown(markdown, message.text);
@@ -633,6 +656,7 @@
             } else if (message.role === "assistant" && content) {
               if (!current || current.markdown) current = addAssistantMessage();
               setText(current, content);
+              setSources(current, message.sources);
             } // an assistant message with no content is a tool-call stub: its tools follow
           });
         });
@@ -754,6 +778,8 @@
             setText(message, message.markdown + event.content);
           } else if (event.type === "tool_result") {
             addToolChip(message, event.tool_name, event.result);
+          } else if (event.type === "sources") {
+            setSources(message, event.sources);
           } else if (event.type === "error") {
             failed = new ApiError(String(event.error || "The answer failed.") + " Please try again.");
           } else if (event.type === "end") {
