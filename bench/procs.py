@@ -138,6 +138,8 @@ def start_service(
         "SESSION_CREATE_LIMIT": "1000000/hour",
         "GLOBAL_DAILY_REQUESTS": "0",
         "MAX_OPEN_STREAMS_PER_VISITOR": "100000",
+        # a left resumable stream is cancelled 1 s after its client went, not 15 (the memory phase)
+        "RESUME_GRACE_SECONDS": "1",
         "LOG_LEVEL": "WARNING",
         "WEB_CONCURRENCY": str(workers),
         **store,

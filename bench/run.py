@@ -225,11 +225,11 @@ def split_cost(small: dict[str, Any], large: dict[str, Any]) -> dict[str, float]
     }
 
 
-async def memory(service: ServiceProcess, port: int, upstream: Upstream, count: int) -> dict[str, Any]:
+async def memory(service: ServiceProcess, target: Target, upstream: Upstream, count: int) -> dict[str, Any]:
     """RSS with `count` streams held open (no chunk sent yet) minus RSS before, per stream."""
     await upstream.script(chunks=50, delay=0.01, first_delay=60.0)
     idle = rss_bytes(service.pid)
-    streams = await asyncio.gather(*(open_stream(service_target(port)) for _ in range(count)))
+    streams = await asyncio.gather(*(open_stream(target) for _ in range(count)))
     await upstream.wait_active(count)
     loaded = rss_bytes(service.pid)
     failures = [s.result.error for s in streams if s.result.error or s.result.status != 200]
@@ -355,6 +355,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "service_src": str(args.service_src or ROOT / "src"),
         "service_workers": args.service_workers,
         "parts_only": args.parts_only,
+        "session": args.session,
     }
     busy = machine_busy_seconds()
     await asyncio.sleep(1.0)
@@ -380,24 +381,28 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         processes.append(service)
         log("service on Redis started")
         phases = set(args.phases.split(","))
+        target = service_target(port)
+        if args.session:  # every measured turn continues one session: the resumable kind (issue 16)
+            session = await asyncio.to_thread(http_json, f"http://127.0.0.1:{port}/session", {})
+            target = service_target(port, session_id=session["session_id"])
         if "memory" in phases and not args.parts_only:  # the parts alone never close a left stream
             # first, before the 500-stream bursts grow the heap (freed memory is reused, not returned)
             await upstream.script(chunks=50, delay=0.01)
-            await burst(service_target(port), 20)
+            await burst(target, 20)
             await upstream.quiet()
             log(f"[redis] memory with {args.open_streams} open streams")
-            results["memory"] = await memory(service, port, upstream, args.open_streams)
+            results["memory"] = await memory(service, target, upstream, args.open_streams)
         if "relay" in phases:
             results["relay"] = {"redis": await relay_suite("redis", port, upstream, args, log)}
         if "cpu" in phases:
             log(f"[redis] saturation: {args.workers} streams in flight, zero-delay upstream, {args.seconds:.0f}s each")
             await upstream.script(chunks=50, delay=0.0)
-            await stream_once(service_target(port))
+            await stream_once(target)
             direct = upstream_target(upstream_port, (await upstream.status())["last_request"])
             sat_direct = await saturation(direct, upstream, None, 50, args.workers, args.seconds)
-            sat_1 = await saturation(service_target(port), upstream, service.pid, 1, args.workers, args.seconds)
-            sat_50 = await saturation(service_target(port), upstream, service.pid, 50, args.workers, args.seconds)
-            sat_200 = await saturation(service_target(port), upstream, service.pid, 200, args.workers, args.seconds)
+            sat_1 = await saturation(target, upstream, service.pid, 1, args.workers, args.seconds)
+            sat_50 = await saturation(target, upstream, service.pid, 50, args.workers, args.seconds)
+            sat_200 = await saturation(target, upstream, service.pid, 200, args.workers, args.seconds)
             results["cpu"] = {
                 "direct": sat_direct,
                 "service_1": sat_1,
@@ -612,6 +617,11 @@ def main(argv: list[str] | None = None) -> None:
         "--parts-only",
         action="store_true",
         help="measure bench/floor.py, the service's libraries doing a turn's minimum, instead of the service",
+    )
+    parser.add_argument(
+        "--session",
+        action="store_true",
+        help="the memory and cpu phases' turns continue a session (resumable turns) instead of having none",
     )
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json", help="where the JSON goes")
     args = parser.parse_args(argv)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
+
 
 def parse_events(body: str) -> list[dict[str, Any]]:
     events = []
@@ -18,3 +20,27 @@ def parse_events(body: str) -> list[dict[str, Any]]:
 
 def text_of(events: list[dict[str, Any]]) -> str:
     return "".join(event["content"] for event in events if event["type"] == "chunk")
+
+
+class Events:
+    """A /stream response read the way the seed's clients read it, in as many steps as a test needs
+    (keep-alives skipped)."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        assert response.status_code == 200, response.status_code
+        self._lines = response.aiter_lines()
+
+    async def take(self, count: int | None = None) -> list[dict[str, Any]]:
+        """The next events: all the rest, or the next `count`."""
+        events: list[dict[str, Any]] = []
+        async for line in self._lines:
+            if not line:
+                continue
+            assert line.startswith("data: "), f"a non-data line would break the seed's clients: {line!r}"
+            event = json.loads(line[6:])
+            if event["type"] == "keepalive":
+                continue
+            events.append(event)
+            if count is not None and len(events) == count:
+                break
+        return events

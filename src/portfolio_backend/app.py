@@ -17,10 +17,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import __version__
 from .api import health, quota, sessions, stream, tools, widget
 from .api.admin import admin_router
+from .api.sse import SHUTDOWN_MESSAGE
 from .chat import ChatService
 from .deps import State
 from .errors import PortfolioError, StartupError, StoreError
 from .knowledge import Knowledge, KnowledgeConfig
+from .live import LiveTurns
 from .llm import provider_from_settings
 from .middleware import RequestEdge
 from .observability import Metrics
@@ -89,6 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     name="reminder-dispatcher",
                 )
                 stack.callback(dispatcher.cancel)
+            # at shutdown, past uvicorn's grace period, live turns still running end first, before
+            # the model client and the store close: they store nothing and settle their quota
+            live = LiveTurns(settings, stores.turns)
+            stack.push_async_callback(live.close, SHUTDOWN_MESSAGE)
             try:
                 await stores.check()
                 storage = "ok"
@@ -118,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 bounds=Bounds.from_settings(settings),
                 metrics=metrics,
                 knowledge=knowledge,
+                live=live,
             )
 
     app = FastAPI(
@@ -152,7 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # site read answers sent with the visitor's cookies
             allow_credentials=not wildcard,
             allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-            allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
+            allow_headers=["Content-Type", "Authorization", "X-Request-ID", "Last-Event-ID"],
             expose_headers=[
                 "X-RateLimit-Limit",
                 "X-RateLimit-Remaining",
@@ -161,6 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "RateLimit-Policy",
                 "Retry-After",
                 "X-Request-ID",
+                "X-Turn-Id",
             ],
         )
     app.add_middleware(RequestEdge, metrics=metrics, max_bytes=settings.max_body_bytes)

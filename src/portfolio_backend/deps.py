@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 
 from .chat import ChatService
 from .knowledge import Knowledge
+from .live import LiveTurns
 from .llm import LLMProvider
 from .observability import Metrics
 from .quota import Bounds, Limiter, client_address, visitor_key
@@ -36,6 +37,7 @@ class State(TypedDict):
     bounds: Bounds
     metrics: Metrics
     knowledge: Knowledge | None
+    live: LiveTurns
 
 
 def _from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
@@ -97,13 +99,14 @@ MetricsDep = Annotated[Metrics, Depends(_from_state("metrics"))]
 HttpDep = Annotated[httpx.AsyncClient, Depends(_from_state("http"))]
 KnowledgeDep = Annotated[Knowledge | None, Depends(_from_state("knowledge"))]
 VisitorDep = Annotated[Visitor, Depends(_visitor)]
+LiveTurnsDep = Annotated[LiveTurns, Depends(_from_state("live"))]
 
 
 class TurnContext:
     """What POST /stream uses, resolved as one dependency: FastAPI spends ~25 us per dependency per
     request, and on the streaming route that is a tenth of a turn (docs/performance.md)."""
 
-    __slots__ = ("bounds", "chat", "limiter", "metrics", "settings", "stores", "visitor")
+    __slots__ = ("bounds", "chat", "limiter", "live", "metrics", "settings", "stores", "visitor")
 
     def __init__(self, request: Request) -> None:
         state = request.state
@@ -113,6 +116,7 @@ class TurnContext:
         self.limiter: Limiter = state.limiter
         self.bounds: Bounds = state.bounds
         self.metrics: Metrics = state.metrics
+        self.live: LiveTurns = state.live
         self.visitor = visitor_of(request, self.settings)
 
 

@@ -132,6 +132,15 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: int = Field(10, ge=0, description="Time in-flight streams get on SIGTERM.")
     keepalive_seconds: float = Field(15.0, gt=0, description="Idle time before a keep-alive event.")
 
+    # Resumable answers (turns with a session)
+    resume_grace_seconds: float = Field(
+        15.0, ge=0, le=600, description="How long a turn whose visitor left keeps running for them to reattach."
+    )
+    resume_max_events: int = Field(20000, ge=100, description="Events a turn's resume buffer keeps.")
+    resume_buffer_ttl_seconds: int = Field(
+        300, ge=1, le=86400, description="How long an ended turn can still be replayed."
+    )
+
     # Tools
     tool_timeout_seconds: float = Field(8.0, gt=0, description="Longest a tool may run.")
     tool_result_max_chars: int = Field(4000, ge=100, description="Tool results are cut to this size.")

@@ -35,7 +35,7 @@ async def test_chunks_arrive_before_the_upstream_has_finished(
             async with client.stream("POST", "/stream", json={"prompt": "hi"}) as response:
                 events = await first_lines(response, 1)
             # the upstream is still holding its stream open: the chunk was relayed, not buffered
-            assert events == [{"type": "chunk", "content": "first", "timestamp": events[0]["timestamp"]}]
+            assert events == [{"type": "chunk", "content": "first", "seq": 1, "timestamp": events[0]["timestamp"]}]
             assert await asyncio.to_thread(upstream.disconnected.wait, 10)
 
 
@@ -100,9 +100,10 @@ async def test_open_streams_per_visitor_are_bounded(
 async def test_a_turn_the_visitor_abandons_mid_answer_is_not_stored(
     upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, live_server_for: Any
 ) -> None:
-    """Decision: only complete turns are stored; the history stays as it was."""
+    """Decision: only complete turns are stored; the history stays as it was. A turn with a session
+    waits RESUME_GRACE_SECONDS for its visitor to reattach, then the upstream call is closed."""
     upstream.script(Reply(chunks=["Hi Ada."]), Reply(chunks=["partial", " more"], stall_after=1))
-    with live_server_for(upstream_settings()) as server:
+    with live_server_for(upstream_settings(resume_grace_seconds=0.2)) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
             session_id = (await client.post("/session")).json()["session_id"]
             await client.post("/stream", json={"prompt": "I am Ada", "session_id": session_id})

@@ -16,7 +16,9 @@ from portfolio_backend.chat import (
     TurnOutcome,
     TurnReport,
 )
+from portfolio_backend.chat.turn import stopped_messages
 from portfolio_backend.clock import now_ms
+from portfolio_backend.store import Message
 
 from ..fixtures.upstream import Reply, ScriptedToolCall, ScriptedUpstream
 
@@ -87,3 +89,21 @@ async def test_an_upstream_failure_ends_the_turn_with_one_error_and_no_end(
     assert isinstance(events[0], Error)
     assert "boom" not in events[0].message, "the upstream's own words are not shown to visitors"
     assert report.outcome is TurnOutcome.FAILED_BEFORE_TEXT
+
+
+def test_a_turn_stopped_while_its_tools_run_keeps_its_text_but_no_unanswered_tool_call() -> None:
+    """The model's API refuses a history with an assistant tool call and no tool answer after it."""
+    call = {"id": "call_1", "type": "function", "function": {"name": "calculate", "arguments": "{}"}}
+    asked = [Message("user", "what is 2+2?", 1), Message("assistant", "Let me work it out.", 2, tool_calls=[call])]
+    kept = stopped_messages(asked, "Let me work it out.")
+    assert [(m.role, m.content, m.tool_calls, m.stopped) for m in kept] == [
+        ("user", "what is 2+2?", None, False),
+        ("assistant", "Let me work it out.", None, True),
+    ]
+
+
+def test_a_turn_stopped_mid_answer_keeps_the_text_so_far_marked_stopped() -> None:
+    kept = stopped_messages([Message("user", "hi", 1)], "Hello th")
+    assert [(m.role, m.content, m.stopped) for m in kept] == [("user", "hi", False), ("assistant", "Hello th", True)]
+    assert '"stopped":true' in kept[1].to_json()
+    assert Message.from_json(kept[1].to_json()).stopped

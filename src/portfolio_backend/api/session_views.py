@@ -28,12 +28,15 @@ def public_session(meta: SessionMeta) -> dict[str, Any]:
 
 
 def public_message(message: Message) -> dict[str, Any]:
-    """A message as GET /session/{id} shows it: role, content, timestamp (+ tool name, + sources)."""
+    """A message as GET /session/{id} shows it: role, content, timestamp (+ tool name, + sources,
+    + `stopped` on an answer the visitor stopped part-way)."""
     body: dict[str, Any] = {"role": message.role, "content": message.content, "timestamp": message.timestamp}
     if message.name:
         body["name"] = message.name
     if message.sources:
         body["sources"] = message.sources
+    if message.stopped:
+        body["stopped"] = True
     return body
 
 

@@ -1,26 +1,44 @@
-"""POST /stream: one chat turn as Server-Sent Events."""
+"""POST /stream: one chat turn as Server-Sent Events; GET and DELETE /stream/{turn_id}: reattach, Stop.
+
+A turn with a session is live (live/): it runs detached from the response, whose header
+`X-Turn-Id` names it, so a visitor whose connection dropped can reattach and get the rest, and
+Stop stops it. A turn without a session streams directly, as before: no session, no resume.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from collections.abc import Awaitable
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
 from ..chat import Turn, TurnOutcome, TurnReport
 from ..clock import now_ms
-from ..deps import TurnContextDep
+from ..deps import LiveTurnsDep, SettingsDep, StoresDep, TurnContextDep
 from ..errors import NotFound, Unprocessable
+from ..live import PAGE_EVENTS, SYNC_SECONDS, LiveTurn, LiveTurns, follow_stored
 from ..observability import Metrics
 from ..quota import Limiter, TurnCharges, charge_turn
-from ..store import StoreError
-from ..wire.stream import STREAM_ENCODER
+from ..store import StoreError, TurnBufferStore, TurnPage
+from ..wire.stream import StreamEncoder
 from .session_views import parse_session_id
 from .sse import EventStreamResponse
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
+
+TURN_ID_HEADER = "X-Turn-Id"
+# What `new_turn_id()` makes (22 url-safe characters); anything else names no turn
+_TURN_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# How long DELETE waits for a stopped turn to store its partial answer before answering
+STOP_WAIT_SECONDS = 5.0
+# A seq no turn reaches: reading after it gives a buffer's state without its events
+_PAST_THE_END = 10**12
 
 
 class StreamRequest(BaseModel):
@@ -74,18 +92,140 @@ async def stream(body: StreamRequest, context: TurnContextDep) -> EventStreamRes
         log.info("prompt", extra={"prompt": body.prompt, "session_id": turn.session_id})
 
     report = TurnReport()
+    headers = charges.turn.headers() if charges else {}
+
+    def settle() -> Awaitable[None]:
+        return settle_turn(limiter, metrics, charges, report)
+
+    if turn.session_id is None:  # no session, no resume: the turn is this response's alone
+        return EventStreamResponse(
+            chat.run_turn(turn, report),
+            encoder=StreamEncoder(),
+            headers=headers,
+            keepalive_seconds=settings.keepalive_seconds,
+            on_close=settle,
+        )
+    # settled when the turn ends, which may be long after this response closed
+    live = context.live.start(turn, chat.run_turn(turn, report), on_end=settle)
     return EventStreamResponse(
-        chat.run_turn(turn, report),
-        encoder=STREAM_ENCODER,
-        headers=charges.turn.headers() if charges else {},
+        live.follow(0),
+        encoder=StreamEncoder(),
+        headers={**headers, TURN_ID_HEADER: live.turn_id},
         keepalive_seconds=settings.keepalive_seconds,
-        on_close=lambda: settle_turn(limiter, metrics, charges, report),
     )
+
+
+async def _locate(
+    live_turns: LiveTurns, buffers: TurnBufferStore, turn_id: str, session_id: str | None, after: int
+) -> LiveTurn | TurnPage:
+    """The turn running on this process, else its buffer's events after `after` (another process
+    runs it, or it has ended); 404 if unknown, expired, of another session, or not a turn id."""
+    if not _TURN_ID.match(turn_id):
+        raise NotFound("Turn not found or expired.")
+    session = None if session_id is None else parse_session_id(session_id)
+    live = live_turns.get(turn_id, session)
+    if live is not None:
+        return live
+    page = await buffers.read(turn_id, after, PAGE_EVENTS, now_ms())
+    if page is None or (session is not None and page.session_id != session):
+        raise NotFound("Turn not found or expired.")
+    return page
+
+
+def _resume_point(after: int | None, last_event_id: str | None) -> int:
+    """The seq the client saw last: `?after=N`, else the `Last-Event-ID` header, else 0 (all)."""
+    if after is not None:
+        return after
+    if last_event_id is None or not last_event_id.strip():
+        return 0
+    if not last_event_id.strip().isdigit():
+        raise Unprocessable("Last-Event-ID: must be the seq of the last event received (an integer >= 0).")
+    return int(last_event_id)
+
+
+@router.get(
+    "/stream/{turn_id}",
+    response_class=EventStreamResponse,
+    status_code=200,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "The turn's events with seq > `after`, then live until it ends; the format of POST /stream.",
+        },
+        404: {"description": "Unknown or expired turn, or not of `session_id`"},
+    },
+)
+async def reattach(
+    turn_id: str,
+    live_turns: LiveTurnsDep,
+    stores: StoresDep,
+    settings: SettingsDep,
+    after: Annotated[int | None, Query(ge=0, description="The seq of the last event received.")] = None,
+    session_id: Annotated[str | None, Query(max_length=64, description="When given, must be the turn's.")] = None,
+    last_event_id: Annotated[str | None, Header(max_length=32)] = None,
+) -> EventStreamResponse:
+    """Reattach to a turn after a dropped connection: the events after `after`, then the rest live."""
+    resume_at = _resume_point(after, last_event_id)
+    found = await _locate(live_turns, stores.turns, turn_id, session_id, resume_at)
+    if isinstance(found, LiveTurn):
+        events = found.follow(resume_at)
+    else:
+        events = follow_stored(stores.turns, turn_id, found, resume_at)
+    return EventStreamResponse(
+        events,
+        encoder=StreamEncoder(after=resume_at),
+        headers={TURN_ID_HEADER: turn_id},
+        keepalive_seconds=settings.keepalive_seconds,
+    )
+
+
+@router.delete(
+    "/stream/{turn_id}",
+    responses={
+        200: {"description": "Stopped: the partial answer is stored, marked stopped"},
+        202: {"description": "Stop asked of the process running the turn; it had not ended yet"},
+        404: {"description": "Unknown, expired or already ended turn"},
+    },
+)
+async def stop(
+    turn_id: str,
+    live_turns: LiveTurnsDep,
+    stores: StoresDep,
+    session_id: Annotated[str | None, Query(max_length=64, description="When given, must be the turn's.")] = None,
+) -> JSONResponse:
+    """Stop a turn at once, upstream call included; what it had answered is kept, marked stopped.
+
+    Its stream ends with `{"type":"end","stopped":true}`. On another process than the one running
+    the turn, the stop reaches it within a tenth of a second (its next sync with the store).
+    """
+    found = await _locate(live_turns, stores.turns, turn_id, session_id, _PAST_THE_END)
+    if isinstance(found, LiveTurn):
+        if not found.stop():
+            raise NotFound("The turn has already ended.")
+        await asyncio.wait({found.task}, timeout=STOP_WAIT_SECONDS)
+        return _stopped(turn_id, done=found.ended)
+    if found.ended or not await stores.turns.request_stop(turn_id):
+        raise NotFound("The turn has already ended.")
+    deadline = asyncio.get_running_loop().time() + STOP_WAIT_SECONDS
+    while asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(SYNC_SECONDS)  # polling the buffer: the owner ends the turn at its next sync
+        page = await stores.turns.read(turn_id, _PAST_THE_END, 1, now_ms())
+        if page is None or page.ended:
+            return _stopped(turn_id, done=True)
+    return _stopped(turn_id, done=False)
+
+
+def _stopped(turn_id: str, *, done: bool) -> JSONResponse:
+    if done:
+        return JSONResponse({"turn_id": turn_id, "message": "The answer was stopped."})
+    return JSONResponse({"turn_id": turn_id, "message": "Stop requested."}, status_code=202)
 
 
 # The refund rule (docs/architecture.md): a turn costs nothing when nothing ran, or when it failed
 # before any text reached the visitor (the failure was ours). Once text has streamed, or the model
-# was asked and the visitor left, it counts: the tokens were paid for.
+# was asked and the visitor left, it counts: the tokens were paid for. A live turn is settled when
+# it ends, not when a response closes: one the visitor stopped counts, and so does one cancelled
+# because nobody read it within the grace period (abandoned).
 REFUNDED = frozenset({TurnOutcome.NEVER_STARTED, TurnOutcome.FAILED_BEFORE_TEXT})
 
 
@@ -126,4 +266,5 @@ _OUTCOME_LABELS = {
     TurnOutcome.FAILED_BEFORE_TEXT: "failed",
     TurnOutcome.FAILED_AFTER_TEXT: "failed",
     TurnOutcome.ABANDONED: "abandoned",
+    TurnOutcome.STOPPED: "stopped",
 }

@@ -37,7 +37,10 @@ class Sources:
 
 @dataclass(frozen=True, slots=True)
 class End:
-    """The turn completed and, with a session, is stored."""
+    """The turn completed and, with a session, is stored; or, `stopped`, the visitor stopped it and
+    what it had answered so far is stored, marked stopped."""
+
+    stopped: bool = False
 
 
 @dataclass(frozen=True, slots=True)

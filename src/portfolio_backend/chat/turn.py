@@ -40,6 +40,11 @@ class Turn:
     session_id: str | None = None
     history: list[Message] = field(default_factory=list)
     release_key: str | None = None  # a counter the final append gives back (the open-stream slot)
+    # Stop (issue 16): whoever cancels the turn's task to stop it sets `stop_requested` first, and
+    # the turn then stores what it answered so far; a cancellation without it stores nothing.
+    # `finishing`: the turn is storing its complete answer, too late to stop it.
+    stop_requested: bool = False
+    finishing: bool = False
 
 
 class TurnOutcome(Enum):
@@ -49,7 +54,8 @@ class TurnOutcome(Enum):
     COMPLETED = "completed"  # answered and, with a session, stored
     FAILED_BEFORE_TEXT = "failed_before_text"  # the model or the store failed; the visitor saw no text
     FAILED_AFTER_TEXT = "failed_after_text"  # the same, after some text had reached the visitor
-    ABANDONED = "abandoned"  # the visitor left, or the server shut down, while the turn ran
+    ABANDONED = "abandoned"  # the visitor left for good (grace period over), or shutdown, while it ran
+    STOPPED = "stopped"  # the visitor pressed Stop; what it had answered is stored, marked stopped
 
 
 @dataclass(slots=True)
@@ -119,11 +125,12 @@ class ChatService:
         ctx = ToolContext(self.settings, self.stores, self.http, turn.visitor, turn.session_id, visitor_text)
         shown: list[dict[str, Any]] = []  # the sources sent to the visitor, stored with the answer
         max_rounds = self.settings.max_tool_rounds
+        text: list[str] = []
         try:
             for round_number in range(max_rounds + 1):
                 # the last round offers no tools, so the model has to answer in words
                 offered = self.tools.specs() if round_number < max_rounds else []
-                text: list[str] = []
+                text = []
                 completion = Completion()
                 # aclosing: a visitor who leaves closes the upstream request now, not at GC time
                 async with aclosing(self.llm.stream(upstream, offered)) as deltas:
@@ -152,18 +159,22 @@ class ChatService:
             report.error_kind = exc.kind
             yield Error(exc.message)
             return
+        except asyncio.CancelledError:
+            if not turn.stop_requested:
+                raise  # the visitor left, or shutdown: nothing is stored
+            # the visitor pressed Stop: the cancellation has done its work (the upstream request
+            # is closed); keep what they were shown, marked stopped
+            task = asyncio.current_task()
+            assert task is not None
+            task.uncancel()
+            await self._store_stopped(turn, stopped_messages(new_messages, "".join(text), shown), report)
+            yield End(stopped=True)
+            return
 
+        turn.finishing = True
         if turn.session_id is not None:
             try:
-                stored = await self.stores.sessions.append_turn(
-                    turn.session_id,
-                    new_messages,
-                    now_ms(),
-                    self.settings.session_ttl_seconds,
-                    self.settings.session_max_messages,
-                    release=turn.release_key,
-                )
-                report.slot_released = True
+                stored = await self._append(turn.session_id, new_messages, turn, report)
             except StoreError:
                 log.warning("could not store a turn of session %s", turn.session_id)
                 stored = False
@@ -173,6 +184,30 @@ class ChatService:
                 return
         report.outcome = TurnOutcome.COMPLETED
         yield End()
+
+    async def _store_stopped(self, turn: Turn, messages: list[Message], report: TurnReport) -> None:
+        """Store a stopped turn's messages; a store failure loses the partial answer, nothing else."""
+        report.outcome = TurnOutcome.STOPPED
+        if turn.session_id is None:
+            return
+        try:
+            await self._append(turn.session_id, messages, turn, report)
+        except StoreError:
+            log.warning("could not store a stopped turn of session %s", turn.session_id)
+
+    async def _append(self, session_id: str, messages: list[Message], turn: Turn, report: TurnReport) -> bool:
+        """Append a turn's messages, giving back its open-stream slot in the same step; False if
+        the session is gone."""
+        stored = await self.stores.sessions.append_turn(
+            session_id,
+            messages,
+            now_ms(),
+            self.settings.session_ttl_seconds,
+            self.settings.session_max_messages,
+            release=turn.release_key,
+        )
+        report.slot_released = True
+        return stored
 
     async def _run_tools(
         self,
@@ -210,3 +245,19 @@ def _new_sources(selection: Selection | None, ctx: ToolContext, shown: list[dict
     """Sources of the passages this turn used (given with the prompt, or looked up by a tool) not yet shown."""
     passages = [*(selection.sources if selection else ()), *ctx.passages_found]
     return [source for source in sources_of(passages) if source not in shown] if passages else []
+
+
+def stopped_messages(
+    new_messages: list[Message], text: str, sources: list[dict[str, Any]] | None = None
+) -> list[Message]:
+    """What a stopped turn stores: its complete messages, then the answer it was writing, marked
+    stopped. A tool call cut before its results is kept as plain text: a history must never hold
+    an assistant `tool_calls` message without the tool messages answering it (the model's API
+    refuses such a history)."""
+    kept = list(new_messages)
+    last = kept[-1]
+    if last.tool_calls:  # stopped while its tools ran: `text` is already its content
+        kept[-1] = Message("assistant", last.content, last.timestamp, stopped=True)
+    else:
+        kept.append(Message("assistant", text, now_ms(), sources=sources or None, stopped=True))
+    return kept

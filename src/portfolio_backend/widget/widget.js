@@ -442,6 +442,7 @@
   var sessionId = storageGet("localStorage", SESSION_KEY);
   var historyLoaded = false;
   var controller = null; // the AbortController of the answer being streamed
+  var turnId = null; // X-Turn-Id of that answer: Stop asks the service to stop it (DELETE /stream/{id})
 
   function scrollToEnd() {
     log.scrollTop = log.scrollHeight;
@@ -771,6 +772,7 @@
       .then(function (response) {
         quotaFromHeaders(response);
         if (!response.ok || !response.body) return failure(response).then(function (error) { throw error; });
+        turnId = response.headers.get("X-Turn-Id");
         message = addAssistantMessage();
         message.node.classList.add("pb-streaming");
         return readEvents(response, function (event) {
@@ -816,6 +818,7 @@
         if (message) message.node.classList.remove("pb-streaming");
         if (controller !== own) return; // "New conversation" already reset the controls
         controller = null;
+        turnId = null;
         var focusWasOnControls = shadow.activeElement === stopButton;
         setStreaming(false);
         if (focusWasOnControls) input.focus(); // the Stop button disappears: do not drop focus on the page
@@ -826,6 +829,12 @@
   function stop() {
     if (!controller) return;
     if (shadow.activeElement === stopButton) input.focus();
+    if (turnId) {
+      // closing the connection alone is not a stop: the service keeps an answer running for a
+      // while so a dropped connection can resume it; this tells it to stop now, upstream included
+      api("/stream/" + encodeURIComponent(turnId), { method: "DELETE" }).catch(function () {});
+      turnId = null;
+    }
     controller.abort();
   }
 

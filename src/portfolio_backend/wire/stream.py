@@ -2,16 +2,20 @@
 
 Existing clients (the README's examples among them) parse every non-empty line as JSON, so only
 `data:` lines are ever written: no comments, no `event:` or `id:` lines, and keep-alives are data
-events too. Every event is `{"type": ..., <fields>, "timestamp": <ms when sent>}`:
+events too. Every event is `{"type": ..., <fields>, "seq": N, "timestamp": <ms when sent>}`:
 
-    chunk        {"type":"chunk","content":"Hel","timestamp":...}
-    tool_result  {"type":"tool_result","tool_name":"calculate","result":"25^2 = 625","timestamp":...}
-    sources      {"type":"sources","sources":[{"title":...,"url"|"file":...,"snippet":...}],"timestamp":...}
+    chunk        {"type":"chunk","content":"Hel","seq":1,"timestamp":...}
+    tool_result  {"type":"tool_result","tool_name":"calculate","result":"25^2 = 625","seq":2,"timestamp":...}
+    sources      {"type":"sources","sources":[{"title":...,"url"|"file":...,"snippet":...}],"seq":3,"timestamp":...}
                  (before the first chunk of an answer given from the owner's knowledge; clients
                  that do not know the type ignore it)
-    end          {"type":"end","timestamp":...}
-    error        {"type":"error","error":"<message>","timestamp":...}
-    keepalive    {"type":"keepalive","timestamp":...}
+    end          {"type":"end","seq":4,"timestamp":...}            (+ "stopped":true when Stop ended it)
+    error        {"type":"error","error":"<message>","seq":4,"timestamp":...}
+    keepalive    {"type":"keepalive","timestamp":...}              (no seq: it is not part of the turn)
+
+`seq` numbers the turn's events 1, 2, 3...: a client that lost the connection reattaches with
+GET /stream/{turn_id}?after=<last seq it saw>. It counts every event of the turn, including those
+this format writes nothing for, so it is the turn's own numbering whichever response carries it.
 """
 
 from __future__ import annotations
@@ -31,29 +35,35 @@ def _line(event_type: str, **fields: Any) -> bytes:
 
 
 class StreamEncoder:
-    """The `EventEncoder` of POST /stream. It keeps no state, so one instance serves every stream."""
+    """The `EventEncoder` of POST /stream, one per response: it numbers the events it is given.
 
-    __slots__ = ()
+    `after`: the seq of the event before the first one this response carries (a reattach's
+    `after`; 0 for a whole turn).
+    """
+
+    __slots__ = ("seq",)
+
+    def __init__(self, after: int = 0) -> None:
+        self.seq = after
 
     def encode(self, event: TurnEvent) -> bytes:
+        self.seq = seq = self.seq + 1
         if isinstance(event, TextDelta):
             # the hot path: the line is built directly, with no dict per token
-            return b'data: {"type":"chunk","content":%s,"timestamp":%d}\n\n' % (
+            return b'data: {"type":"chunk","content":%s,"seq":%d,"timestamp":%d}\n\n' % (
                 _dumps(event.content).encode(),
+                seq,
                 now_ms(),
             )
         if isinstance(event, ToolOutput):
-            return _line("tool_result", tool_name=event.tool_name, result=event.result)
+            return _line("tool_result", tool_name=event.tool_name, result=event.result, seq=seq)
         if isinstance(event, Sources):
-            return _line("sources", sources=event.sources)
+            return _line("sources", sources=event.sources, seq=seq)
         if isinstance(event, End):
-            return _line("end")
+            return _line("end", stopped=True, seq=seq) if event.stopped else _line("end", seq=seq)
         if isinstance(event, Error):
-            return _line("error", error=event.message)
+            return _line("error", error=event.message, seq=seq)
         assert_never(event)
 
     def keepalive(self) -> bytes:
         return _line("keepalive")
-
-
-STREAM_ENCODER = StreamEncoder()

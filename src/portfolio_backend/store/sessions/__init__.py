@@ -26,6 +26,7 @@ class Message:
     tool_call_id: str | None = None
     name: str | None = None
     sources: list[dict[str, Any]] | None = None  # where an answer came from (owner knowledge), as shown
+    stopped: bool = False  # an answer the visitor stopped part-way (issue 16)
 
     def to_json(self) -> str:
         # role first, always: the Redis trim script reads it without a full decode
@@ -42,6 +43,8 @@ class Message:
             body["name"] = self.name
         if self.sources:
             body["sources"] = self.sources
+        if self.stopped:
+            body["stopped"] = True
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod

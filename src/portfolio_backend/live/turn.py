@@ -1,0 +1,248 @@
+"""A live turn: a chat turn running in its own task, detached from the response that started it.
+
+The turn's events are numbered 1, 2, 3... (`seq`) and kept in a list while it runs, so a visitor
+whose connection dropped can reattach and get the events after the last one they saw. Subscribers
+(the POST response, then any reattach on this process) read the list and wait for the next
+append; appending is a list append and, when someone waits, one future set: no store I/O and no
+object per chunk besides the delta itself.
+
+Across processes: a sync task flushes the events not yet stored to the turn buffer
+(store/turns/) every SYNC_SECONDS in ONE round trip, which also says whether another process
+asked to stop the turn and when a follower elsewhere last read it; the last flush, when the turn
+ends, marks it ended. A follower on another process reads the buffer (`follow_stored`).
+
+Disconnect vs stop: when the last subscriber leaves, the turn keeps running for the grace period
+and is cancelled, upstream request included, if nobody has read it since, here or on another
+process (`expire`); that stores nothing, as a visitor leaving always did. `stop()` is the
+visitor's Stop: the turn is cancelled at once and stores what it had answered, marked stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+from ..chat import Error, Turn, TurnEvent
+from ..clock import now_ms
+from ..store import StoreError, TurnBufferStore, TurnPage
+from .codec import decode_event, encode_event
+
+log = logging.getLogger(__name__)
+
+ABANDONED_MESSAGE = "The answer was cancelled: nobody was reading it."
+OVERFLOW_MESSAGE = "This answer is too long to resume here. Please ask again."
+GONE_MESSAGE = "This answer is no longer available. Please ask again."
+# How often a live turn flushes its new events to the store and learns of a Stop asked elsewhere,
+# and how often a follower on another process reads: a tenth of a second is below what a reader
+# notices as lag, and keeps a running turn at ten small store round trips a second.
+SYNC_SECONDS = 0.1
+# Events a follower reads per round trip: a whole long answer in a few pages, each page small.
+PAGE_EVENTS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class BufferSettings:
+    """Where and how a live turn keeps its events for other processes."""
+
+    store: TurnBufferStore
+    ttl_seconds: int  # kept this long after the last flush (RESUME_BUFFER_TTL_SECONDS)
+    max_events: int  # RESUME_MAX_EVENTS
+
+
+class LiveTurn:
+    """One running turn, its events so far, and who reads them.
+
+    `on_end` runs once when the turn has ended, however it ended: settlement (quota refunds, the
+    open-stream slot, metrics) belongs to the turn, not to whichever response was reading it.
+    """
+
+    def __init__(
+        self,
+        turn_id: str,
+        turn: Turn,
+        events: AsyncIterator[TurnEvent],
+        *,
+        grace_seconds: float,
+        on_end: Callable[[], Awaitable[None]],
+        buffer: BufferSettings | None = None,
+    ) -> None:
+        self.turn_id = turn_id
+        self.turn = turn
+        self.session_id = turn.session_id
+        self.events: list[TurnEvent] = []  # events[i] has seq i + 1
+        self.ended = False
+        self.grace_seconds = grace_seconds
+        self.subscribers = 0
+        self._waiters: list[asyncio.Future[None]] = []
+        self._grace: asyncio.TimerHandle | None = None
+        self._cancel_message = ABANDONED_MESSAGE
+        self._on_end = on_end
+        self.last_follow_ms = 0  # the newest read by a follower on another process
+        self.task = asyncio.create_task(self._run(events), name=f"live-turn-{turn_id[:6]}")
+        # done when the turn has ended and its last events are stored; True if they were
+        self.synced: asyncio.Task[bool] | None = None
+        if buffer is not None and self.session_id is not None:
+            self.synced = asyncio.create_task(self._sync(buffer, self.session_id), name=f"live-sync-{turn_id[:6]}")
+        # until its response starts reading it, nobody reads it: a response that never starts
+        # (the client left first) leaves a turn the grace period ends
+        self._start_grace()
+
+    @property
+    def last_seq(self) -> int:
+        return len(self.events)
+
+    async def _run(self, events: AsyncIterator[TurnEvent]) -> None:
+        append = self.events.append
+        try:
+            try:
+                async for event in events:
+                    append(event)
+                    if self._waiters:
+                        self._wake()
+            except asyncio.CancelledError:
+                # grace expiry or shutdown: the turn ends here, stored nothing (run_turn let the
+                # cancellation through); readers elsewhere are told why
+                task = asyncio.current_task()
+                assert task is not None
+                task.uncancel()
+                append(Error(self._cancel_message))
+        finally:
+            self.ended = True
+            self._cancel_grace()
+            self._wake()
+            try:
+                await asyncio.shield(self._on_end())
+            except Exception:
+                log.exception("settling live turn %s failed", self.turn_id[:6])
+
+    async def _sync(self, buffer: BufferSettings, session_id: str) -> bool:
+        """Flush new events every SYNC_SECONDS, one round trip each, until the turn has ended."""
+        store, ttl, bound = buffer.store, buffer.ttl_seconds, buffer.max_events
+        begun = False
+        stored = 0
+        failures = 0
+        while True:
+            ended = self.task.done()  # read before the batch: an ended turn's batch is its last
+            try:
+                if not begun:
+                    await store.begin(self.turn_id, session_id, now_ms(), ttl)
+                    begun = True
+                batch = self.events[stored:]
+                control = await store.append(
+                    self.turn_id,
+                    [(seq, encode_event(event)) for seq, event in enumerate(batch, stored + 1)],
+                    ended=ended,
+                    now=now_ms(),
+                    ttl_seconds=ttl,
+                    max_events=bound,
+                )
+                stored += len(batch)
+                if ended:
+                    return True
+                self.last_follow_ms = max(self.last_follow_ms, control.last_follow_ms)
+                if control.stop_requested:
+                    self.stop()
+            except StoreError as exc:
+                failures += 1
+                if failures == 1 or ended:  # once per turn, not ten times a second
+                    log.warning("turn %s: could not store its events: %s", self.turn_id[:6], exc)
+                if ended:
+                    return False
+            await asyncio.wait({self.task}, timeout=SYNC_SECONDS)
+
+    def _wake(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def follow(self, after: int = 0) -> AsyncIterator[TurnEvent]:
+        """The events with seq > `after`, as they come, until the turn ends.
+
+        While a subscriber reads, the turn is not left: the grace timer is off. An `after` beyond
+        the last event waits for the events to get there.
+        """
+        self._attach()
+        try:
+            index = max(after, 0)
+            events = self.events
+            loop = asyncio.get_running_loop()
+            while True:
+                while index < len(events):
+                    yield events[index]
+                    index += 1
+                if self.ended:
+                    return
+                waiter = loop.create_future()
+                self._waiters.append(waiter)
+                await waiter
+        finally:
+            self._detach()
+
+    def _attach(self) -> None:
+        self.subscribers += 1
+        self._cancel_grace()
+
+    def _detach(self) -> None:
+        self.subscribers -= 1
+        if self.subscribers == 0 and not self.ended:
+            self._start_grace()
+
+    def _start_grace(self) -> None:
+        self._cancel_grace()
+        self._grace = asyncio.get_running_loop().call_later(self.grace_seconds, self.expire)
+
+    def _cancel_grace(self) -> None:
+        if self._grace is not None:
+            self._grace.cancel()
+            self._grace = None
+
+    def expire(self) -> None:
+        """Nobody came back within the grace period: cancel the turn, upstream included. A
+        follower on another process that read it within the period keeps it going."""
+        self._grace = None
+        if self.subscribers or self.ended:
+            return
+        if now_ms() - self.last_follow_ms < self.grace_seconds * 1000:
+            self._start_grace()
+            return
+        self.cancel(ABANDONED_MESSAGE)
+
+    def cancel(self, message: str) -> None:
+        """End the turn now, storing nothing; readers get an `error` event with `message`."""
+        if not self.ended:
+            self._cancel_message = message
+            self.task.cancel()
+
+    def stop(self) -> bool:
+        """The visitor's Stop: cancel at once and store the partial answer, marked stopped.
+
+        False when the turn has already ended. A turn already storing its complete answer is let
+        finish: it ends with its full answer a moment later.
+        """
+        if self.ended:
+            return False
+        if not self.turn.finishing and not self.turn.stop_requested:
+            self.turn.stop_requested = True
+            self.task.cancel()
+        return True
+
+
+async def follow_stored(store: TurnBufferStore, turn_id: str, first: TurnPage, after: int) -> AsyncIterator[TurnEvent]:
+    """A turn another process runs, from its buffer: `first` (read by the caller, which checked
+    the turn exists) and then a read every SYNC_SECONDS until the turn has ended."""
+    page: TurnPage | None = first
+    while page is not None:
+        for seq, body in page.events:
+            yield decode_event(body)
+            after = seq
+        if page.ended:
+            if page.overflowed:
+                yield Error(OVERFLOW_MESSAGE)
+            return
+        if len(page.events) < PAGE_EVENTS:  # caught up: wait for more
+            await asyncio.sleep(SYNC_SECONDS)
+        page = await store.read(turn_id, after, PAGE_EVENTS, now_ms())
+    yield Error(GONE_MESSAGE)  # expired while we read it

@@ -1,0 +1,178 @@
+"""Resumable answers on one process (issue 16): reattach after a cut, the grace period, Stop.
+
+A turn with a session runs detached from its response: a client cut mid-answer reattaches with
+GET /stream/{turn_id}?after=<last seq> and gets exactly the rest; Stop (DELETE) ends it at once
+and keeps the partial answer, marked stopped. Over a real socket, against the scripted upstream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from portfolio_backend.settings import Settings
+
+from ..fixtures.upstream import Reply, ScriptedUpstream
+from ..sse import Events, text_of
+
+WORDS = [f"word{i} " for i in range(30)]
+
+
+async def new_session(client: httpx.AsyncClient) -> str:
+    return str((await client.post("/session")).json()["session_id"])
+
+
+async def cut_after(client: httpx.AsyncClient, session_id: str, count: int) -> tuple[str, list[dict[str, Any]]]:
+    """Start a turn, read `count` events, then drop the connection: (turn id, what was seen)."""
+    async with client.stream("POST", "/stream", json={"prompt": "go on", "session_id": session_id}) as response:
+        turn_id = response.headers["X-Turn-Id"]
+        seen = await Events(response).take(count)
+    return turn_id, seen
+
+
+async def test_a_client_cut_mid_answer_reattaches_and_gets_exactly_the_rest(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, live_server_for: Any
+) -> None:
+    upstream.script(Reply(chunks=WORDS, delay=0.03))
+    with live_server_for(upstream_settings()) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            session_id = await new_session(client)
+            turn_id, seen = await cut_after(client, session_id, 4)
+            async with client.stream("GET", f"/stream/{turn_id}", params={"after": seen[-1]["seq"]}) as response:
+                assert response.headers["X-Turn-Id"] == turn_id
+                rest = await Events(response).take()
+            history = (await client.get(f"/session/{session_id}")).json()["messages"]
+    assert text_of(seen) + text_of(rest) == "".join(WORDS)
+    assert [event["seq"] for event in seen + rest] == list(range(1, len(seen) + len(rest) + 1))
+    assert rest[-1]["type"] == "end"
+    # the turn ran to its end though its first client left: stored whole
+    assert [(m["role"], m["content"]) for m in history] == [("user", "go on"), ("assistant", "".join(WORDS))]
+
+
+async def test_a_reload_reattaches_with_last_event_id_and_an_ended_turn_replays(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, live_server_for: Any
+) -> None:
+    upstream.script(Reply(chunks=WORDS[:10], delay=0.03))
+    with live_server_for(upstream_settings()) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            session_id = await new_session(client)
+            turn_id, seen = await cut_after(client, session_id, 2)
+            headers = {"Last-Event-ID": str(seen[-1]["seq"])}
+            async with client.stream("GET", f"/stream/{turn_id}", headers=headers) as response:
+                rest = await Events(response).take()
+            # the turn has ended; within the buffer's lifetime it can still be read whole
+            async with client.stream(
+                "GET", f"/stream/{turn_id}", params={"after": 0, "session_id": session_id}
+            ) as response:
+                replay = await Events(response).take()
+    assert text_of(seen) + text_of(rest) == "".join(WORDS[:10])
+    assert text_of(replay) == "".join(WORDS[:10])
+    assert [event["type"] for event in replay][-1] == "end"
+
+
+async def test_nobody_back_within_the_grace_period_cancels_the_upstream_call_and_stores_nothing(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, live_server_for: Any
+) -> None:
+    upstream.script(Reply(chunks=["partial", " more"], stall_after=1))
+    with live_server_for(upstream_settings(resume_grace_seconds=0.3)) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            session_id = await new_session(client)
+            turn_id, seen = await cut_after(client, session_id, 1)
+            assert text_of(seen) == "partial"
+            assert await asyncio.to_thread(upstream.disconnected.wait, 10)
+            history = (await client.get(f"/session/{session_id}")).json()["messages"]
+            # the ended turn still reads, and says why it ended
+            async with client.stream("GET", f"/stream/{turn_id}", params={"after": 1}) as response:
+                rest = await Events(response).take()
+    assert history == []
+    assert [event["type"] for event in rest] == ["error"]
+    assert upstream.completed_streams == 0
+
+
+async def test_stop_ends_the_turn_at_once_and_keeps_the_partial_answer_marked_stopped(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, live_server_for: Any
+) -> None:
+    upstream.script(Reply(chunks=["Half an", " answer"], stall_after=1))
+    with live_server_for(upstream_settings()) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            session_id = await new_session(client)
+            body = {"prompt": "go on", "session_id": session_id}
+            async with client.stream("POST", "/stream", json=body) as response:
+                turn_id = response.headers["X-Turn-Id"]
+                events = Events(response)
+                first = await events.take(1)
+                stopped = await client.delete(f"/stream/{turn_id}")
+                rest = await events.take()
+            assert await asyncio.to_thread(upstream.disconnected.wait, 10)
+            again = await client.delete(f"/stream/{turn_id}")
+            session = (await client.get(f"/session/{session_id}")).json()
+    assert stopped.status_code == 200
+    assert stopped.json() == {"turn_id": turn_id, "message": "The answer was stopped."}
+    assert text_of(first) == "Half an"
+    assert rest == [{"type": "end", "stopped": True, "seq": 2, "timestamp": rest[0]["timestamp"]}]
+    assert again.status_code == 404, "an ended turn cannot be stopped"
+    assert [(m["role"], m["content"], m.get("stopped")) for m in session["messages"]] == [
+        ("user", "go on", None),
+        ("assistant", "Half an", True),
+    ]
+
+
+async def test_a_stopped_answer_counts_against_the_quota_and_frees_its_stream_slot(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, live_server_for: Any
+) -> None:
+    upstream.script(Reply(chunks=["Half"], stall_after=1), Reply(chunks=["Next"]))
+    settings = upstream_settings(rate_limit="5/day", max_open_streams_per_visitor=1)
+    with live_server_for(settings) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            session_id = await new_session(client)
+            body = {"prompt": "go on", "session_id": session_id}
+            async with client.stream("POST", "/stream", json=body) as response:
+                await Events(response).take(1)
+                assert (await client.delete(f"/stream/{response.headers['X-Turn-Id']}")).status_code == 200
+            # the slot came back when the stopped turn ended: the next turn is admitted
+            second = await client.post("/stream", json=body)
+            info = (await client.get("/rate-limit-info")).json()
+    assert second.status_code == 200
+    assert int(second.headers["X-RateLimit-Remaining"]) == 3, "the stopped turn counted"
+    assert info["remaining"] == 3
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+async def test_an_unknown_malformed_or_foreign_turn_id_is_404(
+    method: str, upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, live_server_for: Any
+) -> None:
+    upstream.script(Reply(chunks=["a"], stall_after=1))
+    with live_server_for(upstream_settings()) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            mine, other = await new_session(client), await new_session(client)
+            async with client.stream("POST", "/stream", json={"prompt": "hi", "session_id": mine}) as response:
+                turn_id = response.headers["X-Turn-Id"]
+                await Events(response).take(1)
+                answers = [
+                    await client.request(method, "/stream/AAAAAAAAAAAAAAAAAAAAAA"),
+                    await client.request(method, "/stream/not a turn!"),
+                    await client.request(method, f"/stream/{turn_id}", params={"session_id": other}),
+                    await client.request(method, f"/stream/{turn_id}", params={"session_id": "nope"}),
+                ]
+                # the right session still works
+                if method == "DELETE":
+                    ok = await client.delete(f"/stream/{turn_id}", params={"session_id": mine})
+                    assert ok.status_code == 200
+    for answer in answers:
+        assert answer.status_code == 404
+        assert answer.json()["error"] == "not_found"
+
+
+async def test_a_turn_without_a_session_is_not_resumable(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, live_server_for: Any
+) -> None:
+    with live_server_for(upstream_settings()) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            response = await client.post("/stream", json={"prompt": "hi"})
+    assert "X-Turn-Id" not in response.headers
+    assert [json.loads(line[6:])["seq"] for line in response.text.splitlines() if line] == [1, 2, 3, 4]

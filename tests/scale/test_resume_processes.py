@@ -1,0 +1,141 @@
+"""Resumable answers across two processes on one store (issue 16): reattach elsewhere, Stop elsewhere.
+
+Process A runs the turn; process B knows it only through the store's turn buffer. Both are
+`python main.py` against the scripted upstream, on one SQLite file, one redis-server, or one
+Redis Cluster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ..fixtures.redis_cluster import LocalRedisCluster
+from ..fixtures.redis_server import RedisServer
+from ..fixtures.service import ServiceProcess, start_all
+from ..fixtures.upstream import Reply, ScriptedUpstream
+from ..sse import Events, text_of
+
+pytestmark = pytest.mark.slow
+
+WORDS = [f"w{i} " for i in range(25)]
+GRACE_SECONDS = 2
+
+
+@pytest.fixture(scope="module", params=["sqlite", "redis", "redis-cluster"])
+def store_env(
+    request: pytest.FixtureRequest, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    if request.param == "sqlite":
+        yield {"DATABASE_PATH": str(tmp_path_factory.mktemp("resume-sqlite") / "shared.sqlite3")}
+    elif request.param == "redis":
+        yield {"REDIS_URL": redis_server.url}
+    else:
+        cluster = LocalRedisCluster(tmp_path_factory.mktemp("resume-cluster")).start()
+        yield {"REDIS_URL": cluster.url, "REDIS_CLUSTER": "true"}
+        cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def services(
+    store_env: dict[str, str], upstream_server: ScriptedUpstream, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[ServiceProcess]]:
+    workdir = Path(tmp_path_factory.mktemp("resume-services"))
+    env = {
+        **store_env,
+        "OPENAI_API_KEY": "sk-test",
+        "OPENAI_BASE_URL": upstream_server.base_url,
+        "OPENAI_MAX_RETRIES": "0",
+        "GLOBAL_DAILY_REQUESTS": "0",
+        "RATE_LIMIT": "1000/day",
+        "SESSION_CREATE_LIMIT": "1000/hour",
+        "RESUME_GRACE_SECONDS": str(GRACE_SECONDS),
+        "KNOWLEDGE_DIR": str(workdir / "no-knowledge"),
+    }
+    started = start_all([ServiceProcess(name, workdir, env) for name in ("resume-a", "resume-b")])
+    yield started
+    for service in started:
+        service.stop()
+
+
+@pytest.fixture
+async def clients(
+    services: list[ServiceProcess], upstream: ScriptedUpstream
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    async with (
+        httpx.AsyncClient(base_url=services[0].url, timeout=30) as a,
+        httpx.AsyncClient(base_url=services[1].url, timeout=30) as b,
+    ):
+        yield a, b
+
+
+async def test_a_client_cut_on_one_process_gets_exactly_the_rest_from_the_other(
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient], upstream: ScriptedUpstream
+) -> None:
+    a, b = clients
+    # the answer takes longer than the grace period: B's reads keep A's turn alive
+    upstream.script(Reply(chunks=WORDS, delay=0.15))
+    session_id = (await a.post("/session")).json()["session_id"]
+    async with a.stream("POST", "/stream", json={"prompt": "go on", "session_id": session_id}) as response:
+        turn_id = response.headers["X-Turn-Id"]
+        seen = await Events(response).take(3)
+    async with b.stream("GET", f"/stream/{turn_id}", params={"after": seen[-1]["seq"]}) as response:
+        rest = await Events(response).take()
+    assert text_of(seen) + text_of(rest) == "".join(WORDS)
+    assert [event["seq"] for event in seen + rest] == list(range(1, len(seen) + len(rest) + 1))
+    assert rest[-1]["type"] == "end"
+    history = (await b.get(f"/session/{session_id}")).json()["messages"]
+    assert [(m["role"], m["content"]) for m in history] == [("user", "go on"), ("assistant", "".join(WORDS))]
+    # once ended, either process replays it whole
+    async with a.stream("GET", f"/stream/{turn_id}", params={"session_id": session_id}) as response:
+        replay = await Events(response).take()
+    assert text_of(replay) == "".join(WORDS)
+
+
+async def test_stop_on_the_other_process_ends_the_turn_and_keeps_the_partial_answer(
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient], upstream: ScriptedUpstream
+) -> None:
+    a, b = clients
+    upstream.script(Reply(chunks=["Half an", " answer"], stall_after=1))
+    session_id = (await a.post("/session")).json()["session_id"]
+    async with a.stream("POST", "/stream", json={"prompt": "go on", "session_id": session_id}) as response:
+        turn_id = response.headers["X-Turn-Id"]
+        events = Events(response)
+        first = await events.take(1)
+        stopped = await b.delete(f"/stream/{turn_id}", params={"session_id": session_id})
+        rest = await events.take()
+    assert await asyncio.to_thread(upstream.disconnected.wait, 10), "the upstream call was not closed"
+    assert stopped.status_code == 200, stopped.text
+    assert stopped.json() == {"turn_id": turn_id, "message": "The answer was stopped."}
+    assert text_of(first) == "Half an"
+    assert [(event["type"], event.get("stopped")) for event in rest] == [("end", True)]
+    messages = (await b.get(f"/session/{session_id}")).json()["messages"]
+    assert [(m["role"], m["content"], m.get("stopped")) for m in messages] == [
+        ("user", "go on", None),
+        ("assistant", "Half an", True),
+    ]
+    assert (await b.delete(f"/stream/{turn_id}")).status_code == 404, "an ended turn cannot be stopped"
+
+
+async def test_an_unknown_or_foreign_turn_is_404_on_the_other_process(
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient], upstream: ScriptedUpstream
+) -> None:
+    a, b = clients
+    upstream.script(Reply(chunks=["a", "b"], stall_after=1))
+    mine = (await a.post("/session")).json()["session_id"]
+    other = (await a.post("/session")).json()["session_id"]
+    async with a.stream("POST", "/stream", json={"prompt": "hi", "session_id": mine}) as response:
+        turn_id = response.headers["X-Turn-Id"]
+        await Events(response).take(1)
+        answers = [
+            await b.get("/stream/AAAAAAAAAAAAAAAAAAAAAA"),
+            await b.get(f"/stream/{turn_id}", params={"session_id": other}),
+            await b.delete(f"/stream/{turn_id}", params={"session_id": other}),
+            await b.delete("/stream/AAAAAAAAAAAAAAAAAAAAAA"),
+        ]
+        assert (await b.delete(f"/stream/{turn_id}")).status_code == 200
+    assert [answer.status_code for answer in answers] == [404] * 4
