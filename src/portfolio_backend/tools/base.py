@@ -59,6 +59,8 @@ class Tool(ABC, Generic[ArgsT]):
     """One tool offered to the model.
 
     name: the function name the model calls.
+    label: what the chat widget shows a visitor when the assistant used it, in the past tense
+        ("Checked the time"); GET /widget/config serves it. Empty: the widget names the tool in words.
     description: what the model reads to decide when to call it.
     Args: pydantic model of the arguments; its JSON Schema is what the model and GET /tools see.
     run(): returns the result text; raises ToolError for a failure to report. It must not block
@@ -66,6 +68,7 @@ class Tool(ABC, Generic[ArgsT]):
     """
 
     name: ClassVar[str]
+    label: ClassVar[str] = ""
     description: ClassVar[str]
     Args: ClassVar[type[BaseModel]]
 

@@ -320,6 +320,7 @@ class CalculatorArgs(BaseModel):
 
 class Calculator(Tool[CalculatorArgs]):
     name = "calculate"
+    label = "Calculated"
     description = (
         "Evaluate an arithmetic expression exactly. Supports numbers, + - * / // %, ** or ^ for powers, "
         "parentheses, sqrt, sin, cos, tan, log (natural; log(x, base) for another base), log10, exp, abs, "

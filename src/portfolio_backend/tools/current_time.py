@@ -16,6 +16,7 @@ class CurrentTimeArgs(BaseModel):
 
 class CurrentTime(Tool[CurrentTimeArgs]):
     name = "get_current_time"
+    label = "Checked the time"
     description = "Get the current date and time, optionally in an IANA time zone such as Europe/Paris."
     Args = CurrentTimeArgs
 

@@ -103,6 +103,7 @@ def _payload(lead: Lead) -> dict[str, Any]:
 
 class RecordUserDetails(_OwnerNotice[UserDetailsArgs]):
     name = "record_user_details"
+    label = "Passed your details to the owner"
     description = (
         "Record a visitor's contact details so the site owner can get back to them. Call it only when the "
         "visitor has given their email address and wants to be contacted."
@@ -134,6 +135,7 @@ class RecordUserDetails(_OwnerNotice[UserDetailsArgs]):
 
 class RecordUnknownQuestion(_OwnerNotice[UnknownQuestionArgs]):
     name = "record_unknown_question"
+    label = "Noted the question for the owner"
     description = (
         "Record a question you could not answer from what you know about the site owner, so the owner can "
         "answer it later. Call it after telling the visitor you do not know."

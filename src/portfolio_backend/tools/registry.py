@@ -78,6 +78,10 @@ class ToolRegistry:
             for tool in self.tools.values()
         ]
 
+    def labels(self) -> dict[str, str]:
+        """What the chat widget shows for each tool that has a label, by name (disabled ones too: history)."""
+        return {tool.name: tool.label for tool in self.tools.values() if tool.label}
+
     def parse(self, name: str, arguments: str | dict[str, Any] | None) -> tuple[Tool[Any], BaseModel]:
         """Find an enabled tool and validate its arguments; UnknownTool or InvalidArguments."""
         tool = self.tools.get(name)

@@ -67,6 +67,7 @@ def _in_words(delta: dt.timedelta) -> str:
 
 class CreateReminder(Tool[ReminderArgs]):
     name = "create_reminder"
+    label = "Created a reminder"
     description = (
         "Create a reminder for this conversation at a future date and time. The datetime must be ISO 8601 "
         "with the visitor's UTC offset; ask for their time zone if unknown."

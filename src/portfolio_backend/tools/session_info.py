@@ -24,6 +24,7 @@ def _iso(ms: int) -> str:
 
 class SessionInfo(Tool[SessionInfoArgs]):
     name = "get_session_info"
+    label = "Looked at this conversation"
     description = "Get information about the current chat session: when it started and how many messages it has."
     Args = SessionInfoArgs
 

@@ -70,6 +70,7 @@ class WeatherArgs(BaseModel):
 
 class Weather(Tool[WeatherArgs]):
     name = "get_weather"
+    label = "Looked up the weather"
     description = "Get the current weather (conditions, temperature, feels-like, humidity, wind) for a city or place."
     Args = WeatherArgs
 

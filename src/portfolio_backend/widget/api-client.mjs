@@ -1,0 +1,120 @@
+/*
+ * The service's HTTP API as the widget uses it. Every refusal becomes an ApiError whose message is
+ * written for the visitor; the UI shows it as it is.
+ */
+
+export class ApiError extends Error {
+  /** kind: "limit" for the message quota, "error" for anything else. */
+  constructor(message, kind = "error") {
+    super(message);
+    this.name = "ApiError";
+    this.kind = kind;
+  }
+}
+
+/** Epoch seconds as the visitor's local time, with the date when it is not today. */
+export function localTime(resetSeconds) {
+  const when = new Date(resetSeconds * 1000);
+  const time = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (when.toDateString() === new Date().toDateString()) return time;
+  return when.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" }) + ", " + time;
+}
+
+async function readJson(response) {
+  try {
+    return await response.json();
+  } catch {
+    return {};
+  }
+}
+
+/** A refused request as one visitor-facing error: a 429 names the local time it resets. */
+export async function refusal(response) {
+  const body = await readJson(response);
+  if (response.status === 429) {
+    const retryAfter = Number(body.retry_after) || Number(response.headers.get("Retry-After"));
+    const reset =
+      Number(body.reset) || Number(response.headers.get("X-RateLimit-Reset")) || (retryAfter && Date.now() / 1000 + retryAfter);
+    return new ApiError(
+      "You've reached the message limit for now." +
+        (reset ? " You can send more messages after " + localTime(reset) + "." : " Please try again later."),
+      "limit"
+    );
+  }
+  const detail = typeof body.detail === "string" && body.detail ? body.detail : "";
+  return new ApiError(detail || "Something went wrong on the server (HTTP " + response.status + "). Please try again.");
+}
+
+/** Any failure as what to show: an ApiError or an abort as it is, anything else as "can't reach". */
+export function visible(error) {
+  if (error instanceof ApiError || (error && error.name === "AbortError")) return error;
+  return new ApiError("Can't reach the chat service. Check your connection and try again.");
+}
+
+/** The quota the service reported in a response's X-RateLimit-* headers, or null. */
+export function quotaOf(response) {
+  const remaining = response.headers.get("X-RateLimit-Remaining");
+  if (remaining === null) return null;
+  return { remaining: parseInt(remaining, 10), limit: parseInt(response.headers.get("X-RateLimit-Limit"), 10) };
+}
+
+export class ChatApi {
+  /** base: the API's base URL, without a trailing slash. */
+  constructor(base) {
+    this.base = base;
+  }
+
+  request(path, options) {
+    return fetch(this.base + path, { credentials: "omit", cache: "no-store", ...options });
+  }
+
+  async json(path, options) {
+    const response = await this.request(path, options);
+    if (!response.ok) throw await refusal(response);
+    return response.json();
+  }
+
+  /** What the widget needs to know about this service: {prompt_max_chars, tool_labels}. */
+  config() {
+    return this.json("/widget/config", { cache: "default" });
+  }
+
+  /** A new session's id. */
+  async createSession() {
+    return (await this.json("/session", { method: "POST" })).session_id;
+  }
+
+  /** A session's messages, or null when it expired or was deleted. */
+  async history(sessionId) {
+    const response = await this.request("/session/" + encodeURIComponent(sessionId));
+    if (response.status === 404) return null;
+    if (!response.ok) throw await refusal(response);
+    return (await response.json()).messages || [];
+  }
+
+  /** {remaining, limit} of the visitor's quota. */
+  rateLimitInfo() {
+    return this.json("/rate-limit-info");
+  }
+
+  /**
+   * Stop a running turn (its X-Turn-Id), upstream included. Closing the connection alone is not a
+   * stop: the service keeps an answer running for a while so a dropped connection can resume it.
+   */
+  stopTurn(turnId) {
+    return this.request("/stream/" + encodeURIComponent(turnId), { method: "DELETE" });
+  }
+
+  /**
+   * Start a turn: the response, not yet read. The caller checks its status (a 404 means the
+   * session expired, a refusal is `refusal(response)`), then reads its body with stream-reader.mjs.
+   */
+  postTurn(prompt, sessionId, signal) {
+    return this.request("/stream", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+      body: JSON.stringify({ prompt, session_id: sessionId }),
+      signal,
+    });
+  }
+}

@@ -1,0 +1,356 @@
+/*
+ * The widget's behaviour: sessions, sending and streaming, stop, quota, opening and closing.
+ *
+ * widget.js (the embed tag's script) imports this module and calls mount(); the other modules each
+ * do one job: panel.mjs builds the DOM, messages.mjs the messages, api-client.mjs talks to the
+ * service, stream-reader.mjs reads a turn's events, markdown*.mjs render answers.
+ */
+
+import { ApiError, ChatApi, quotaOf, refusal, visible } from "./api-client.mjs";
+import { fragmentOf, h } from "./dom.mjs";
+import { renderMarkdown } from "./markdown.mjs";
+import { AssistantMessage, toolLabel, userMessage } from "./messages.mjs";
+import { buildPanel, setAccentContrast } from "./panel.mjs";
+import { storageGet, storageSet } from "./storage.mjs";
+import { readEvents } from "./stream-reader.mjs";
+
+/** Markdown rendered safely into `target`, replacing what it held (window.PortfolioChat.renderMarkdown). */
+export function renderInto(source, target) {
+  target.replaceChildren(fragmentOf(renderMarkdown(source)));
+}
+
+/**
+ * Put the widget on the page. options: {dataset: the script tag's data-* attributes, scriptUrl:
+ * where widget.js came from (the API's default origin), stylesheet: the widget.css URL}.
+ * Returns the page-facing API, window.PortfolioChat.
+ */
+export function mount({ dataset, scriptUrl, stylesheet }) {
+  const config = {
+    title: dataset.title || "Chat",
+    greeting: dataset.greeting || "Hi! How can I help you?",
+    accent: dataset.accent && CSS.supports("color", dataset.accent) ? dataset.accent : "",
+    position: dataset.position === "left" ? "left" : "right",
+    api: (dataset.api || new URL(scriptUrl).origin).replace(/\/+$/, ""),
+  };
+  const SESSION_KEY = "portfolio-chat:session:" + config.api;
+  const OPEN_KEY = "portfolio-chat:open:" + config.api;
+  const api = new ChatApi(config.api);
+  const ui = buildPanel({ ...config, stylesheet });
+  const { host, shadow, root, bubble, panel, log, notice, quota, form, input, sendButton, stopButton } = ui;
+
+  let sessionId = storageGet("localStorage", SESSION_KEY);
+  let server = null; // the service's widget config, once asked: {prompt_max_chars, tool_labels}
+  let historyLoaded = false;
+  let controller = null; // the AbortController of the answer being streamed
+  let turnId = null; // X-Turn-Id of that answer: Stop asks the service to stop it
+
+  // --- the service's settings -------------------------------------------------------------------
+
+  // Asked once, on first open. Without it the widget still works: chips name tools in words and
+  // the service refuses an over-long prompt with a message.
+  function loadServerConfig() {
+    server ??= api.config().then(
+      (body) => {
+        const limit = Number(body.prompt_max_chars);
+        if (limit > 0) input.maxLength = limit;
+        return body;
+      },
+      () => ({})
+    );
+    return server;
+  }
+
+  // --- the log --------------------------------------------------------------------------------
+
+  function scrollToEnd() {
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function addUserMessage(text) {
+    const node = userMessage(text);
+    log.appendChild(node);
+    scrollToEnd();
+    return node;
+  }
+
+  function addAssistantMessage() {
+    const message = new AssistantMessage(config.title);
+    log.appendChild(message.node);
+    scrollToEnd();
+    return message;
+  }
+
+  function showGreeting() {
+    const message = addAssistantMessage();
+    message.node.classList.add("pb-greeting");
+    message.setText(config.greeting);
+  }
+
+  function showNotice(text, kind = "error") {
+    notice.textContent = text;
+    notice.className = "pb-notice pb-" + kind;
+    notice.hidden = false;
+  }
+
+  function hideNotice() {
+    notice.hidden = true;
+    notice.textContent = "";
+  }
+
+  function showQuota(remaining, limit) {
+    if (remaining === null || remaining === undefined || Number.isNaN(remaining)) return;
+    let text = remaining === 1 ? "1 message left" : remaining + " messages left";
+    if (limit && !Number.isNaN(limit)) text = remaining + " of " + limit + " messages left";
+    quota.textContent = text;
+    quota.setAttribute("data-remaining", String(remaining));
+  }
+
+  function setStreaming(on) {
+    sendButton.hidden = on;
+    stopButton.hidden = !on;
+    sendButton.disabled = on;
+    log.setAttribute("aria-busy", on ? "true" : "false");
+    root.classList.toggle("pb-busy", on);
+  }
+
+  // --- sessions -------------------------------------------------------------------------------
+
+  async function createSession() {
+    sessionId = await api.createSession();
+    storageSet("localStorage", SESSION_KEY, sessionId);
+    return sessionId;
+  }
+
+  function forgetSession() {
+    sessionId = null;
+    storageSet("localStorage", SESSION_KEY, null);
+  }
+
+  function showHistory(messages, labels) {
+    let current = null;
+    for (const message of messages) {
+      const content = typeof message.content === "string" ? message.content : "";
+      if (message.role === "user") {
+        addUserMessage(content);
+        current = null;
+      } else if (message.role === "tool") {
+        if (!current || current.answered) current = addAssistantMessage();
+        const name = message.name || "tool";
+        current.addTool(name, toolLabel(labels, name), content);
+      } else if (message.role === "assistant" && content) {
+        if (!current || current.answered) current = addAssistantMessage();
+        current.setText(content);
+        current.setSources(message.sources);
+      } // an assistant message with no content is a tool-call stub: its tools follow
+    }
+  }
+
+  async function loadHistory() {
+    historyLoaded = true;
+    if (!sessionId) {
+      showGreeting();
+      return;
+    }
+    log.setAttribute("aria-busy", "true");
+    try {
+      const [messages, settings] = await Promise.all([api.history(sessionId), loadServerConfig()]);
+      if (messages === null) forgetSession(); // expired or deleted: start fresh
+      showGreeting();
+      if (messages) showHistory(messages, settings.tool_labels);
+    } catch (error) {
+      if (!log.firstChild) showGreeting();
+      showNotice(visible(error).message);
+    } finally {
+      log.setAttribute("aria-busy", "false");
+      scrollToEnd();
+    }
+  }
+
+  async function refreshQuota() {
+    try {
+      const body = await api.rateLimitInfo();
+      if (!quota.textContent) showQuota(Number(body.remaining), Number(body.limit));
+    } catch {
+      /* the quota line is a nicety: the first answer's headers fill it in */
+    }
+  }
+
+  // --- a turn ---------------------------------------------------------------------------------
+
+  async function postTurn(prompt, signal) {
+    if (!sessionId) await createSession();
+    const response = await api.postTurn(prompt, sessionId, signal);
+    if (response.status !== 404) return response;
+    // the session expired between turns: start a new one and send again, once
+    forgetSession();
+    await createSession();
+    showNotice("Your earlier conversation expired, so this starts a new one.", "info");
+    return api.postTurn(prompt, sessionId, signal);
+  }
+
+  async function send(prompt) {
+    if (controller || !prompt.trim()) return;
+    hideNotice();
+    const userNode = addUserMessage(prompt);
+    input.value = "";
+    autosize();
+    const own = new AbortController();
+    controller = own;
+    setStreaming(true);
+    let message = null;
+
+    try {
+      const [response, settings] = await Promise.all([postTurn(prompt, own.signal), loadServerConfig()]);
+      const reported = quotaOf(response);
+      if (reported) showQuota(reported.remaining, reported.limit);
+      if (!response.ok || !response.body) throw await refusal(response);
+      turnId = response.headers.get("X-Turn-Id");
+      message = addAssistantMessage();
+      message.node.classList.add("pb-streaming");
+      let ended = false;
+      for await (const event of readEvents(response.body)) {
+        if (event.type === "chunk") {
+          message.appendText(event.content);
+        } else if (event.type === "tool_result") {
+          message.addTool(event.tool_name, toolLabel(settings.tool_labels, event.tool_name), event.result);
+        } else if (event.type === "sources") {
+          message.setSources(event.sources);
+        } else if (event.type === "error") {
+          throw new ApiError(String(event.error || "The answer failed.") + " Please try again.");
+        } else if (event.type === "end") {
+          ended = true;
+        }
+        scrollToEnd();
+      }
+      if (!ended) throw new ApiError("The answer was cut off. Please try again.");
+    } catch (error) {
+      if (controller === own) showFailure(error, message, userNode, prompt);
+      // else "New conversation" superseded this answer: nothing to show
+    } finally {
+      if (message) message.node.classList.remove("pb-streaming");
+      if (controller === own) {
+        // "New conversation" resets the controls itself
+        controller = null;
+        turnId = null;
+        const focusOnStop = shadow.activeElement === stopButton;
+        setStreaming(false);
+        if (focusOnStop) input.focus(); // the Stop button disappears: do not drop focus on the page
+      }
+    }
+  }
+
+  function showFailure(error, message, userNode, prompt) {
+    const restorePrompt = () => {
+      if (!input.value) {
+        input.value = prompt;
+        autosize();
+      }
+    };
+    if (error && error.name === "AbortError") {
+      if (message) {
+        message.node.classList.add("pb-stopped");
+        message.node.appendChild(h("p", { class: "pb-stopped-note", text: "Stopped." }));
+      } else {
+        userNode.remove();
+        restorePrompt();
+      }
+      return;
+    }
+    const shown = visible(error);
+    showNotice(shown.message, shown.kind);
+    if (!message || !message.answered) {
+      // nothing was answered: take the message back into the box so it can be sent again
+      if (message) message.node.remove();
+      userNode.remove();
+      restorePrompt();
+    }
+  }
+
+  function stop() {
+    if (!controller) return;
+    if (shadow.activeElement === stopButton) input.focus();
+    if (turnId) {
+      api.stopTurn(turnId).catch(() => {});
+      turnId = null;
+    }
+    controller.abort();
+  }
+
+  function newConversation() {
+    stop();
+    controller = null;
+    setStreaming(false);
+    forgetSession();
+    hideNotice();
+    log.replaceChildren();
+    showGreeting();
+    input.focus();
+  }
+
+  // --- opening, closing, keyboard -------------------------------------------------------------
+
+  const isOpen = () => !panel.hidden;
+
+  // restoring: reopened on page load because it was open on the previous page; focus stays put.
+  function open(restoring) {
+    if (isOpen()) return;
+    panel.hidden = false;
+    root.classList.add("pb-open");
+    bubble.setAttribute("aria-expanded", "true");
+    bubble.setAttribute("aria-label", "Close chat: " + config.title);
+    storageSet("sessionStorage", OPEN_KEY, "1");
+    if (!historyLoaded) {
+      loadServerConfig();
+      loadHistory();
+      refreshQuota();
+    }
+    if (restoring !== true) input.focus();
+  }
+
+  function close() {
+    if (!isOpen()) return;
+    panel.hidden = true;
+    root.classList.remove("pb-open");
+    bubble.setAttribute("aria-expanded", "false");
+    bubble.setAttribute("aria-label", "Open chat: " + config.title);
+    storageSet("sessionStorage", OPEN_KEY, null);
+    bubble.focus();
+  }
+
+  function autosize() {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight, 160) + "px";
+  }
+
+  bubble.addEventListener("click", () => (isOpen() ? close() : open(false)));
+  ui.closeButton.addEventListener("click", close);
+  ui.newButton.addEventListener("click", newConversation);
+  stopButton.addEventListener("click", stop);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    send(input.value);
+  });
+  input.addEventListener("input", autosize);
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      send(input.value);
+    }
+  });
+  root.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && isOpen()) {
+      event.preventDefault();
+      close();
+    }
+  });
+
+  document.body.appendChild(host);
+  if (config.accent) setAccentContrast(host, shadow, config.accent);
+  if (storageGet("sessionStorage", OPEN_KEY)) open(true); // stay open across the site's pages
+
+  return {
+    open: () => open(false),
+    close,
+    newConversation,
+  };
+}

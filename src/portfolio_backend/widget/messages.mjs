@@ -1,0 +1,87 @@
+/*
+ * The messages in the log: the visitor's (plain text) and the assistant's (Markdown, tool chips).
+ */
+
+import { fragmentOf, h } from "./dom.mjs";
+import { renderMarkdown } from "./markdown.mjs";
+import { MarkdownStream } from "./markdown-stream.mjs";
+
+export function userMessage(text) {
+  return h("div", { class: "pb-msg pb-user" }, [
+    h("span", { class: "pb-visually-hidden", text: "You: " }),
+    h("div", { class: "pb-text pb-plain", text }),
+  ]);
+}
+
+/** What a tool chip says: the service's label for the tool, or its name in words. */
+export function toolLabel(labels, name) {
+  return (labels && Object.hasOwn(labels, name) && labels[name]) || "Used " + String(name).replace(/_/g, " ");
+}
+
+export class AssistantMessage {
+  /** speaker: the assistant's name for screen readers (the panel's title). */
+  constructor(speaker) {
+    this.tools = h("div", { class: "pb-tools" });
+    this.text = h("div", { class: "pb-text" });
+    this.node = h("div", { class: "pb-msg pb-assistant" }, [
+      h("span", { class: "pb-visually-hidden", text: speaker + ": " }),
+      this.tools,
+      this.text,
+    ]);
+    this.stream = new MarkdownStream();
+    this.openNodes = []; // the rendered open tail of the streamed answer
+    this.answered = false; // whether any answer text arrived
+  }
+
+  /** A whole text at once (history, greeting). */
+  setText(markdown) {
+    this.answered = markdown !== "";
+    this.text.replaceChildren(fragmentOf(renderMarkdown(markdown)));
+  }
+
+  /** One streamed chunk: finished blocks are added once, only the open tail is rendered again. */
+  appendText(chunk) {
+    if (chunk) this.answered = true;
+    const { done, open } = this.stream.append(chunk);
+    for (const node of this.openNodes) node.remove();
+    const fresh = fragmentOf(open);
+    this.openNodes = [...fresh.childNodes];
+    this.text.append(fragmentOf(done), fresh);
+  }
+
+  /**
+   * The owner's pages and files the answer came from (a `sources` event, or a stored answer's
+   * `sources`), listed under it. Only http(s) URLs become links; a file is named as text.
+   */
+  setSources(sources) {
+    const items = (Array.isArray(sources) ? sources : []).filter((source) => source && typeof source === "object");
+    if (!items.length) return;
+    const list = h(
+      "ul",
+      {},
+      items.map((source) => {
+        const title = String(source.title || source.url || source.file || "Source");
+        const snippet = typeof source.snippet === "string" && source.snippet ? source.snippet : null;
+        const named = typeof source.file === "string" && source.file !== title ? title + " (" + source.file + ")" : title;
+        const item =
+          typeof source.url === "string" && /^https?:\/\//i.test(source.url)
+            ? h("a", { href: source.url, target: "_blank", rel: "noopener noreferrer", title: snippet, text: title })
+            : h("span", { title: snippet, text: named });
+        return h("li", {}, [item]);
+      })
+    );
+    const box = h("div", { class: "pb-sources" }, [h("span", { class: "pb-sources-label", text: "Sources" }), list]);
+    if (this.sources) this.sources.replaceWith(box);
+    else this.node.appendChild(box);
+    this.sources = box;
+  }
+
+  addTool(name, label, result) {
+    this.tools.appendChild(
+      h("details", { class: "pb-tool", "data-tool": name }, [
+        h("summary", { class: "pb-tool-name" }, [h("span", { class: "pb-tool-dot", "aria-hidden": "true" }), label]),
+        h("div", { class: "pb-tool-result", text: String(result || "") }),
+      ])
+    );
+  }
+}
