@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run every check: lint, format, types and the test suite (real redis-server, real SQLite files,
-# a scripted OpenAI-compatible upstream over HTTP). Installs uv if missing.
+# a scripted OpenAI-compatible upstream over HTTP), then the widget's pure modules under Node's
+# built-in test runner (no npm packages). Installs uv if missing.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -15,8 +16,16 @@ if ! command -v redis-server >/dev/null 2>&1; then
   fi
 fi
 
+if ! command -v node >/dev/null 2>&1; then
+  echo "Node.js 20+ is needed by the widget's module tests (node --test tests/widget/js/)." >&2
+  echo "Install it: sudo apt-get install nodejs (or from nodejs.org)" >&2
+  exit 1
+fi
+
 "${UV[@]}" sync --frozen
 "${UV[@]}" run ruff check .
 "${UV[@]}" run ruff format --check .
 "${UV[@]}" run mypy
 "${UV[@]}" run pytest "$@"
+# the widget's Markdown renderer and stream reader, without a browser
+node --test tests/widget/js/

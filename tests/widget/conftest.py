@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, expect, sync_playwright
 
 from ..fixtures.service import ServiceProcess
+from ..fixtures.processes import free_port
 from ..fixtures.upstream import ScriptedUpstream
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +32,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+SCRIPTED_PROMPT_MAX_CHARS = 1234
 
 
 class HostSite:
@@ -117,11 +119,17 @@ def demo_service(service_for: Callable[..., ServiceProcess]) -> ServiceProcess:
 
 @pytest.fixture(scope="session")
 def scripted_service(service_for: Callable[..., ServiceProcess], upstream_server: ScriptedUpstream) -> ServiceProcess:
-    """The service talking to the scripted OpenAI-compatible upstream, for replies a test dictates."""
+    """The service talking to the scripted OpenAI-compatible upstream, for replies a test dictates.
+
+    Its prompt limit is not the default, and its lead tools are on (their webhook refuses, so a lead
+    is stored without the notification): the widget must learn both from the service.
+    """
     return service_for(
         OPENAI_API_KEY="sk-test-widget",
         OPENAI_BASE_URL=upstream_server.base_url,
         OPENAI_MAX_RETRIES="0",
+        PROMPT_MAX_CHARS=str(SCRIPTED_PROMPT_MAX_CHARS),
+        NOTIFY_WEBHOOK_URL=f"http://127.0.0.1:{free_port()}/nobody-listens",
     )
 
 

@@ -6,8 +6,10 @@ upstream's own events: no sleeps.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,10 +17,12 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from ..fixtures.service import ServiceProcess
-from ..fixtures.upstream import Reply, ScriptedUpstream
-from .conftest import ConsoleWatch, HostSite, host_page
+from ..fixtures.upstream import Reply, ScriptedToolCall, ScriptedUpstream
+from .conftest import SCRIPTED_PROMPT_MAX_CHARS, ConsoleWatch, HostSite, host_page
 
 pytestmark = pytest.mark.browser
+
+MARKDOWN_SUBSET = Path(__file__).parent / "js" / "markdown-subset.json"
 
 OpenPage = Callable[..., Page]
 Screenshot = Callable[[Page, str], None]
@@ -124,15 +128,19 @@ def widget_page(open_page: OpenPage, url: str, **options: Any) -> Widget:
 
 def test_assets_are_served_with_content_types_and_cache_validators(demo_service: ServiceProcess) -> None:
     with httpx.Client(base_url=demo_service.url) as client:
+        loader = client.get("/widget.js").text
+        modules = re.search(r'var MODULES = "(widget/[0-9a-f]{16}/)";', loader)
+        assert modules, "widget.js names its modules by their content hash"
         for path, media_type in [
             ("/widget.js", "text/javascript"),
             ("/widget.css", "text/css"),
             ("/chat", "text/html"),
+            (f"/{modules[1]}app.mjs", "text/javascript"),
+            (f"/{modules[1]}widget.css", "text/css"),
         ]:
             response = client.get(path)
             assert response.status_code == 200
             assert response.headers["content-type"].startswith(media_type)
-            assert response.headers["cache-control"] == "public, max-age=300"
             etag = response.headers["etag"]
             revalidated = client.get(path, headers={"If-None-Match": f'W/"other", {etag}'})
             assert revalidated.status_code == 304
@@ -141,6 +149,31 @@ def test_assets_are_served_with_content_types_and_cache_validators(demo_service:
         page = client.get("/chat")
         assert 'src="/widget.js"' in page.text
         assert "script-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_modules_are_versioned_immutable_and_loadable_from_any_origin(demo_service: ServiceProcess) -> None:
+    with httpx.Client(base_url=demo_service.url) as client:
+        assert client.get("/widget.js").headers["cache-control"] == "public, max-age=300"
+        modules = re.search(r'var MODULES = "(widget/[0-9a-f]{16}/)";', client.get("/widget.js").text)
+        assert modules
+        seen: set[str] = set()
+        todo = ["app.mjs"]
+        while todo:  # every module app.mjs imports, directly or not, is served
+            name = todo.pop()
+            seen.add(name)
+            response = client.get(f"/{modules[1]}{name}", headers={"Origin": "https://someone.example"})
+            assert response.status_code == 200, name
+            assert response.headers["content-type"].startswith("text/javascript")
+            assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+            assert response.headers["access-control-allow-origin"] == "*"  # modules load in CORS mode
+            todo += [found for found in re.findall(r'from "\./([\w-]+\.mjs)"', response.text) if found not in seen]
+        assert {"markdown.mjs", "markdown-stream.mjs", "stream-reader.mjs", "api-client.mjs"} <= seen
+        # A page still holding the previous widget.js gets today's files, but only for five minutes.
+        stale = client.get("/widget/0123456789abcdef/app.mjs")
+        assert stale.status_code == 200
+        assert stale.headers["cache-control"] == "public, max-age=300"
+        assert client.get(f"/{modules[1]}../settings.py").status_code == 404
+        assert client.get(f"/{modules[1]}chat.html").status_code == 404
 
 
 # --- streaming and tools ----------------------------------------------------------------------------
@@ -210,6 +243,62 @@ def test_data_lines_split_across_reads_are_reassembled(
 
     expect(answer).to_have_text("Grüße 👋 from the scripted upstream — ✓")
     expect(answer.locator("strong")).to_have_text("scripted")
+
+
+def test_the_widget_learns_the_prompt_limit_and_tool_labels_from_the_service(
+    open_page: OpenPage, scripted_service: ServiceProcess, upstream: ScriptedUpstream
+) -> None:
+    upstream.script(
+        Reply(chunks=[], tool_calls=[ScriptedToolCall("record_unknown_question", '{"question": "Favourite tea?"}')]),
+        Reply(chunks=["I passed that on."]),
+    )
+    widget = widget_page(open_page, f"{scripted_service.url}/chat").open()
+    expect(widget.input).to_have_attribute("maxlength", str(SCRIPTED_PROMPT_MAX_CHARS))
+
+    widget.ask("What is Alex's favourite tea?")
+
+    chip = widget.answers.last.locator(".pb-tool")
+    expect(chip).to_have_attribute("data-tool", "record_unknown_question")
+    expect(chip.locator("summary")).to_have_text("Noted the question for the owner")
+
+    widget.page.reload()  # history's chips take the service's labels too
+    expect(Widget(widget.page).chips.last.locator("summary")).to_have_text("Noted the question for the owner")
+
+
+# Counts the top-level nodes removed from the newest answer's text while it streams.
+COUNT_REPLACED_NODES = """
+() => {
+  const log = document.querySelector("portfolio-chat").shadowRoot.querySelector(".pb-messages");
+  window.__replaced = 0;
+  new MutationObserver((records) => {
+    for (const record of records) {
+      if (record.target.classList && record.target.classList.contains("pb-text")) {
+        window.__replaced += record.removedNodes.length;
+      }
+    }
+  }).observe(log, { subtree: true, childList: true });
+}
+"""
+
+
+def test_each_chunk_appends_to_the_answer_instead_of_rendering_it_again(
+    open_page: OpenPage, scripted_service: ServiceProcess, upstream: ScriptedUpstream
+) -> None:
+    paragraphs = 60
+    chunks = [piece for i in range(paragraphs) for piece in (f"Paragraph {i} ", "has **bold** ", "words.\n\n")]
+    upstream.script(Reply(chunks=chunks))
+    widget = widget_page(open_page, f"{scripted_service.url}/chat").open()
+    widget.page.evaluate(COUNT_REPLACED_NODES)
+
+    answer = widget.ask("Write a lot")
+
+    expect(answer.locator("p")).to_have_count(paragraphs)
+    expect(answer.locator("strong")).to_have_count(paragraphs)
+    expect(answer.locator("p").last).to_have_text(f"Paragraph {paragraphs - 1} has bold words.")
+    replaced = widget.page.evaluate("window.__replaced")
+    # Only the open paragraph is rendered again per chunk: at most a couple of nodes each time.
+    # Rendering the whole answer per chunk would replace about 60 * 61 / 2 * 3 = 5490.
+    assert replaced <= 2 * len(chunks), f"{replaced} nodes replaced for {len(chunks)} chunks"
 
 
 # --- sessions -------------------------------------------------------------------------------------
@@ -391,44 +480,19 @@ def test_html_in_the_answer_renders_as_text_and_never_runs(
 
 
 def test_markdown_renderer_builds_only_safe_nodes(open_page: OpenPage, demo_service: ServiceProcess) -> None:
+    """The DOM built in the browser is the one the Node tests check as trees (markdown-subset.json)."""
+    case = json.loads(MARKDOWN_SUBSET.read_text())
     page = widget_page(open_page, f"{demo_service.url}/chat").page
-    source = "\n".join(
-        [
-            "# Title",
-            "Some *italic*, __bold__ and `code <b>`; snake_case_name stays.",
-            "",
-            "- one",
-            "- two with [mail](mailto:me@example.com)",
-            "  - nested",
-            "",
-            "3. three",
-            "4. four",
-            "",
-            "```html",
-            "<img src=x onerror=alert(1)>",
-            "```",
-            "> quoted [rel](/relative) and [data](data:text/html,hi) and https://example.org/x.",
-        ]
-    )
+    page.evaluate("async () => { await window.PortfolioChat.ready; }")
     html = page.evaluate(
         """(source) => {
           const target = document.createElement("div");
           window.PortfolioChat.renderMarkdown(source, target);
           return target.innerHTML;
         }""",
-        source,
+        case["source"],
     )
-    assert html == (
-        '<p class="pb-heading" role="heading" aria-level="3">Title</p>'
-        "<p>Some <em>italic</em>, <strong>bold</strong> and <code>code &lt;b&gt;</code>; snake_case_name stays.</p>"
-        '<ul><li>one</li><li>two with <a href="mailto:me@example.com" target="_blank" rel="noopener noreferrer">'
-        "mail</a><ul><li>nested</li></ul></li></ul>"
-        '<ol start="3"><li>three</li><li>four</li></ol>'
-        '<pre tabindex="0"><code data-lang="html">&lt;img src=x onerror=alert(1)&gt;</code></pre>'
-        "<blockquote><p>quoted rel and data and "
-        '<a href="https://example.org/x" target="_blank" rel="noopener noreferrer">https://example.org/x</a>.</p>'
-        "</blockquote>"
-    )
+    assert html == case["html"]
 
 
 # --- accessibility and layout ---------------------------------------------------------------------
