@@ -46,8 +46,8 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
 
   // --- the service's settings -------------------------------------------------------------------
 
-  // Asked once, on first open. Without it the widget still works: chips name tools in words and
-  // the service refuses an over-long prompt with a message.
+  // Asked on first open, and again at the next send if that failed. Without it the widget still
+  // works: chips name tools in words and the service refuses an over-long prompt with a message.
   function loadServerConfig() {
     server ??= api.config().then(
       (body) => {
@@ -55,7 +55,10 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
         if (limit > 0) input.maxLength = limit;
         return body;
       },
-      () => ({})
+      () => {
+        server = null;
+        return {};
+      }
     );
     return server;
   }
