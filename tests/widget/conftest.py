@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, expect, sync_playwright
 
-from ..fixtures.service import ServiceProcess
 from ..fixtures.processes import free_port
+from ..fixtures.service import ServiceProcess
 from ..fixtures.upstream import ScriptedUpstream
 
 ROOT = Path(__file__).resolve().parents[2]
