@@ -32,6 +32,7 @@ class SearchKnowledgeArgs(BaseModel):
 
 class SearchKnowledge(Tool[SearchKnowledgeArgs]):
     name = "search_knowledge"
+    label = "Searched the owner's pages"
     description = (
         "Search the site owner's own pages, résumé and notes. Use it when the passages you were given do not "
         "cover a question about the owner. Returns the best passages with their sources."
