@@ -98,6 +98,11 @@ describe("what is ignored", () => {
     test(name, () => assert.equal(parseEventLine(line), null));
   }
 
+  test("a sources event is read with its list", () => {
+    const line = 'data: {"type":"sources","sources":[{"title":"About","url":"https://alex.dev/about"}]}';
+    assert.deepEqual(parseEventLine(line), { type: "sources", sources: [{ title: "About", url: "https://alex.dev/about" }] });
+  });
+
   test("a data line without the space after the colon is read", () => {
     assert.deepEqual(parseEventLine('data:{"type":"end"}'), { type: "end" });
   });
