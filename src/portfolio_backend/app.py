@@ -212,7 +212,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        route = getattr(request.scope.get("route"), "path", "unmatched")  # the path may hold a session id
+        log.exception("unhandled error on %s %s", request.method, route)
         return JSONResponse(
             {"error": "internal_error", "detail": "Something went wrong on our side."},
             status_code=500,

@@ -33,7 +33,7 @@ class RequestEdge:
     """Around every HTTP request: a request id (X-Request-ID accepted when sane, else generated,
     always returned), the security headers, bodies over `max_bytes` refused with a JSON 413 (by
     Content-Length or as the bytes arrive), one JSON access log line and the request metrics.
-    Never logs bodies or query strings."""
+    Logs the route template, never the path (it holds session ids), the query string or a body."""
 
     def __init__(self, app: ASGIApp, *, metrics: Metrics, max_bytes: int) -> None:
         self.app = app
@@ -89,6 +89,8 @@ class RequestEdge:
                         await self._refuse(edge_send)
         finally:
             elapsed = time.perf_counter() - started_at
+            # the route template (`/session/{session_id}`), known once the router has run; never the
+            # raw path, whose session ids are the bearer secrets of a chat history
             route = getattr(scope.get("route"), "path", "unmatched")
             self.metrics.requests.labels(scope["method"], route, str(status)).inc()
             self.metrics.request_seconds.labels(route).observe(elapsed)
@@ -98,7 +100,7 @@ class RequestEdge:
                     scope["method"],
                     route,
                     status,
-                    extra={"status": status, "duration_ms": round(elapsed * 1000, 1), "path": scope["path"]},
+                    extra={"status": status, "duration_ms": round(elapsed * 1000, 1), "route": route},
                 )
             request_id_var.reset(token)
 

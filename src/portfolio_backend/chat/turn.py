@@ -175,8 +175,9 @@ class ChatService:
         if turn.session_id is not None:
             try:
                 stored = await self._append(turn.session_id, new_messages, turn, report)
-            except StoreError:
-                log.warning("could not store a turn of session %s", turn.session_id)
+            except StoreError as exc:
+                # the request id correlates it; a session id is a secret and stays out of logs
+                log.warning("could not store a turn: %s", exc)
                 stored = False
             if not stored:
                 report.outcome = _failed(report)
@@ -192,8 +193,8 @@ class ChatService:
             return
         try:
             await self._append(turn.session_id, messages, turn, report)
-        except StoreError:
-            log.warning("could not store a stopped turn of session %s", turn.session_id)
+        except StoreError as exc:
+            log.warning("could not store a stopped turn: %s", exc)  # no session id: it is a secret
 
     async def _append(self, session_id: str, messages: list[Message], turn: Turn, report: TurnReport) -> bool:
         """Append a turn's messages, giving back its open-stream slot in the same step; False if
