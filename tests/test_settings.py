@@ -65,3 +65,17 @@ def test_a_bad_setting_stops_start_up_with_its_name_and_no_traceback() -> None:
     assert "RATE_LIMIT" in result.stderr
     assert "Traceback" not in result.stderr
     assert "sk-should-not-appear" not in result.stderr
+
+
+@pytest.mark.parametrize(("given", "level"), [("info", "INFO"), ("warning", "WARNING"), (" Debug ", "DEBUG")])
+def test_log_levels_are_read_in_any_case_as_uvicorn_spells_them(
+    monkeypatch: pytest.MonkeyPatch, given: str, level: str
+) -> None:
+    monkeypatch.setenv("LOG_LEVEL", given)
+    assert Settings(_env_file=None).log_level == level  # type: ignore[call-arg]
+
+
+def test_an_unknown_log_level_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "chatty")
+    with pytest.raises(ValidationError, match="log_level"):
+        Settings(_env_file=None)  # type: ignore[call-arg]

@@ -59,7 +59,7 @@ class Settings(BaseSettings):
         description="Worker processes `python main.py` runs (uvicorn's own variable): about one per core.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
-        "INFO", description="Log level of the JSON logs."
+        "INFO", description="Log level of the JSON logs, in any case (uvicorn spells them `info`)."
     )
     log_prompts: bool = Field(False, description="Log visitors' prompts (off: prompts never reach logs).")
 
@@ -193,6 +193,11 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_rate(cls, value: object) -> object:
         return RateSpec.parse(value) if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("cors_origins", "knowledge_urls", mode="before")
     @classmethod
