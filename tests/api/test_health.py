@@ -10,6 +10,8 @@ import pytest
 
 from portfolio_backend.settings import Settings
 
+from ..fixtures.upstream import free_port
+
 
 async def test_root_describes_the_service(client: httpx.AsyncClient) -> None:
     body = (await client.get("/")).json()
@@ -26,9 +28,25 @@ async def test_health_reports_storage_and_the_demo_model(client: httpx.AsyncClie
     backend = store_kind.removesuffix("-cluster")
     assert body["storage"]["backend"] == backend
     assert body["storage"]["status"] == "connected"
-    assert body["redis"] == ("connected" if backend == "redis" else "not configured")
+    # the seed's own words, which monitors written against it compare with
+    assert body["redis"] == ("healthy" if backend == "redis" else "not configured")
     assert body["model_provider"] == "demo"
     assert body["demo_mode"] is True
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)  # the settings name their own redis
+async def test_health_says_redis_is_unhealthy_with_the_reason_as_the_seed_did(
+    make_settings: Callable[..., Settings], client_for: Any
+) -> None:
+    nothing_listens = f"redis://127.0.0.1:{free_port()}/0"
+    async with client_for(make_settings(redis_url=nothing_listens)) as client:
+        response = await client.get("/health")
+    body = response.json()
+    assert response.status_code == 503
+    assert body["status"] == "unhealthy"
+    assert body["redis"].startswith("unhealthy: ")
+    assert body["redis"] == f"unhealthy: {body['storage']['detail']}"
+    assert body["failed"] == ["redis"]
 
 
 async def test_health_names_the_real_provider_when_a_key_is_set(

@@ -28,6 +28,13 @@ async def store_status(store: Stores) -> tuple[bool, str]:
     return True, "connected"
 
 
+def _redis_word(backend: str, ok: bool, detail: str) -> str:
+    """The seed's `redis` field, word for word: monitors written against the seed compare with it."""
+    if backend != "redis":
+        return "not configured"
+    return "healthy" if ok else f"unhealthy: {detail}"
+
+
 @router.get("/")
 async def root(settings: SettingsDep, llm: LLMDep, store: StoresDep) -> dict[str, Any]:
     """Basic service information."""
@@ -54,9 +61,7 @@ async def health(llm: LLMDep, store: StoresDep) -> JSONResponse:
             "status": "connected" if ok else "unavailable",
             "detail": detail,
         },
-        "redis": "connected"
-        if ok and store.name == "redis"
-        else ("unavailable" if store.name == "redis" else "not configured"),
+        "redis": _redis_word(store.name, ok, detail),
         "model_provider": llm.provider,
         "model": llm.model,
         "demo_mode": llm.provider == "demo",
