@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from portfolio_backend.llm import provider_from_settings
 from portfolio_backend.settings import RateSpec, Settings
+from portfolio_backend.store import StoreError, open_stores
 
 from .conftest import ROOT
+from .fixtures.redis_server import RedisServer
 
 
 @pytest.mark.parametrize(
@@ -34,6 +37,34 @@ def test_the_seed_redis_variables_select_redis(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("REDIS_PORT", "6380")
     monkeypatch.setenv("REDIS_DB", "2")
     assert Settings(_env_file=None).redis_dsn == "redis://cache.internal:6380/2"  # type: ignore[call-arg]
+
+
+# every character that means something in a URL: the path, query, fragment, escape and userinfo ones
+URL_HOSTILE_PASSWORD = "p/a?ss#w%2Frd@:x y"
+
+
+async def test_a_redis_password_with_url_characters_opens_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = RedisServer(tmp_path / "redis").start("--requirepass", URL_HOSTILE_PASSWORD)
+    try:
+        monkeypatch.setenv("REDIS_HOST", "127.0.0.1")
+        monkeypatch.setenv("REDIS_PORT", str(server.port))
+        monkeypatch.setenv("REDIS_PASSWORD", URL_HOSTILE_PASSWORD)
+        store = await open_stores(Settings(_env_file=None))  # type: ignore[call-arg]
+        try:
+            await store.check()
+        finally:
+            await store.close()
+        monkeypatch.setenv("REDIS_PASSWORD", URL_HOSTILE_PASSWORD + "-wrong")  # the check above means something
+        store = await open_stores(Settings(_env_file=None))  # type: ignore[call-arg]
+        try:
+            with pytest.raises(StoreError):
+                await store.check()
+        finally:
+            await store.close()
+    finally:
+        server.stop()
 
 
 def test_lists_come_from_comma_separated_values(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -244,6 +245,8 @@ class Settings(BaseSettings):
         if self.redis_url:
             return self.redis_url
         if self.redis_host:
-            auth = f":{self.redis_password.get_secret_value()}@" if self.redis_password else ""
+            # escaped: `/`, `?`, `#`, `%` or `@` in a password would otherwise end or bend the URL
+            # (redis-py unquotes it again)
+            auth = f":{quote(self.redis_password.get_secret_value(), safe='')}@" if self.redis_password else ""
             return f"redis://{auth}{self.redis_host}:{self.redis_port}/{self.redis_db}"
         return None
