@@ -45,14 +45,13 @@ class _SlotMappedCluster(RedisCluster):
     redis-py (8.1) sends commands issued before the map is loaded to the default node; each one
     answers MOVED, every fifth MOVED makes the client close and reopen every connection, and the
     commands in flight on them fail with AttributeError. 40 concurrent quota checks on a new client
-    lost a few of them this way (tests/store and tests/quota on the cluster). `initialize()` takes
-    a lock, so the first command loads the map and the others wait for it; it also runs again
-    after the client drops its map (a node went away).
+    lost a few of them this way (tests/store and tests/quota on the cluster). `initialize()` (public,
+    and a flag test once the map is loaded) takes a lock, so the first command loads the map and the
+    others wait for it; it also runs again after the client drops its map (a node went away).
     """
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
-        if self._initialize:
-            await self.initialize()
+        await self.initialize()
         return await super().execute_command(*args, **kwargs)
 
 

@@ -1,0 +1,25 @@
+"""The floors in pyproject.toml admit no release that lacks an API the code calls."""
+
+from __future__ import annotations
+
+import tomllib
+
+from packaging.requirements import Requirement
+
+from .conftest import ROOT
+
+
+def requirement(name: str) -> Requirement:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    found = [Requirement(text) for text in project["dependencies"] if Requirement(text).name == name]
+    assert len(found) == 1, f"{name} is declared {len(found)} times"
+    return found[0]
+
+
+def test_the_redis_floor_admits_no_release_without_driver_info_or_the_cluster_client_we_test() -> None:
+    # store/redis.py passes `driver_info=DriverInfo()` and works around redis-py 8.1's cluster start-up;
+    # 8.1 is the release the suite runs on
+    floor = requirement("redis").specifier
+    assert not floor.contains("8.0.0")
+    assert not floor.contains("5.0.0")
+    assert floor.contains("8.1.0")
