@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from portfolio_backend.settings import Settings
 
@@ -206,6 +207,38 @@ async def test_malformed_json_is_422(client: httpx.AsyncClient) -> None:
     response = await client.post("/stream", content=b"{bad", headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert response.json()["detail"] == "the request body is not valid JSON"
+
+
+# a UTF-16 half on its own is not text: escaped in the JSON, or as its raw UTF-8-style bytes
+LONE_SURROGATES = [
+    pytest.param(b'{"prompt": "hi \\ud800 there"}', id="escaped"),
+    pytest.param(b'{"prompt": "hi \\udfff"}', id="escaped-low"),
+    pytest.param(b'{"prompt": "hi \xed\xa0\x80"}', id="raw-bytes"),
+]
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("body", LONE_SURROGATES)
+async def test_a_lone_surrogate_in_the_prompt_is_422_before_any_stream(client: httpx.AsyncClient, body: bytes) -> None:
+    session_id = (await client.post("/session")).json()["session_id"]
+    body = body.replace(b'{"prompt"', b'{"session_id": "' + session_id.encode() + b'", "prompt"')
+    response = await client.post("/stream", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {
+        "error": "validation_error",
+        "detail": "prompt: holds a lone surrogate (an unpaired UTF-16 half), which is not text",
+    }
+    assert (await client.get("/rate-limit-info")).json()["current_requests"] == 0
+    assert (await client.get(f"/session/{session_id}")).json()["message_count"] == 0
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
+async def test_a_surrogate_pair_is_text_and_streams(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/stream", content=b'{"prompt": "smile \\ud83d\\ude00"}', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200
 
 
 async def test_a_prompt_over_the_limit_is_refused_and_costs_nothing(

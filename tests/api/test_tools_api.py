@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 
 async def test_tools_lists_the_six_documented_tools_with_schemas(client: httpx.AsyncClient) -> None:
@@ -49,3 +50,19 @@ async def test_an_unknown_time_zone_is_a_clear_tool_error(client: httpx.AsyncCli
     assert response.status_code == 200
     assert response.json()["success"] is False
     assert "Unknown time zone" in response.json()["result"]
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'{"tool_name": "calculate", "arguments": {"expression": "1 + \\ud800"}}', id="in-arguments"),
+        pytest.param(b'{"tool_name": "calc\\udc00", "arguments": {}}', id="in-the-name"),
+        pytest.param(b'{"tool_name": "calculate", "arguments": {"\xed\xb0\x80": 1}}', id="raw-in-a-key"),
+    ],
+)
+async def test_a_lone_surrogate_anywhere_in_the_body_is_422(client: httpx.AsyncClient, body: bytes) -> None:
+    response = await client.post("/tools/test", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["error"] == "validation_error"
+    assert "lone surrogate" in response.json()["detail"]

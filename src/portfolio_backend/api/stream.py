@@ -15,7 +15,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from ..chat import Turn, TurnOutcome, TurnReport
 from ..clock import now_ms
@@ -26,6 +26,7 @@ from ..observability import Metrics
 from ..quota import Limiter, TurnCharges, charge_turn
 from ..store import StoreError, TurnBufferStore, TurnPage
 from ..wire.stream import StreamEncoder
+from .body import RequestBody
 from .session_views import parse_session_id
 from .sse import EventStreamResponse
 
@@ -41,7 +42,7 @@ STOP_WAIT_SECONDS = 5.0
 _PAST_THE_END = 10**12
 
 
-class StreamRequest(BaseModel):
+class StreamRequest(RequestBody):
     prompt: str = Field(
         ...,
         description="The visitor's message.",

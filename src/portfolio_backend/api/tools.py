@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..deps import (
     BoundsDep,
@@ -18,12 +18,13 @@ from ..deps import (
 )
 from ..errors import NotFound, Unprocessable
 from ..tools import InvalidArguments, ToolContext, ToolError, UnknownTool
+from .body import RequestBody
 from .session_views import parse_session_id
 
 router = APIRouter(tags=["tools"])
 
 
-class ToolTestRequest(BaseModel):
+class ToolTestRequest(RequestBody):
     tool_name: str = Field(..., max_length=64, examples=["calculate"])
     arguments: dict[str, Any] = Field(default_factory=dict, examples=[{"expression": "2 + 2 * 3"}])
     session_id: str | None = Field(None, max_length=64, description="For get_session_info and create_reminder.")
