@@ -58,6 +58,20 @@ class EventStreamResponse(Response):
         relay = asyncio.current_task()
         assert relay is not None
         disconnected = False
+        # The relay and the keep-alive task both write to the socket. A send can stall (a slow client:
+        # the server waits for its transport to drain), so they take turns through this lock, and
+        # nothing follows the message that ends the body.
+        turn = asyncio.Lock()
+        finished = False
+
+        async def send_body(line: bytes, *, last: bool = False) -> None:
+            nonlocal finished
+            async with turn:
+                if finished:
+                    return
+                finished = last
+                await send({"type": "http.response.body", "body": line, "more_body": not last})
+                self._last_send = loop.time()
 
         async def watch_disconnect() -> None:
             nonlocal disconnected
@@ -69,38 +83,33 @@ class EventStreamResponse(Response):
         async def keep_alive() -> None:
             while True:
                 await asyncio.sleep(self.keepalive_seconds - (loop.time() - self._last_send))
-                if loop.time() - self._last_send >= self.keepalive_seconds:
-                    await self._send(send, self.encoder.keepalive(), loop)
+                # a send under way (perhaps stalled) is not silence: it resets the clock when it is done
+                if loop.time() - self._last_send >= self.keepalive_seconds and not turn.locked():
+                    await send_body(self.encoder.keepalive())
 
         watchers = [
             asyncio.create_task(watch_disconnect()),
             asyncio.create_task(keep_alive()),
         ]
         try:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": self.status_code,
-                    "headers": self.raw_headers,
-                }
-            )
-            self._last_send = loop.time()
+            async with turn:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": self.status_code,
+                        "headers": self.raw_headers,
+                    }
+                )
+                self._last_send = loop.time()
             encode = self.encoder.encode
             async for event in self.events:
-                await send({"type": "http.response.body", "body": encode(event), "more_body": True})
-                self._last_send = loop.time()
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+                await send_body(encode(event))
+            await send_body(b"", last=True)
         except asyncio.CancelledError:
             if not disconnected:
                 # shutdown after the grace period: say so, then let the cancellation through
                 with contextlib.suppress(Exception):
-                    await send(
-                        {
-                            "type": "http.response.body",
-                            "body": self.encoder.encode(Error(SHUTDOWN_MESSAGE)),
-                            "more_body": False,
-                        }
-                    )
+                    await send_body(self.encoder.encode(Error(SHUTDOWN_MESSAGE)), last=True)
                 raise
             relay.uncancel()
         except OSError:
@@ -111,10 +120,6 @@ class EventStreamResponse(Response):
             await _close(self.events)
             if self.on_close is not None:
                 await asyncio.shield(self.on_close())
-
-    async def _send(self, send: Send, line: bytes, loop: asyncio.AbstractEventLoop) -> None:
-        self._last_send = loop.time()
-        await send({"type": "http.response.body", "body": line, "more_body": True})
 
 
 async def _close(iterator: Any) -> None:
