@@ -1,8 +1,9 @@
 """Assemble streamed tool-call fragments into whole calls, defensively.
 
 OpenAI sends `index` on every fragment and `id`/`name` on the first. Some compatible servers omit
-`index` or `id`, repeat the name, or send empty argument fragments, and naive assembly then loses
-arguments or crashes; so fragments are matched by index, else by id, else continue the last call.
+`index` or `id`, repeat the name, send empty argument fragments, or say index 0 for every call of
+a parallel batch (Ollama), and naive assembly then loses arguments or crashes; so fragments are
+matched by id, else by index, else continue the last call.
 """
 
 from __future__ import annotations
@@ -28,17 +29,19 @@ class ToolCallAssembler:
         arguments = function.get("arguments") or ""
 
         call = None
-        if index is not None:
-            call = self._by_index.get(index)
-        if call is None and call_id:
+        if call_id:
             call = self._by_id.get(call_id)
+        if call is None and index is not None:
+            call = self._by_index.get(index)
+            if call is not None and call_id and call["id"] and call["id"] != call_id:
+                call = None  # a new id at a used index is a new call (Ollama says index 0 for each one)
         if call is None and index is None and not call_id and self._calls and not name:
             call = self._calls[-1]
         if call is None:
             call = {"id": call_id, "name": "", "arguments": ""}
             self._calls.append(call)
         if index is not None:
-            self._by_index.setdefault(index, call)
+            self._by_index[index] = call  # fragments without an id continue the latest call at this index
         if call_id:
             call["id"] = call["id"] or call_id
             self._by_id.setdefault(call_id, call)
