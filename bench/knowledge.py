@@ -33,7 +33,7 @@ from typing import Any
 if __package__ in (None, ""):  # `python bench/knowledge.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx
+import httpx2
 
 from portfolio_backend.knowledge import Knowledge, KnowledgeConfig
 from portfolio_backend.knowledge.embeddings import Embedder
@@ -89,7 +89,7 @@ async def case(
     embedder_url: str | None = None,
 ) -> dict[str, Any]:
     index = scratch / f"{name}.sqlite3"
-    async with httpx.AsyncClient() as http:
+    async with httpx2.AsyncClient() as http:
         results: dict[str, Any] = {"case": name}
         for phase in ("build", "reopen"):
             embedder = (

@@ -453,7 +453,7 @@ def machine() -> dict[str, Any]:
         platform.processor(),
     )
     versions = {
-        name: metadata.version(name) for name in ("fastapi", "starlette", "uvicorn", "openai", "httpx", "redis")
+        name: metadata.version(name) for name in ("fastapi", "starlette", "uvicorn", "openai", "httpx2", "redis")
     }
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     return {

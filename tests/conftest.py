@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
@@ -128,10 +128,10 @@ def upstream_settings(make_settings: Callable[..., Settings], upstream: Scripted
     return build
 
 
-async def _client(app: FastAPI, client_ip: str) -> AsyncIterator[httpx.AsyncClient]:
+async def _client(app: FastAPI, client_ip: str) -> AsyncIterator[httpx2.AsyncClient]:
     async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app, client=(client_ip, 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        transport = httpx2.ASGITransport(app=manager.app, client=(client_ip, 50000))
+        async with httpx2.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client
 
 
@@ -141,7 +141,7 @@ def client_for() -> Callable[..., Any]:
     from contextlib import asynccontextmanager
 
     @asynccontextmanager
-    async def open_client(settings: Settings, ip: str = "203.0.113.7") -> AsyncIterator[httpx.AsyncClient]:
+    async def open_client(settings: Settings, ip: str = "203.0.113.7") -> AsyncIterator[httpx2.AsyncClient]:
         async for client in _client(create_app(settings), ip):
             yield client
 
@@ -149,7 +149,7 @@ def client_for() -> Callable[..., Any]:
 
 
 @pytest.fixture
-async def client(make_settings: Callable[..., Settings]) -> AsyncIterator[httpx.AsyncClient]:
+async def client(make_settings: Callable[..., Settings]) -> AsyncIterator[httpx2.AsyncClient]:
     """The app on the store under test with the offline demo model."""
     async for instance in _client(create_app(make_settings()), "203.0.113.7"):
         yield instance

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
+import httpx2
 
 
 def parse_events(body: str) -> list[dict[str, Any]]:
@@ -26,7 +26,7 @@ class Events:
     """A /stream response read the way the seed's clients read it, in as many steps as a test needs
     (keep-alives skipped)."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx2.Response) -> None:
         assert response.status_code == 200, response.status_code
         self._lines = response.aiter_lines()
 

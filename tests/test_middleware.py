@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Callable
 
-import httpx
+import httpx2
 import pytest
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -28,7 +28,7 @@ def test_no_body_wrapping_middleware_is_installed(make_settings: Callable[..., S
 
 @pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
 async def test_the_access_log_names_the_route_never_a_session_id(
-    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    client: httpx2.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     session_id = (await client.post("/session")).json()["session_id"]
     caplog.set_level(logging.INFO, logger="portfolio_backend.access")

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from portfolio_backend.observability import RequestIdFilter
@@ -55,7 +55,7 @@ async def test_metrics_count_requests_turns_tokens_tools_and_rejections(
     assert metric(text, "portfolio_stream_duration_seconds_count") == 3
 
 
-async def test_a_request_id_is_returned_and_a_sane_one_is_kept(client: httpx.AsyncClient) -> None:
+async def test_a_request_id_is_returned_and_a_sane_one_is_kept(client: httpx2.AsyncClient) -> None:
     given = await client.get("/health", headers={"X-Request-ID": "abc-123"})
     assert given.headers["x-request-id"] == "abc-123"
     generated = await client.get("/health", headers={"X-Request-ID": "bad id\nwith newline"})

@@ -9,7 +9,7 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from .fixtures.service import ServiceProcess
@@ -41,7 +41,7 @@ def service_for(upstream: ScriptedUpstream, tmp_path: Path) -> Iterator[object]:
 
 
 async def turn_with_sigterm(service: ServiceProcess) -> tuple[list[dict[str, object]], str]:
-    async with httpx.AsyncClient(base_url=service.url, timeout=30) as client:
+    async with httpx2.AsyncClient(base_url=service.url, timeout=30) as client:
         session_id = (await client.post("/session")).json()["session_id"]
         events: list[dict[str, object]] = []
         async with client.stream("POST", "/stream", json={"prompt": "hi", "session_id": session_id}) as response:

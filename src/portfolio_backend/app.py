@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-import httpx
+import httpx2
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             except StoreError as exc:
                 raise StartupError(str(exc)) from exc
             stack.push_async_callback(stores.close)
-            http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
+            http = httpx2.AsyncClient(timeout=httpx2.Timeout(10.0, connect=5.0), follow_redirects=False)
             stack.push_async_callback(http.aclose)
             llm = provider_from_settings(settings)
             stack.push_async_callback(llm.close)

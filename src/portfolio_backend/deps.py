@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypedDict
 
-import httpx
+import httpx2
 from fastapi import Depends, Request
 
 from .chat import ChatService
@@ -29,7 +29,7 @@ class State(TypedDict):
 
     settings: Settings
     stores: Stores
-    http: httpx.AsyncClient
+    http: httpx2.AsyncClient
     llm: LLMProvider
     tools: ToolRegistry
     chat: ChatService
@@ -96,7 +96,7 @@ LimiterDep = Annotated[Limiter, Depends(_from_state("limiter"))]
 BoundsDep = Annotated[Bounds, Depends(_from_state("bounds"))]
 LLMDep = Annotated[LLMProvider, Depends(_from_state("llm"))]
 MetricsDep = Annotated[Metrics, Depends(_from_state("metrics"))]
-HttpDep = Annotated[httpx.AsyncClient, Depends(_from_state("http"))]
+HttpDep = Annotated[httpx2.AsyncClient, Depends(_from_state("http"))]
 KnowledgeDep = Annotated[Knowledge | None, Depends(_from_state("knowledge"))]
 VisitorDep = Annotated[Visitor, Depends(_visitor)]
 LiveTurnsDep = Annotated[LiveTurns, Depends(_from_state("live"))]

@@ -48,6 +48,5 @@ def configure_logging(settings: Settings) -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    # httpx logs every request URL at INFO; URLs can carry API keys in query strings
-    for name in ("httpx", "httpx2"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    # httpx2 logs every request URL at INFO; URLs can carry API keys in query strings
+    logging.getLogger("httpx2").setLevel(logging.WARNING)

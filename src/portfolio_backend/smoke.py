@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Any
 
-import httpx
+import httpx2
 
 BASE_URL = os.environ.get("BASE_URL", "http://localhost:8000").rstrip("/")
 
@@ -26,13 +26,13 @@ def check(condition: object, message: str) -> None:
     print(f"  ok  {message}")
 
 
-def client() -> httpx.Client:
-    return httpx.Client(base_url=BASE_URL, timeout=httpx.Timeout(60.0, connect=5.0))
+def client() -> httpx2.Client:
+    return httpx2.Client(base_url=BASE_URL, timeout=httpx2.Timeout(60.0, connect=5.0))
 
 
 def stream(
-    http: httpx.Client, prompt: str, session_id: str | None = None
-) -> tuple[httpx.Response, list[dict[str, Any]]]:
+    http: httpx2.Client, prompt: str, session_id: str | None = None
+) -> tuple[httpx2.Response, list[dict[str, Any]]]:
     """POST /stream and parse every `data:` line, printing the answer as it arrives."""
     body: dict[str, Any] = {"prompt": prompt}
     if session_id:
@@ -62,7 +62,7 @@ def run(main: Any) -> None:
     except SmokeFailure as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
-    except httpx.HTTPError as exc:
+    except httpx2.HTTPError as exc:
         print(f"FAILED: cannot talk to {BASE_URL}: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
     print("all checks passed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from portfolio_backend.settings import Settings
@@ -13,14 +13,14 @@ from portfolio_backend.settings import Settings
 from ..fixtures.upstream import free_port
 
 
-async def test_root_describes_the_service(client: httpx.AsyncClient) -> None:
+async def test_root_describes_the_service(client: httpx2.AsyncClient) -> None:
     body = (await client.get("/")).json()
     assert body["status"] == "ok"
     assert body["model_provider"] == "demo"
     assert body["rate_limit"] == "10/day"
 
 
-async def test_health_reports_storage_and_the_demo_model(client: httpx.AsyncClient, store_kind: str) -> None:
+async def test_health_reports_storage_and_the_demo_model(client: httpx2.AsyncClient, store_kind: str) -> None:
     response = await client.get("/health")
     body = response.json()
     assert response.status_code == 200
@@ -59,7 +59,7 @@ async def test_health_names_the_real_provider_when_a_key_is_set(
     assert "sk-test" not in str(body)
 
 
-async def test_liveness_and_readiness(client: httpx.AsyncClient) -> None:
+async def test_liveness_and_readiness(client: httpx2.AsyncClient) -> None:
     assert (await client.get("/health/live")).json() == {"status": "alive"}
     ready = await client.get("/health/ready")
     assert ready.status_code == 200
@@ -76,7 +76,7 @@ async def test_docs_are_served_and_can_be_turned_off(make_settings: Callable[...
         assert (await client.get("/openapi.json")).status_code == 404
 
 
-async def test_unknown_routes_and_methods_are_json(client: httpx.AsyncClient) -> None:
+async def test_unknown_routes_and_methods_are_json(client: httpx2.AsyncClient) -> None:
     missing = await client.get("/nope")
     assert missing.status_code == 404
     assert missing.json()["error"] == "not_found"
@@ -85,7 +85,7 @@ async def test_unknown_routes_and_methods_are_json(client: httpx.AsyncClient) ->
     assert wrong.json()["error"] == "method_not_allowed"
 
 
-async def test_security_headers_are_on_every_response(client: httpx.AsyncClient) -> None:
+async def test_security_headers_are_on_every_response(client: httpx2.AsyncClient) -> None:
     response = await client.get("/health")
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["x-frame-options"] == "DENY"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from portfolio_backend.settings import Settings
@@ -47,7 +47,7 @@ def system_message(upstream: ScriptedUpstream, request: int = 0) -> str:
     return str(messages[0]["content"])
 
 
-async def turn(client: httpx.AsyncClient, prompt: str, session_id: str | None = None) -> list[dict[str, Any]]:
+async def turn(client: httpx2.AsyncClient, prompt: str, session_id: str | None = None) -> list[dict[str, Any]]:
     body: dict[str, Any] = {"prompt": prompt}
     if session_id:
         body["session_id"] = session_id
@@ -149,7 +149,7 @@ async def test_an_injected_passage_cannot_make_the_model_record_a_lead(
         assert len(notify.requests) == 1
 
 
-async def test_the_demo_model_quotes_the_best_passage_and_names_its_source(client: httpx.AsyncClient) -> None:
+async def test_the_demo_model_quotes_the_best_passage_and_names_its_source(client: httpx2.AsyncClient) -> None:
     """The shipped example (data/knowledge) with no API key: grounding a newcomer can see."""
     events = await turn(client, "What are Alex's rates?")
     assert events[0]["type"] == "sources"
@@ -159,13 +159,13 @@ async def test_the_demo_model_quotes_the_best_passage_and_names_its_source(clien
     assert "650 EUR" in answer
 
 
-async def test_the_demo_model_says_what_it_is_when_no_passage_answers(client: httpx.AsyncClient) -> None:
+async def test_the_demo_model_says_what_it_is_when_no_passage_answers(client: httpx2.AsyncClient) -> None:
     events = await turn(client, "Explain quantum computing in simple terms")
     assert [e["type"] for e in events if e["type"] == "sources"] == []
     assert "offline demo model" in text_of(events)
 
 
-async def test_search_knowledge_is_listed_and_runs_through_tools_test(client: httpx.AsyncClient) -> None:
+async def test_search_knowledge_is_listed_and_runs_through_tools_test(client: httpx2.AsyncClient) -> None:
     listed = {tool["name"]: tool for tool in (await client.get("/tools")).json()["tools"]}
     assert listed["search_knowledge"]["enabled"] is True
     response = await client.post(

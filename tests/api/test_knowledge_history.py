@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
+import httpx2
 
 from ..sse import parse_events
 
 
-async def test_sources_are_stored_with_the_answer_and_shown_in_the_history(client: httpx.AsyncClient) -> None:
+async def test_sources_are_stored_with_the_answer_and_shown_in_the_history(client: httpx2.AsyncClient) -> None:
     session = (await client.post("/session")).json()["session_id"]
     grounded = parse_events(
         (await client.post("/stream", json={"prompt": "What are Alex's rates?", "session_id": session})).text

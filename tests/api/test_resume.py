@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from portfolio_backend.settings import Settings
@@ -23,11 +23,11 @@ from ..sse import Events, text_of
 WORDS = [f"word{i} " for i in range(30)]
 
 
-async def new_session(client: httpx.AsyncClient) -> str:
+async def new_session(client: httpx2.AsyncClient) -> str:
     return str((await client.post("/session")).json()["session_id"])
 
 
-async def cut_after(client: httpx.AsyncClient, session_id: str, count: int) -> tuple[str, list[dict[str, Any]]]:
+async def cut_after(client: httpx2.AsyncClient, session_id: str, count: int) -> tuple[str, list[dict[str, Any]]]:
     """Start a turn, read `count` events, then drop the connection: (turn id, what was seen)."""
     async with client.stream("POST", "/stream", json={"prompt": "go on", "session_id": session_id}) as response:
         turn_id = response.headers["X-Turn-Id"]
@@ -40,7 +40,7 @@ async def test_a_client_cut_mid_answer_reattaches_and_gets_exactly_the_rest(
 ) -> None:
     upstream.script(Reply(chunks=WORDS, delay=0.03))
     with live_server_for(upstream_settings()) as server:
-        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        async with httpx2.AsyncClient(base_url=server.url, timeout=10) as client:
             session_id = await new_session(client)
             turn_id, seen = await cut_after(client, session_id, 4)
             async with client.stream("GET", f"/stream/{turn_id}", params={"after": seen[-1]["seq"]}) as response:
@@ -59,7 +59,7 @@ async def test_a_reload_reattaches_with_last_event_id_and_an_ended_turn_replays(
 ) -> None:
     upstream.script(Reply(chunks=WORDS[:10], delay=0.03))
     with live_server_for(upstream_settings()) as server:
-        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        async with httpx2.AsyncClient(base_url=server.url, timeout=10) as client:
             session_id = await new_session(client)
             turn_id, seen = await cut_after(client, session_id, 2)
             headers = {"Last-Event-ID": str(seen[-1]["seq"])}
@@ -80,7 +80,7 @@ async def test_nobody_back_within_the_grace_period_cancels_the_upstream_call_and
 ) -> None:
     upstream.script(Reply(chunks=["partial", " more"], stall_after=1))
     with live_server_for(upstream_settings(resume_grace_seconds=0.3)) as server:
-        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        async with httpx2.AsyncClient(base_url=server.url, timeout=10) as client:
             session_id = await new_session(client)
             turn_id, seen = await cut_after(client, session_id, 1)
             assert text_of(seen) == "partial"
@@ -99,7 +99,7 @@ async def test_stop_ends_the_turn_at_once_and_keeps_the_partial_answer_marked_st
 ) -> None:
     upstream.script(Reply(chunks=["Half an", " answer"], stall_after=1))
     with live_server_for(upstream_settings()) as server:
-        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        async with httpx2.AsyncClient(base_url=server.url, timeout=10) as client:
             session_id = await new_session(client)
             body = {"prompt": "go on", "session_id": session_id}
             async with client.stream("POST", "/stream", json=body) as response:
@@ -128,7 +128,7 @@ async def test_a_stopped_answer_counts_against_the_quota_and_frees_its_stream_sl
     upstream.script(Reply(chunks=["Half"], stall_after=1), Reply(chunks=["Next"]))
     settings = upstream_settings(rate_limit="5/day", max_open_streams_per_visitor=1)
     with live_server_for(settings) as server:
-        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        async with httpx2.AsyncClient(base_url=server.url, timeout=10) as client:
             session_id = await new_session(client)
             body = {"prompt": "go on", "session_id": session_id}
             async with client.stream("POST", "/stream", json=body) as response:
@@ -148,7 +148,7 @@ async def test_an_unknown_malformed_or_foreign_turn_id_is_404(
 ) -> None:
     upstream.script(Reply(chunks=["a"], stall_after=1))
     with live_server_for(upstream_settings()) as server:
-        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        async with httpx2.AsyncClient(base_url=server.url, timeout=10) as client:
             mine, other = await new_session(client), await new_session(client)
             async with client.stream("POST", "/stream", json={"prompt": "hi", "session_id": mine}) as response:
                 turn_id = response.headers["X-Turn-Id"]
@@ -172,7 +172,7 @@ async def test_a_turn_without_a_session_is_not_resumable(
     upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, live_server_for: Any
 ) -> None:
     with live_server_for(upstream_settings()) as server:
-        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        async with httpx2.AsyncClient(base_url=server.url, timeout=10) as client:
             response = await client.post("/stream", json={"prompt": "hi"})
     assert "X-Turn-Id" not in response.headers
     assert [json.loads(line[6:])["seq"] for line in response.text.splitlines() if line] == [1, 2, 3, 4]

@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 
 from portfolio_backend.settings import Settings
 
 
-async def test_create_session_has_the_seed_shape(client: httpx.AsyncClient) -> None:
+async def test_create_session_has_the_seed_shape(client: httpx2.AsyncClient) -> None:
     body = (await client.post("/session")).json()
     assert body["message"] == "Session created successfully"
     assert body["ttl"] == "24 hours"
     assert len(body["session_id"]) == 36
 
 
-async def test_session_history_has_the_seed_shape(client: httpx.AsyncClient) -> None:
+async def test_session_history_has_the_seed_shape(client: httpx2.AsyncClient) -> None:
     session_id = (await client.post("/session")).json()["session_id"]
     await client.post("/stream", json={"prompt": "Hello!", "session_id": session_id})
     body = (await client.get(f"/session/{session_id}")).json()
@@ -28,7 +28,7 @@ async def test_session_history_has_the_seed_shape(client: httpx.AsyncClient) -> 
     assert body["last_activity"] >= body["created_at"]
 
 
-async def test_delete_session_then_it_is_gone(client: httpx.AsyncClient) -> None:
+async def test_delete_session_then_it_is_gone(client: httpx2.AsyncClient) -> None:
     session_id = (await client.post("/session")).json()["session_id"]
     deleted = await client.delete(f"/session/{session_id}")
     assert deleted.json() == {"session_id": session_id, "message": "Session deleted successfully"}
@@ -36,7 +36,7 @@ async def test_delete_session_then_it_is_gone(client: httpx.AsyncClient) -> None
     assert (await client.delete(f"/session/{session_id}")).status_code == 404
 
 
-async def test_malformed_session_ids_are_404_not_500(client: httpx.AsyncClient) -> None:
+async def test_malformed_session_ids_are_404_not_500(client: httpx2.AsyncClient) -> None:
     for bad in ("nope", "1' OR '1'='1", "%00", "a" * 300):
         response = await client.get(f"/session/{bad}")
         assert response.status_code == 404, bad
@@ -72,7 +72,7 @@ async def test_every_session_needs_the_admin_token(make_settings: Callable[..., 
         assert ok.json()["total_sessions"] == 3
 
 
-async def test_admin_views_are_off_without_a_token(client: httpx.AsyncClient) -> None:
+async def test_admin_views_are_off_without_a_token(client: httpx2.AsyncClient) -> None:
     response = await client.get("/sessions", params={"all": "true"}, headers={"Authorization": "Bearer x"})
     assert response.status_code == 401
     assert "ADMIN_TOKEN" in response.json()["detail"]
@@ -90,7 +90,7 @@ async def test_the_history_survives_a_restart_of_the_service(
     assert body["messages"][0]["content"] == "remember me"
 
 
-async def test_reminders_created_in_a_session_are_listed_with_it(client: httpx.AsyncClient) -> None:
+async def test_reminders_created_in_a_session_are_listed_with_it(client: httpx2.AsyncClient) -> None:
     from datetime import UTC, datetime, timedelta
 
     session_id = (await client.post("/session")).json()["session_id"]

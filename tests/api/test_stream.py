@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from portfolio_backend.settings import Settings
@@ -15,17 +15,17 @@ from ..fixtures.upstream import Reply, ScriptedToolCall, ScriptedUpstream
 from ..sse import parse_events, text_of
 
 
-async def stream(client: httpx.AsyncClient, **body: Any) -> httpx.Response:
+async def stream(client: httpx2.AsyncClient, **body: Any) -> httpx2.Response:
     return await client.post("/stream", json=body)
 
 
-async def new_session(client: httpx.AsyncClient) -> str:
+async def new_session(client: httpx2.AsyncClient) -> str:
     response = await client.post("/session")
     assert response.status_code == 200
     return str(response.json()["session_id"])
 
 
-async def test_every_event_is_a_data_line_with_type_and_integer_ms_timestamp(client: httpx.AsyncClient) -> None:
+async def test_every_event_is_a_data_line_with_type_and_integer_ms_timestamp(client: httpx2.AsyncClient) -> None:
     response = await stream(client, prompt="Hello there")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
@@ -37,7 +37,7 @@ async def test_every_event_is_a_data_line_with_type_and_integer_ms_timestamp(cli
     assert "offline demo" in text_of(events)
 
 
-async def test_the_demo_model_calls_the_time_tool_and_streams_the_answer(client: httpx.AsyncClient) -> None:
+async def test_the_demo_model_calls_the_time_tool_and_streams_the_answer(client: httpx2.AsyncClient) -> None:
     events = parse_events((await stream(client, prompt="What time is it in Asia/Tokyo?")).text)
     tools = [event for event in events if event["type"] == "tool_result"]
     assert [tool["tool_name"] for tool in tools] == ["get_current_time"]
@@ -176,7 +176,7 @@ async def test_a_stream_cut_mid_answer_ends_with_an_error_event(
     assert [event["type"] for event in events] == ["chunk", "chunk", "error"]
 
 
-async def test_unknown_session_is_404_before_streaming_and_costs_nothing(client: httpx.AsyncClient) -> None:
+async def test_unknown_session_is_404_before_streaming_and_costs_nothing(client: httpx2.AsyncClient) -> None:
     response = await stream(client, prompt="hi", session_id="3f1c8f6e-1d7a-4c8a-9a55-7f4f6c1e2b10")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"
@@ -184,26 +184,26 @@ async def test_unknown_session_is_404_before_streaming_and_costs_nothing(client:
     assert (await client.get("/rate-limit-info")).json()["current_requests"] == 0
 
 
-async def test_malformed_session_id_is_404(client: httpx.AsyncClient) -> None:
+async def test_malformed_session_id_is_404(client: httpx2.AsyncClient) -> None:
     response = await stream(client, prompt="hi", session_id="../../etc/passwd")
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
 
 
-async def test_blank_prompt_is_422_with_a_clear_message(client: httpx.AsyncClient) -> None:
+async def test_blank_prompt_is_422_with_a_clear_message(client: httpx2.AsyncClient) -> None:
     response = await stream(client, prompt="   ")
     assert response.status_code == 422
     assert response.json() == {"error": "validation_error", "detail": "prompt: Prompt cannot be empty"}
 
 
-async def test_missing_prompt_and_wrong_types_are_422(client: httpx.AsyncClient) -> None:
+async def test_missing_prompt_and_wrong_types_are_422(client: httpx2.AsyncClient) -> None:
     for body in ({}, {"prompt": 5}, {"prompt": "x", "session_id": ["a"]}, [1, 2]):
         response = await client.post("/stream", json=body)
         assert response.status_code == 422, body
         assert response.json()["error"] == "validation_error"
 
 
-async def test_malformed_json_is_422(client: httpx.AsyncClient) -> None:
+async def test_malformed_json_is_422(client: httpx2.AsyncClient) -> None:
     response = await client.post("/stream", content=b"{bad", headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert response.json()["detail"] == "the request body is not valid JSON"
@@ -219,7 +219,7 @@ LONE_SURROGATES = [
 
 @pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("body", LONE_SURROGATES)
-async def test_a_lone_surrogate_in_the_prompt_is_422_before_any_stream(client: httpx.AsyncClient, body: bytes) -> None:
+async def test_a_lone_surrogate_in_the_prompt_is_422_before_any_stream(client: httpx2.AsyncClient, body: bytes) -> None:
     session_id = (await client.post("/session")).json()["session_id"]
     body = body.replace(b'{"prompt"', b'{"session_id": "' + session_id.encode() + b'", "prompt"')
     response = await client.post("/stream", content=body, headers={"content-type": "application/json"})
@@ -234,7 +234,7 @@ async def test_a_lone_surrogate_in_the_prompt_is_422_before_any_stream(client: h
 
 
 @pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
-async def test_a_surrogate_pair_is_text_and_streams(client: httpx.AsyncClient) -> None:
+async def test_a_surrogate_pair_is_text_and_streams(client: httpx2.AsyncClient) -> None:
     response = await client.post(
         "/stream", content=b'{"prompt": "smile \\ud83d\\ude00"}', headers={"content-type": "application/json"}
     )
@@ -251,7 +251,7 @@ async def test_a_prompt_over_the_limit_is_refused_and_costs_nothing(
         assert (await client.get("/rate-limit-info")).json()["current_requests"] == 0
 
 
-async def test_an_oversized_body_is_413(client: httpx.AsyncClient) -> None:
+async def test_an_oversized_body_is_413(client: httpx2.AsyncClient) -> None:
     response = await client.post("/stream", content=json.dumps({"prompt": "x" * 70_000}))
     assert response.status_code == 413
     assert response.json()["error"] == "payload_too_large"

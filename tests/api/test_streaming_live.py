@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from portfolio_backend.settings import Settings
@@ -15,7 +15,7 @@ from portfolio_backend.settings import Settings
 from ..fixtures.upstream import Reply, ScriptedUpstream
 
 
-async def first_lines(response: httpx.Response, count: int) -> list[dict[str, Any]]:
+async def first_lines(response: httpx2.Response, count: int) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     async for line in response.aiter_lines():
         if line:
@@ -31,7 +31,7 @@ async def test_chunks_arrive_before_the_upstream_has_finished(
 ) -> None:
     upstream.script(Reply(chunks=["first", " second"], stall_after=1))
     with live_server_for(upstream_settings()) as server:
-        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        async with httpx2.AsyncClient(base_url=server.url, timeout=10) as client:
             async with client.stream("POST", "/stream", json={"prompt": "hi"}) as response:
                 events = await first_lines(response, 1)
             # the upstream is still holding its stream open: the chunk was relayed, not buffered
@@ -46,7 +46,7 @@ async def test_a_visitor_leaving_before_the_first_token_closes_the_upstream_call
     """Nobody pays for tokens nobody reads: leaving closes the upstream call, also before the first token."""
     upstream.script(Reply(chunks=["never"], first_delay=60))
     with live_server_for(upstream_settings(max_open_streams_per_visitor=1)) as server:
-        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        async with httpx2.AsyncClient(base_url=server.url, timeout=10) as client:
             async with client.stream("POST", "/stream", json={"prompt": "hi"}) as response:
                 assert response.status_code == 200
                 # leave once the service is waiting on the upstream for its first token
@@ -70,7 +70,7 @@ async def test_a_slow_first_token_gets_data_keepalives(
     """Proxies cut streams idle for about a minute; the keep-alive is a data event clients can parse."""
     upstream.script(Reply(chunks=["late"], first_delay=1.0))
     with live_server_for(upstream_settings(keepalive_seconds=0.2)) as server:
-        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        async with httpx2.AsyncClient(base_url=server.url, timeout=10) as client:
             response = await client.post("/stream", json={"prompt": "hi"})
     lines = [line for line in response.text.splitlines() if line]
     assert all(line.startswith("data: ") for line in lines)
@@ -86,7 +86,7 @@ async def test_open_streams_per_visitor_are_bounded(
     upstream.script(Reply(chunks=["a"], stall_after=0), Reply(chunks=["b"], stall_after=0))
     with live_server_for(upstream_settings(max_open_streams_per_visitor=2)) as server:
         async with (
-            httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+            httpx2.AsyncClient(base_url=server.url, timeout=10) as client,
             client.stream("POST", "/stream", json={"prompt": "1"}) as one,
             client.stream("POST", "/stream", json={"prompt": "2"}) as two,
         ):
@@ -104,7 +104,7 @@ async def test_a_turn_the_visitor_abandons_mid_answer_is_not_stored(
     waits RESUME_GRACE_SECONDS for its visitor to reattach, then the upstream call is closed."""
     upstream.script(Reply(chunks=["Hi Ada."]), Reply(chunks=["partial", " more"], stall_after=1))
     with live_server_for(upstream_settings(resume_grace_seconds=0.2)) as server:
-        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        async with httpx2.AsyncClient(base_url=server.url, timeout=10) as client:
             session_id = (await client.post("/session")).json()["session_id"]
             await client.post("/stream", json={"prompt": "I am Ada", "session_id": session_id})
             async with client.stream("POST", "/stream", json={"prompt": "go on", "session_id": session_id}) as r:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from portfolio_backend.settings import Settings
@@ -26,7 +26,7 @@ async def test_it_names_the_prompt_limit_the_service_enforces(
     assert refused.status_code == 422
 
 
-async def test_every_tool_has_a_label_the_lead_tools_too(client: httpx.AsyncClient) -> None:
+async def test_every_tool_has_a_label_the_lead_tools_too(client: httpx2.AsyncClient) -> None:
     labels = (await client.get("/widget/config")).json()["tool_labels"]
     assert set(labels) == {tool.name for tool in default_tools()}  # disabled ones too: history shows them
     assert labels["record_user_details"] == "Passed your details to the owner"
@@ -34,7 +34,7 @@ async def test_every_tool_has_a_label_the_lead_tools_too(client: httpx.AsyncClie
     assert all(label and label[0].isupper() for label in labels.values())
 
 
-async def test_it_is_in_the_openapi_schema(client: httpx.AsyncClient) -> None:
+async def test_it_is_in_the_openapi_schema(client: httpx2.AsyncClient) -> None:
     schema = (await client.get("/openapi.json")).json()
     operation = schema["paths"]["/widget/config"]["get"]
     assert operation["tags"] == ["widget"]

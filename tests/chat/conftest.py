@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from portfolio_backend.chat import ChatService
@@ -30,7 +30,7 @@ async def chat(upstream: ScriptedUpstream, tmp_path: Path) -> AsyncIterator[Chat
     )
     stores = await open_stores(settings)
     llm = provider_from_settings(settings)
-    async with httpx.AsyncClient() as http:
+    async with httpx2.AsyncClient() as http:
         yield ChatService(
             settings=settings,
             llm=llm,

@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from portfolio_backend.knowledge import Knowledge, KnowledgeConfig
@@ -25,7 +25,7 @@ def open_knowledge(tmp_path: Path) -> OpenKnowledge:
         directory: Path | None, *, embedder: Embedder | None = None, **config: Any
     ) -> AsyncIterator[Knowledge]:
         config.setdefault("index_path", tmp_path / "knowledge.sqlite3")
-        async with httpx.AsyncClient(timeout=5.0) as http:
+        async with httpx2.AsyncClient(timeout=5.0) as http:
             knowledge = Knowledge(KnowledgeConfig(directory=directory, **config), http, embedder)
             await knowledge.open()
             try:

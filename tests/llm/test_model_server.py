@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from portfolio_backend.settings import Settings
@@ -32,8 +32,8 @@ MODEL = VENV / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 def _answers(url: str) -> bool:
     try:
-        return httpx.get(url, timeout=5).status_code == 200
-    except httpx.TransportError:
+        return httpx2.get(url, timeout=5).status_code == 200
+    except httpx2.TransportError:
         return False  # still loading
 
 

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from portfolio_backend.settings import Settings
@@ -65,7 +65,7 @@ def slow_callbacks(caplog: pytest.LogCaptureFixture) -> Iterator[SlowCallbacks]:
     detector.disarm()
 
 
-async def turn(client: httpx.AsyncClient, prompt: str, session_id: str) -> list[dict[str, Any]]:
+async def turn(client: httpx2.AsyncClient, prompt: str, session_id: str) -> list[dict[str, Any]]:
     response = await client.post("/stream", json={"prompt": prompt, "session_id": session_id})
     assert response.status_code == 200, response.text
     events = parse_events(response.text)

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from ..fixtures.redis_cluster import LocalRedisCluster
@@ -78,23 +78,23 @@ def services(shared_store: SharedStore, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture
-async def clients(services: list[ServiceProcess], shared_store: SharedStore) -> AsyncIterator[list[httpx.AsyncClient]]:
+async def clients(services: list[ServiceProcess], shared_store: SharedStore) -> AsyncIterator[list[httpx2.AsyncClient]]:
     """A client per process, on a flushed Redis (a fresh quota and no sessions)."""
     shared_store.flush()
     async with (
-        httpx.AsyncClient(base_url=services[0].url, timeout=30) as a,
-        httpx.AsyncClient(base_url=services[1].url, timeout=30) as b,
+        httpx2.AsyncClient(base_url=services[0].url, timeout=30) as a,
+        httpx2.AsyncClient(base_url=services[1].url, timeout=30) as b,
     ):
         yield [a, b]
 
 
-async def _stream(client: httpx.AsyncClient, prompt: str, session_id: str | None = None) -> httpx.Response:
+async def _stream(client: httpx2.AsyncClient, prompt: str, session_id: str | None = None) -> httpx2.Response:
     body = {"prompt": prompt} if session_id is None else {"prompt": prompt, "session_id": session_id}
     return await client.post("/stream", json=body)
 
 
 async def test_forty_concurrent_streams_over_two_processes_give_exactly_the_limit(
-    clients: list[httpx.AsyncClient],
+    clients: list[httpx2.AsyncClient],
 ) -> None:
     responses = await asyncio.gather(*(_stream(clients[n % 2], "Hello!") for n in range(40)))
     infos = [(await client.get("/rate-limit-info")).json() for client in clients]
@@ -116,7 +116,7 @@ async def test_forty_concurrent_streams_over_two_processes_give_exactly_the_limi
 
 
 async def test_a_session_continued_on_the_other_process_keeps_one_history(
-    clients: list[httpx.AsyncClient],
+    clients: list[httpx2.AsyncClient],
 ) -> None:
     a, b = clients
     created = await a.post("/session")
@@ -139,7 +139,7 @@ async def test_a_session_continued_on_the_other_process_keeps_one_history(
     assert on_a == on_b
 
 
-async def test_both_processes_report_the_same_shared_quota(clients: list[httpx.AsyncClient]) -> None:
+async def test_both_processes_report_the_same_shared_quota(clients: list[httpx2.AsyncClient]) -> None:
     a, b = clients
     for client in (a, a, a, b, b):
         assert (await _stream(client, "Hello!")).status_code == 200

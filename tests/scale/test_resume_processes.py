@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from ..fixtures.redis_cluster import LocalRedisCluster
@@ -65,16 +65,16 @@ def services(
 @pytest.fixture
 async def clients(
     services: list[ServiceProcess], upstream: ScriptedUpstream
-) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+) -> AsyncIterator[tuple[httpx2.AsyncClient, httpx2.AsyncClient]]:
     async with (
-        httpx.AsyncClient(base_url=services[0].url, timeout=30) as a,
-        httpx.AsyncClient(base_url=services[1].url, timeout=30) as b,
+        httpx2.AsyncClient(base_url=services[0].url, timeout=30) as a,
+        httpx2.AsyncClient(base_url=services[1].url, timeout=30) as b,
     ):
         yield a, b
 
 
 async def test_a_client_cut_on_one_process_gets_exactly_the_rest_from_the_other(
-    clients: tuple[httpx.AsyncClient, httpx.AsyncClient], upstream: ScriptedUpstream
+    clients: tuple[httpx2.AsyncClient, httpx2.AsyncClient], upstream: ScriptedUpstream
 ) -> None:
     a, b = clients
     # the answer takes longer than the grace period: B's reads keep A's turn alive
@@ -97,7 +97,7 @@ async def test_a_client_cut_on_one_process_gets_exactly_the_rest_from_the_other(
 
 
 async def test_stop_on_the_other_process_ends_the_turn_and_keeps_the_partial_answer(
-    clients: tuple[httpx.AsyncClient, httpx.AsyncClient], upstream: ScriptedUpstream
+    clients: tuple[httpx2.AsyncClient, httpx2.AsyncClient], upstream: ScriptedUpstream
 ) -> None:
     a, b = clients
     upstream.script(Reply(chunks=["Half an", " answer"], stall_after=1))
@@ -122,7 +122,7 @@ async def test_stop_on_the_other_process_ends_the_turn_and_keeps_the_partial_ans
 
 
 async def test_an_unknown_or_foreign_turn_is_404_on_the_other_process(
-    clients: tuple[httpx.AsyncClient, httpx.AsyncClient], upstream: ScriptedUpstream
+    clients: tuple[httpx2.AsyncClient, httpx2.AsyncClient], upstream: ScriptedUpstream
 ) -> None:
     a, b = clients
     upstream.script(Reply(chunks=["a", "b"], stall_after=1))

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from portfolio_backend.settings import Settings
@@ -64,13 +64,13 @@ def frozen(server: RedisServer) -> Iterator[None]:
         os.kill(server.process.pid, signal.SIGCONT)
 
 
-async def timed_health(client: httpx.AsyncClient) -> tuple[httpx.Response, float]:
+async def timed_health(client: httpx2.AsyncClient) -> tuple[httpx2.Response, float]:
     started = time.perf_counter()
     response = await client.get("/health")
     return response, time.perf_counter() - started
 
 
-def assert_unavailable(response: httpx.Response) -> None:
+def assert_unavailable(response: httpx2.Response) -> None:
     """Every route that needs the store answers the same 503, whichever store call failed."""
     assert response.status_code == 503, response.text
     assert response.json() == {
@@ -79,12 +79,12 @@ def assert_unavailable(response: httpx.Response) -> None:
     }
 
 
-async def chat(client: httpx.AsyncClient, prompt: str = "Hello!", session_id: str | None = None) -> httpx.Response:
+async def chat(client: httpx2.AsyncClient, prompt: str = "Hello!", session_id: str | None = None) -> httpx2.Response:
     body = {"prompt": prompt} if session_id is None else {"prompt": prompt, "session_id": session_id}
     return await client.post("/stream", json=body)
 
 
-async def a_session_with_one_turn(client: httpx.AsyncClient) -> str:
+async def a_session_with_one_turn(client: httpx2.AsyncClient) -> str:
     session_id = str((await client.post("/session")).json()["session_id"])
     assert (await chat(client, "My name is Ada", session_id)).status_code == 200
     return session_id
@@ -226,14 +226,14 @@ def locked(database: Path) -> Iterator[None]:
 
 
 @pytest.fixture
-async def sqlite_client(database: Path, client_for: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClient]:
+async def sqlite_client(database: Path, client_for: Callable[..., Any]) -> AsyncIterator[httpx2.AsyncClient]:
     # a short busy timeout: a locked store counts as an outage after 0.3 s
     async with client_for(settings_for(database_path=database, store_timeout=0.3)) as client:
         yield client
 
 
 async def test_a_locked_sqlite_file_gives_503s_and_recovers_when_released(
-    sqlite_client: httpx.AsyncClient, database: Path
+    sqlite_client: httpx2.AsyncClient, database: Path
 ) -> None:
     client = sqlite_client
     session_id = await a_session_with_one_turn(client)

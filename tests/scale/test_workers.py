@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from ..fixtures.processes import children
@@ -73,7 +73,7 @@ async def test_workers_share_the_port_and_one_quota(service: ServiceProcess) -> 
     assert service.process is not None
     assert len(workers_of(service.process.pid)) == WORKERS
 
-    async with httpx.AsyncClient(base_url=service.url, timeout=30) as client:
+    async with httpx2.AsyncClient(base_url=service.url, timeout=30) as client:
         responses = await asyncio.gather(*(client.post("/stream", json={"prompt": "Hi!"}) for _ in range(3 * LIMIT)))
         info = (await client.get("/rate-limit-info")).json()
 
@@ -100,7 +100,7 @@ async def test_a_stream_in_flight_at_sigterm_still_finishes_under_workers(slow_s
     assert slow_service.process is not None
     events: list[dict[str, object]] = []
     async with (
-        httpx.AsyncClient(base_url=slow_service.url, timeout=30) as client,
+        httpx2.AsyncClient(base_url=slow_service.url, timeout=30) as client,
         client.stream("POST", "/stream", json={"prompt": "Hi!"}) as response,
     ):
         async for line in response.aiter_lines():

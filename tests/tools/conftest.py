@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from portfolio_backend.settings import Settings
@@ -41,9 +41,9 @@ def tool_settings() -> MakeSettings:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
+async def http() -> AsyncIterator[httpx2.AsyncClient]:
     """A client like the app's: no redirects followed."""
-    async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False) as client:
+    async with httpx2.AsyncClient(timeout=httpx2.Timeout(10.0, connect=5.0), follow_redirects=False) as client:
         yield client
 
 
@@ -65,7 +65,7 @@ class ToolBench:
     """A registry of the default tools and a context to call them in, as the chat turn does."""
 
     def __init__(
-        self, settings: Settings, stores: Stores, http: httpx.AsyncClient, tools: list[Tool[Any]] | None = None
+        self, settings: Settings, stores: Stores, http: httpx2.AsyncClient, tools: list[Tool[Any]] | None = None
     ) -> None:
         self.settings = settings
         self.stores = stores
@@ -83,11 +83,11 @@ class ToolBench:
 
 
 @pytest.fixture
-def bench_for(http: httpx.AsyncClient) -> Callable[[Settings, Stores], ToolBench]:
+def bench_for(http: httpx2.AsyncClient) -> Callable[[Settings, Stores], ToolBench]:
     return lambda settings, stores: ToolBench(settings, stores, http)
 
 
 @pytest.fixture
-def bench(tool_settings: MakeSettings, plain_stores: Stores, http: httpx.AsyncClient) -> ToolBench:
+def bench(tool_settings: MakeSettings, plain_stores: Stores, http: httpx2.AsyncClient) -> ToolBench:
     """The default tools with nothing optional configured, on a SQLite store."""
     return ToolBench(tool_settings(), plain_stores, http)

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 from uuid import uuid4
 
-import httpx
+import httpx2
 import pytest
 
 from portfolio_backend.api.session_views import public_reminder
@@ -165,7 +165,7 @@ async def test_bounds_are_argument_errors(bench: ToolBench, arguments: dict[str,
 
 
 async def test_due_reminders_are_posted_once_as_json(
-    stores: Stores, http: httpx.AsyncClient, webhook: FakeHTTP
+    stores: Stores, http: httpx2.AsyncClient, webhook: FakeHTTP
 ) -> None:
     now = now_ms()
     due = Reminder(
@@ -194,7 +194,7 @@ async def test_due_reminders_are_posted_once_as_json(
 
 
 async def test_concurrent_dispatchers_deliver_each_reminder_exactly_once(
-    stores: Stores, second_stores: Stores, http: httpx.AsyncClient, webhook: FakeHTTP
+    stores: Stores, second_stores: Stores, http: httpx2.AsyncClient, webhook: FakeHTTP
 ) -> None:
     now = now_ms()
     ids = set()
@@ -221,7 +221,7 @@ async def test_concurrent_dispatchers_deliver_each_reminder_exactly_once(
 
 
 async def test_a_failed_delivery_is_retried_later_then_marked_failed(
-    stores: Stores, http: httpx.AsyncClient, fake_http: FakeHTTP
+    stores: Stores, http: httpx2.AsyncClient, fake_http: FakeHTTP
 ) -> None:
     fake_http.on("POST", "/hook", Answer(500, {"error": "down"}))
     now = now_ms()
@@ -243,7 +243,7 @@ async def test_a_failed_delivery_is_retried_later_then_marked_failed(
     assert len(fake_http.requests) == MAX_ATTEMPTS
 
 
-async def test_an_unreachable_webhook_counts_as_a_failed_attempt(stores: Stores, http: httpx.AsyncClient) -> None:
+async def test_an_unreachable_webhook_counts_as_a_failed_attempt(stores: Stores, http: httpx2.AsyncClient) -> None:
     now = now_ms()
     await stores.reminders.add(reminder(due_at=now), 10)
 
@@ -254,7 +254,7 @@ async def test_an_unreachable_webhook_counts_as_a_failed_attempt(stores: Stores,
 
 
 async def test_the_dispatcher_loop_delivers_due_reminders(
-    plain_stores: Stores, http: httpx.AsyncClient, webhook: FakeHTTP
+    plain_stores: Stores, http: httpx2.AsyncClient, webhook: FakeHTTP
 ) -> None:
     item = reminder(due_at=now_ms() - 1)
     await plain_stores.reminders.add(item, 10)
@@ -272,7 +272,7 @@ async def test_the_dispatcher_loop_delivers_due_reminders(
 
 
 async def test_deleting_a_session_deletes_its_reminders_and_they_are_never_sent(
-    stores: Stores, http: httpx.AsyncClient, webhook: FakeHTTP
+    stores: Stores, http: httpx2.AsyncClient, webhook: FakeHTTP
 ) -> None:
     session_id = str(uuid4())
     now = now_ms()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
@@ -127,7 +127,7 @@ def widget_page(open_page: OpenPage, url: str, **options: Any) -> Widget:
 
 
 def test_assets_are_served_with_content_types_and_cache_validators(demo_service: ServiceProcess) -> None:
-    with httpx.Client(base_url=demo_service.url) as client:
+    with httpx2.Client(base_url=demo_service.url) as client:
         loader = client.get("/widget.js").text
         modules = re.search(r'var MODULES = "(widget/[0-9a-f]{16}/)";', loader)
         assert modules, "widget.js names its modules by their content hash"
@@ -152,7 +152,7 @@ def test_assets_are_served_with_content_types_and_cache_validators(demo_service:
 
 
 def test_modules_are_versioned_immutable_and_loadable_from_any_origin(demo_service: ServiceProcess) -> None:
-    with httpx.Client(base_url=demo_service.url) as client:
+    with httpx2.Client(base_url=demo_service.url) as client:
         assert client.get("/widget.js").headers["cache-control"] == "public, max-age=300"
         modules = re.search(r'var MODULES = "(widget/[0-9a-f]{16}/)";', client.get("/widget.js").text)
         assert modules
@@ -373,7 +373,7 @@ def test_quota_is_shown_and_429_shows_the_local_reset_time(
     widget.send("One more, please")
 
     expect(widget.notice).to_contain_text("You've reached the message limit")
-    reset = httpx.get(f"{limited_service.url}/rate-limit-info").json()["reset"]
+    reset = httpx2.get(f"{limited_service.url}/rate-limit-info").json()["reset"]
     local = widget.page.evaluate(
         "(reset) => new Date(reset * 1000).toLocaleTimeString([], {hour: '2-digit', minute: '2-digit'})", reset
     )

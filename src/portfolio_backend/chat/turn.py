@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-import httpx
+import httpx2
 
 from ..clock import now_ms
 from ..knowledge import Knowledge, KnowledgeError, Selection, render, sources_of
@@ -80,7 +80,7 @@ class ChatService:
         llm: LLMProvider,
         tools: ToolRegistry,
         stores: Stores,
-        http: httpx.AsyncClient,
+        http: httpx2.AsyncClient,
         system_prompt: str,
         knowledge: Knowledge | None = None,
     ) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 from ..settings import Settings
 from .documents import RawSource, UnreadableSource, extract
@@ -83,7 +83,7 @@ class Selection:
 
 
 class Knowledge:
-    def __init__(self, config: KnowledgeConfig, http: httpx.AsyncClient, embedder: Embedder | None = None) -> None:
+    def __init__(self, config: KnowledgeConfig, http: httpx2.AsyncClient, embedder: Embedder | None = None) -> None:
         self.config = config
         self.http = http
         self.embedder = embedder
@@ -91,7 +91,7 @@ class Knowledge:
         self._reloading = asyncio.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, http: httpx.AsyncClient) -> Knowledge:
+    def from_settings(cls, settings: Settings, http: httpx2.AsyncClient) -> Knowledge:
         embedder = None
         if settings.embeddings_model and settings.openai_api_key is not None:
             embedder = Embedder(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-import httpx
+import httpx2
 
 from .documents import Media, RawSource, media_for
 
@@ -79,7 +79,7 @@ def read_directory(root: Path, max_bytes: int) -> tuple[list[RawSource], list[So
 
 
 async def fetch_pages(
-    http: httpx.AsyncClient,
+    http: httpx2.AsyncClient,
     urls: list[str],
     sitemap: str | None,
     bounds: FetchBounds,
@@ -125,7 +125,7 @@ async def fetch_pages(
 
 
 async def _sitemap_pages(
-    http: httpx.AsyncClient, sitemap: str, bounds: FetchBounds
+    http: httpx2.AsyncClient, sitemap: str, bounds: FetchBounds
 ) -> tuple[list[str], list[SourceFailure]]:
     """Page URLs of a sitemap (or of a sitemap index, one level deep) on the sitemap's own host."""
     host = urlsplit(sitemap).netloc.lower()
@@ -155,7 +155,7 @@ async def _sitemap_pages(
     return pages, failures
 
 
-async def _page(http: httpx.AsyncClient, url: str, bounds: FetchBounds) -> RawSource | SourceFailure:
+async def _page(http: httpx2.AsyncClient, url: str, bounds: FetchBounds) -> RawSource | SourceFailure:
     try:
         body, content_type = await _get(http, url, bounds)
     except _FetchFailed as exc:
@@ -176,7 +176,7 @@ class _FetchFailed(Exception):
         self.reason = reason
 
 
-async def _get(http: httpx.AsyncClient, url: str, bounds: FetchBounds) -> tuple[bytes, str]:
+async def _get(http: httpx2.AsyncClient, url: str, bounds: FetchBounds) -> tuple[bytes, str]:
     """The body and Content-Type of `url`, following at most 3 redirects on the same host."""
     host = urlsplit(url).netloc.lower()
     headers = {"User-Agent": bounds.user_agent, "Accept": "text/html,application/pdf,text/plain;q=0.8,*/*;q=0.5"}
@@ -202,6 +202,6 @@ async def _get(http: httpx.AsyncClient, url: str, bounds: FetchBounds) -> tuple[
                     if len(body) > bounds.max_bytes:
                         raise _FetchFailed(f"larger than the {bounds.max_bytes}-byte cap")
                 return bytes(body), response.headers.get("content-type", "")
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             raise _FetchFailed(f"cannot be fetched ({type(exc).__name__})") from exc
     raise _FetchFailed("too many redirects")

@@ -13,7 +13,7 @@ from ..errors import PortfolioError
 from ..knowledge.query import STOPWORDS
 
 if TYPE_CHECKING:
-    import httpx
+    import httpx2
 
     from ..knowledge import Passage
     from ..settings import Settings
@@ -40,7 +40,7 @@ class ToolContext:
 
     settings: Settings
     stores: Stores
-    http: httpx.AsyncClient
+    http: httpx2.AsyncClient
     visitor: str
     session_id: str | None = None
     visitor_text: str | None = None

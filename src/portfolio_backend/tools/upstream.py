@@ -1,6 +1,6 @@
 """Calls from tools to outside services (weather, search, webhooks), bounded and in plain words.
 
-Every call goes through the app's shared `httpx.AsyncClient` with its own timeout, reads at most
+Every call goes through the app's shared `httpx2.AsyncClient` with its own timeout, reads at most
 `max_bytes` of the answer, and turns every failure into a `ToolError` naming the service. Nothing
 here logs a URL, a query or a body: a search query is the visitor's words and a request body may
 carry an API key.
@@ -12,7 +12,7 @@ import json
 import logging
 from typing import Any
 
-import httpx
+import httpx2
 
 from .base import ToolError
 
@@ -23,7 +23,7 @@ MAX_ANSWER_BYTES = 1_000_000
 
 
 async def fetch_json(
-    http: httpx.AsyncClient,
+    http: httpx2.AsyncClient,
     method: str,
     url: str,
     *,
@@ -53,7 +53,7 @@ async def fetch_json(
 
 
 async def post_json(
-    http: httpx.AsyncClient,
+    http: httpx2.AsyncClient,
     url: str,
     body: dict[str, Any],
     *,
@@ -75,7 +75,7 @@ async def post_json(
 
 
 async def _exchange(
-    http: httpx.AsyncClient,
+    http: httpx2.AsyncClient,
     method: str,
     url: str,
     *,
@@ -100,9 +100,9 @@ async def _exchange(
                 if len(raw) > max_bytes:
                     raise ToolError(f"{service} sent an answer larger than {max_bytes // 1000} kB")
             return bytes(raw)
-    except httpx.TimeoutException as exc:
+    except httpx2.TimeoutException as exc:
         log.warning("%s timed out (%s)", service, type(exc).__name__)
         raise ToolError(f"{service} did not answer within {timeout:g} s") from exc
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+    except (httpx2.HTTPError, httpx2.InvalidURL) as exc:
         log.warning("%s unreachable (%s)", service, type(exc).__name__)
         raise ToolError(f"{service} is unreachable right now") from exc

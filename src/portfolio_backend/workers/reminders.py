@@ -16,7 +16,7 @@ import asyncio
 import logging
 from typing import Any
 
-import httpx
+import httpx2
 
 from ..clock import now_ms
 from ..store import Reminder, ReminderStore, StoreError
@@ -53,7 +53,7 @@ def reminder_payload(reminder: Reminder) -> dict[str, Any]:
     }
 
 
-async def dispatch_due(store: ReminderStore, http: httpx.AsyncClient, url: str, now: int) -> int:
+async def dispatch_due(store: ReminderStore, http: httpx2.AsyncClient, url: str, now: int) -> int:
     """Claim the reminders due at `now` (ms) and POST each to `url`; returns how many were delivered.
 
     A failed POST is retried later (RETRY_DELAYS_MS), up to MAX_ATTEMPTS; then the reminder is
@@ -66,7 +66,7 @@ async def dispatch_due(store: ReminderStore, http: httpx.AsyncClient, url: str, 
     return sum(delivered)
 
 
-async def _deliver(store: ReminderStore, http: httpx.AsyncClient, url: str, reminder: Reminder, now: int) -> int:
+async def _deliver(store: ReminderStore, http: httpx2.AsyncClient, url: str, reminder: Reminder, now: int) -> int:
     try:
         await post_json(
             http,
@@ -103,7 +103,7 @@ class ReminderDispatcher:
     shutdown. Store outages are logged and retried at the next round.
     """
 
-    def __init__(self, store: ReminderStore, http: httpx.AsyncClient, url: str, *, interval: float = 15.0) -> None:
+    def __init__(self, store: ReminderStore, http: httpx2.AsyncClient, url: str, *, interval: float = 15.0) -> None:
         self.store = store
         self.http = http
         self.url = url

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 
 from portfolio_backend.settings import Settings
 
@@ -13,7 +13,7 @@ TOKEN = "owner-token-0123456789"
 GOOD = {"Authorization": f"Bearer {TOKEN}"}
 
 
-async def test_without_a_token_no_admin_route_exists(client: httpx.AsyncClient) -> None:
+async def test_without_a_token_no_admin_route_exists(client: httpx2.AsyncClient) -> None:
     for path in ("/admin", "/admin/api/leads", "/admin/api/conversations"):
         response = await client.get(path, headers={"Authorization": "Bearer anything"})
         assert response.status_code == 404
