@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from portfolio_backend.app import create_app
 from portfolio_backend.logs import configure_logging
+from portfolio_backend.observability import share_metrics_between_workers
 from portfolio_backend.settings import Settings
 
 
@@ -26,9 +27,13 @@ def load_settings() -> Settings:
 
 settings = load_settings()
 configure_logging(settings)
+# in the process that starts the workers, before any metric exists (the workers import this module too)
+metrics_dir = share_metrics_between_workers(settings.web_concurrency) if __name__ == "__main__" else None
 app = create_app(settings)
 
 if __name__ == "__main__":
+    import shutil
+
     import uvicorn
 
     uvicorn.run(
@@ -42,3 +47,5 @@ if __name__ == "__main__":
         proxy_headers=False,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
+    if metrics_dir is not None:
+        shutil.rmtree(metrics_dir, ignore_errors=True)

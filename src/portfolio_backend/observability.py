@@ -1,15 +1,26 @@
 """Prometheus metrics, the request id and the access log (written by middleware.RequestEdge).
 
 Metrics live in a registry per app (so tests can build many apps), served at /metrics. With
-several uvicorn workers each process exposes its own; scrape them per process.
+several uvicorn workers (`WEB_CONCURRENCY`), prometheus-client's multiprocess mode gives one view:
+each worker writes its values to files in PROMETHEUS_MULTIPROC_DIR and a scrape, whichever worker
+answers it, reads and sums them all. `python main.py` sets that directory up before the workers
+start (`share_metrics_between_workers`). The mode's limits hold here: there is no Gauge (one would
+need a `multiprocess_mode` and `mark_process_dead`) and no custom collector.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
+import os
+import tempfile
+from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 access_log = logging.getLogger("portfolio_backend.access")
 
@@ -22,6 +33,8 @@ _STREAM_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 120)
 
 class Metrics:
     def __init__(self) -> None:
+        # prometheus-client reads the variable when it is imported; a worker inherits it from main.py
+        self.shared_dir: str | None = os.environ.get(MULTIPROC_DIR_VARIABLE) or None
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter(
@@ -46,6 +59,39 @@ class Metrics:
         self.quota_rejections = Counter("portfolio_quota_rejections", "429s by bound", ["bound"], registry=r)
         self.upstream_errors = Counter("portfolio_upstream_errors", "Failed model calls by kind", ["kind"], registry=r)
         self.turns = Counter("portfolio_chat_turns", "Chat turns by outcome", ["outcome"], registry=r)
+
+    async def exposition(self) -> bytes:
+        """The text a scrape reads: this process's registry, or every worker's values summed."""
+        if self.shared_dir is None:
+            return generate_latest(self.registry)
+        return await asyncio.to_thread(_every_worker, self.shared_dir)  # reads one file per worker
+
+
+def _every_worker(path: str) -> bytes:
+    registry = CollectorRegistry()  # per scrape, as the client's docs advise: only the files' values
+    MultiProcessCollector(registry, path=path)  # type: ignore[no-untyped-call]  # the client ships no types here
+    return generate_latest(registry)
+
+
+def share_metrics_between_workers(workers: int) -> Path | None:
+    """Set up prometheus-client's multiprocess mode for `workers` processes, before any is started.
+
+    Uses PROMETHEUS_MULTIPROC_DIR when set (and when there is one worker, only then), else makes a
+    temporary directory and sets the variable for the workers to inherit. Its value files are
+    removed first: a file left by an earlier run would add that run's counts. Returns the directory
+    it made, for the caller to remove at exit.
+    """
+    given = os.environ.get(MULTIPROC_DIR_VARIABLE)
+    if not given and workers < 2:
+        return None
+    made = None if given else Path(tempfile.mkdtemp(prefix="portfolio-metrics-"))
+    directory = Path(given) if given else made
+    assert directory is not None
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROC_DIR_VARIABLE] = str(directory)
+    return made
 
 
 class RequestIdFilter(logging.Filter):

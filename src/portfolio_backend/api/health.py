@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from .. import __version__
 from ..deps import LLMDep, MetricsDep, SettingsDep, StoresDep
@@ -73,8 +73,8 @@ async def health(llm: LLMDep, store: StoresDep) -> JSONResponse:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(metrics: MetricsDep) -> Response:
-    """Prometheus metrics of this process."""
-    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    """Prometheus metrics: of every worker when several serve (multiprocess mode)."""
+    return Response(await metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/health/live")
