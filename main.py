@@ -46,6 +46,11 @@ if __name__ == "__main__":
         # the app reads X-Forwarded-For itself, from TRUSTED_PROXIES only
         proxy_headers=False,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        # uvicorn kills a worker that does not answer its ping in time, and a new worker answers only
+        # once it has imported this module: 5 s (the default) was too short on a busy 2-core host
+        # (14 s), so workers were killed and respawned forever. The pong comes from a thread, so a
+        # worker whose event loop is busy still answers: only a start-up this slow or a hung process waits.
+        timeout_worker_healthcheck=60,
     )
     if metrics_dir is not None:
         shutil.rmtree(metrics_dir, ignore_errors=True)
