@@ -178,3 +178,39 @@ async def test_a_turn_on_a_missing_session_still_releases_its_counter(stores: St
     await stores.counters.hit([CounterCheck("streams:v", 3, 600)])
     assert not await stores.sessions.append_turn(new_id(), turn("q", "a"), NOW, DAY, 20, release="streams:v")
     assert await stores.counters.peek("streams:v") == 0
+
+
+async def test_a_turn_can_replace_the_last_one_in_the_same_step(stores: Stores) -> None:
+    session_id = new_id()
+    await stores.sessions.create(session_id, "v", NOW, DAY)
+    await stores.sessions.append_turn(session_id, turn("First?", "One."), NOW, DAY, 20)
+    tool_turn = [
+        Message("user", "Second?", NOW + 10),
+        Message("assistant", "", NOW + 11, tool_calls=[{"id": "c1", "type": "function"}]),
+        Message("tool", "42", NOW + 12, tool_call_id="c1", name="calculate"),
+        Message("assistant", "Two.", NOW + 13),
+    ]
+    await stores.sessions.append_turn(session_id, tool_turn, NOW + 10, DAY, 20)
+    replaced = await stores.sessions.append_turn(
+        session_id, turn("Second?", "Three.", NOW + 20), NOW + 20, DAY, 20, replace_last_turn=True
+    )
+    assert replaced
+    record = await stores.sessions.load(session_id, NOW + 20)
+    assert record is not None
+    assert [(m.role, m.content) for m in record.messages] == [
+        ("user", "First?"),
+        ("assistant", "One."),
+        ("user", "Second?"),
+        ("assistant", "Three."),
+    ]
+    assert record.meta.message_count == 4
+
+
+async def test_replacing_the_only_turn_leaves_just_the_new_one(stores: Stores) -> None:
+    session_id = new_id()
+    await stores.sessions.create(session_id, "v", NOW, DAY)
+    await stores.sessions.append_turn(session_id, turn("Only?", "Old."), NOW, DAY, 20)
+    await stores.sessions.append_turn(session_id, turn("Only?", "New."), NOW + 1, DAY, 20, replace_last_turn=True)
+    record = await stores.sessions.load(session_id, NOW + 1)
+    assert record is not None
+    assert [m.content for m in record.messages] == ["Only?", "New."]

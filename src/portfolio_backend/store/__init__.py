@@ -8,7 +8,8 @@ Layout:
     stores.py        `Stores`, the bundle the app holds, and `open_stores(settings)`
 
 Domains: sessions (history and expiry), counters (quotas), reminders, leads, turns (the event
-buffers of running answers, for reattaching and Stop).
+buffers of running answers, for reattaching and Stop), chats (the AI SDK's chat ids bound to
+sessions).
 
 Adding a domain (say `usage`):
 1. `store/usage/__init__.py`: its records and `class UsageStore(StoreContract)` with abstract,
@@ -30,6 +31,7 @@ Adding a domain (say `usage`):
 from __future__ import annotations
 
 from .base import StoreContract, StoreError
+from .chats import ChatStore
 from .counters import CounterCheck, CounterState, CounterStore
 from .leads import LEADS_KEPT, Lead, LeadStore
 from .reminders import REMINDERS_KEPT_MS, Reminder, ReminderStore
@@ -40,6 +42,7 @@ from .turns import TurnBufferStore, TurnControl, TurnPage
 __all__ = [
     "LEADS_KEPT",
     "REMINDERS_KEPT_MS",
+    "ChatStore",
     "CounterCheck",
     "CounterState",
     "CounterStore",

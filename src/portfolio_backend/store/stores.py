@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from ..settings import Settings
 from .base import Backend
+from .chats import ChatStore
+from .chats.redis import RedisChatStore
+from .chats.sqlite import SqliteChatStore
 from .counters import CounterStore
 from .counters.redis import RedisCounterStore
 from .counters.sqlite import SqliteCounterStore
@@ -35,6 +38,7 @@ class Stores:
     reminders: ReminderStore
     leads: LeadStore
     turns: TurnBufferStore
+    chats: ChatStore
 
     @property
     def name(self) -> str:
@@ -59,6 +63,7 @@ def _on_redis(backend: RedisBackend) -> Stores:
         reminders=RedisReminderStore(backend),
         leads=RedisLeadStore(backend),
         turns=RedisTurnBufferStore(backend),
+        chats=RedisChatStore(backend),
     )
 
 
@@ -71,6 +76,7 @@ def _on_sqlite(backend: SqliteBackend) -> Stores:
         reminders=SqliteReminderStore(backend),
         leads=SqliteLeadStore(backend),
         turns=SqliteTurnBufferStore(backend),
+        chats=SqliteChatStore(backend),
     )
 
 

@@ -87,11 +87,14 @@ class SessionStore(StoreContract):
         ttl_seconds: int,
         keep: int,
         release: str | None = None,
+        replace_last_turn: bool = False,
     ) -> bool:
         """Atomically add one turn's messages, keep the last `keep` (trimmed at a user message, so
         no tool message loses its call), refresh the TTL. Concurrent turns never lose each other's
         messages. False if the session is gone. `release` names a counter (see CounterStore) to
-        take one back from in the same round trip (the visitor's open-stream slot)."""
+        take one back from in the same round trip (the visitor's open-stream slot).
+        `replace_last_turn`: first drop the session's last turn (its last user message and all
+        after it), in the same atomic step: a regenerated answer replaces the one before."""
 
     @abstractmethod
     async def delete(self, session_id: str) -> bool:

@@ -8,14 +8,24 @@ from ..counters.redis import RedisCounterStore
 from ..redis import RedisBackend, RedisPart
 from . import Message, SessionMeta, SessionRecord, SessionStore
 
-# KEYS: meta, messages. ARGV: keep, ttl ms, now ms, message json...
+# KEYS: meta, messages. ARGV: keep, ttl ms, now ms, replace last turn (1/0), message json...
 # Returns the new message count, or -1 when the session is gone.
+# Replacing drops the last user message and all after it, before the new turn is pushed.
 # The trimming rule: keep the last `keep`, then drop leading messages until a user message.
 _APPEND = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-for i = 4, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
-redis.call('LTRIM', KEYS[2], -tonumber(ARGV[1]), -1)
 local user = '{"role":"user",'
+if ARGV[4] == '1' then
+  local held = redis.call('LRANGE', KEYS[2], 0, -1)
+  for i = #held, 1, -1 do
+    if string.sub(held[i], 1, #user) == user then
+      if i == 1 then redis.call('DEL', KEYS[2]) else redis.call('LTRIM', KEYS[2], 0, i - 2) end
+      break
+    end
+  end
+end
+for i = 5, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[1]), -1)
 while true do
   local first = redis.call('LINDEX', KEYS[2], 0)
   if (not first) or string.sub(first, 1, #user) == user then break end
@@ -92,9 +102,11 @@ class RedisSessionStore(RedisPart, SessionStore):
         ttl_seconds: int,
         keep: int,
         release: str | None = None,
+        replace_last_turn: bool = False,
     ) -> bool:
         keys = [_meta_key(session_id), _messages_key(session_id)]
-        args = [keep, ttl_seconds * 1000, now, *(message.to_json() for message in messages)]
+        replace = 1 if replace_last_turn else 0
+        args = [keep, ttl_seconds * 1000, now, replace, *(message.to_json() for message in messages)]
         if release is None:
             return int(await self._append(keys=keys, args=args)) >= 0
         appended, _ = await self.backend.run_scripts([(self._append, keys, args), self._counters.release_call(release)])

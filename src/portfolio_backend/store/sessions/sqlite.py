@@ -76,6 +76,7 @@ class SqliteSessionStore(SqlitePart, SessionStore):
         ttl_seconds: int,
         keep: int,
         release: str | None = None,
+        replace_last_turn: bool = False,
     ) -> bool:
         def append(db: sqlite3.Connection) -> bool:
             if release is not None:
@@ -86,6 +87,12 @@ class SqliteSessionStore(SqlitePart, SessionStore):
             ).rowcount
             if not updated:
                 return False
+            if replace_last_turn:  # the last user message and everything after it
+                db.execute(
+                    "DELETE FROM messages WHERE session_id = ? AND seq >= "
+                    "(SELECT MAX(seq) FROM messages WHERE session_id = ? AND role = 'user')",
+                    (session_id, session_id),
+                )
             db.executemany(
                 "INSERT INTO messages (session_id, role, body) VALUES (?, ?, ?)",
                 [(session_id, message.role, message.to_json()) for message in messages],
