@@ -1,0 +1,158 @@
+"""POST /api/chat's wire format: a turn's typed events as the AI SDK's UI message stream (v1).
+
+These check the framing the SDK's parser insists on; tests/aisdk checks that the SDK's own client
+builds the right message from it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from portfolio_backend.chat import End, Error, Sources, TextDelta, ToolOutput, TurnEvent
+from portfolio_backend.wire.ui_message import HEADERS, UIMessageEncoder
+
+OUTPUT = ToolOutput("call_1", "calculate", '{"expression": "25^2"}', "Result: 25^2 = 625", ok=True)
+
+
+def encode(events: list[TurnEvent]) -> bytes:
+    encoder = UIMessageEncoder()
+    return b"".join(encoder.encode(event) for event in events)
+
+
+def chunks(raw: bytes) -> list[Any]:
+    """Each SSE event's data, parsed; `[DONE]` kept as the string it is."""
+    parsed: list[Any] = []
+    for event in raw.split(b"\n\n")[:-1]:
+        assert event.startswith(b"data: "), event
+        assert b"\n" not in event, "one event is one line"
+        data = event[6:]
+        parsed.append(data.decode() if data == b"[DONE]" else json.loads(data))
+    assert raw.endswith(b"\n\n")
+    return parsed
+
+
+def test_the_protocol_header_is_version_1() -> None:
+    assert HEADERS == {"x-vercel-ai-ui-message-stream": "v1"}
+
+
+def test_a_text_answer_is_one_text_part_inside_one_step() -> None:
+    raw = encode([TextDelta("Hel"), TextDelta("lo"), End()])
+    assert chunks(raw) == [
+        {"type": "start"},
+        {"type": "start-step"},
+        {"type": "text-start", "id": "text-1"},
+        {"type": "text-delta", "id": "text-1", "delta": "Hel"},
+        {"type": "text-delta", "id": "text-1", "delta": "lo"},
+        {"type": "text-end", "id": "text-1"},
+        {"type": "finish-step"},
+        {"type": "finish", "finishReason": "stop"},
+        "[DONE]",
+    ]
+
+
+def test_a_tool_round_is_its_own_step_with_the_call_before_its_output() -> None:
+    raw = encode([TextDelta("Let me see."), OUTPUT, TextDelta("625."), End()])
+    assert chunks(raw) == [
+        {"type": "start"},
+        {"type": "start-step"},
+        {"type": "text-start", "id": "text-1"},
+        {"type": "text-delta", "id": "text-1", "delta": "Let me see."},
+        {"type": "text-end", "id": "text-1"},
+        {
+            "type": "tool-input-available",
+            "toolCallId": "call_1",
+            "toolName": "calculate",
+            "input": {"expression": "25^2"},
+        },
+        {"type": "tool-output-available", "toolCallId": "call_1", "output": "Result: 25^2 = 625"},
+        {"type": "finish-step"},
+        {"type": "start-step"},
+        {"type": "text-start", "id": "text-2"},
+        {"type": "text-delta", "id": "text-2", "delta": "625."},
+        {"type": "text-end", "id": "text-2"},
+        {"type": "finish-step"},
+        {"type": "finish", "finishReason": "stop"},
+        "[DONE]",
+    ]
+
+
+def test_a_failed_tool_is_a_tool_output_error() -> None:
+    failed = ToolOutput("call_9", "get_weather", "{}", "Weather is not configured.", ok=False)
+    parsed = chunks(encode([failed]))
+    assert parsed[-1] == {
+        "type": "tool-output-error",
+        "toolCallId": "call_9",
+        "errorText": "Weather is not configured.",
+    }
+
+
+def test_arguments_that_are_not_json_reach_the_client_as_the_text_the_model_sent() -> None:
+    bad = ToolOutput("call_1", "calculate", '{"expression": "2+', "Invalid arguments", ok=False)
+    parsed = chunks(encode([bad]))
+    assert parsed[-2]["input"] == '{"expression": "2+'
+
+
+def test_a_failed_turn_closes_its_parts_then_reports_the_error_and_ends() -> None:
+    parsed = chunks(encode([TextDelta("Par"), Error("The model stream was interrupted.")]))
+    assert parsed[-4:] == [
+        {"type": "text-end", "id": "text-1"},
+        {"type": "finish-step"},
+        {"type": "error", "errorText": "The model stream was interrupted."},
+        "[DONE]",
+    ]
+
+
+def test_an_error_before_anything_else_is_still_a_well_formed_stream() -> None:
+    assert chunks(encode([Error("The server is restarting.")])) == [
+        {"type": "start"},
+        {"type": "error", "errorText": "The server is restarting."},
+        "[DONE]",
+    ]
+
+
+def test_text_keeps_unicode_quotes_and_newlines_on_one_line() -> None:
+    text = 'Grüße "quoted"\nnext line \u2028 😀'
+    raw = encode([TextDelta(text)])
+    assert "Grüße".encode() in raw, "written as UTF-8, not \\u escapes"
+    assert chunks(raw)[-1] == {"type": "text-delta", "id": "text-1", "delta": text}
+
+
+def test_replaying_the_events_through_a_new_encoder_gives_the_same_bytes() -> None:
+    """What a resumed stream needs: the AI SDK replays a resumed answer from its start."""
+    events: list[TurnEvent] = [TextDelta("a"), OUTPUT, TextDelta("b"), End()]
+    assert encode(events) == encode(events)
+
+
+def test_keepalive_is_a_comment_the_sdk_parser_skips() -> None:
+    keepalive = UIMessageEncoder().keepalive()
+    assert keepalive.startswith(b":")
+    assert keepalive.endswith(b"\n\n")
+
+
+def test_knowledge_sources_are_source_parts_before_the_text_they_back() -> None:
+    sources = Sources(
+        (
+            {"title": "Projects", "url": "https://alex.dev/projects", "snippet": "A chat backend."},
+            {"title": "About", "file": "about.md", "snippet": "Alex builds things."},
+        )
+    )
+    parsed = chunks(encode([sources, TextDelta("Alex")]))
+    assert parsed[2:4] == [
+        {
+            "type": "source-url",
+            "sourceId": "https://alex.dev/projects",
+            "url": "https://alex.dev/projects",
+            "title": "Projects",
+            "providerMetadata": {"knowledge": {"snippet": "A chat backend."}},
+        },
+        {
+            "type": "source-document",
+            "sourceId": "about.md",
+            "mediaType": "text/markdown",
+            "title": "About",
+            "filename": "about.md",
+            "providerMetadata": {"knowledge": {"snippet": "Alex builds things."}},
+        },
+    ]
+    assert parsed[4] == {"type": "text-start", "id": "text-1"}
