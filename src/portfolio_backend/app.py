@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
-from .api import health, quota, sessions, stream, tools, widget
+from .api import chat, health, quota, sessions, stream, tools, widget
 from .api.admin import admin_router
 from .api.sse import SHUTDOWN_MESSAGE
 from .chat import ChatService
@@ -139,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         health.router,
         stream.router,
+        chat.router,
         quota.router,
         sessions.router,
         tools.router,
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Retry-After",
                 "X-Request-ID",
                 "X-Turn-Id",
+                "X-Session-Id",
             ],
         )
     app.add_middleware(RequestEdge, metrics=metrics, max_bytes=settings.max_body_bytes)

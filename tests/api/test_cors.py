@@ -26,6 +26,21 @@ async def test_an_allowed_origin_may_stream_and_read_the_quota_headers(
     assert "x-ratelimit-remaining" in response.headers["access-control-expose-headers"].lower()
 
 
+async def test_a_site_using_the_ai_sdk_may_chat_and_read_the_session_and_quota_headers(
+    make_settings: Callable[..., Settings], client_for: Any
+) -> None:
+    """What docs/ai-sdk.md promises a Next.js site on another origin."""
+    chat = {"id": "c1", "messages": [{"id": "m1", "role": "user", "parts": [{"type": "text", "text": "hi"}]}]}
+    async with client_for(make_settings(cors_origins="https://alex.dev")) as client:
+        preflight = await client.options("/api/chat", headers={"Origin": "https://alex.dev", **PREFLIGHT})
+        response = await client.post("/api/chat", json=chat, headers={"Origin": "https://alex.dev"})
+    assert preflight.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "https://alex.dev"
+    exposed = response.headers["access-control-expose-headers"].lower()
+    assert "x-session-id" in exposed
+    assert "x-ratelimit-remaining" in exposed
+
+
 async def test_an_unlisted_origin_is_refused(make_settings: Callable[..., Settings], client_for: Any) -> None:
     async with client_for(make_settings(cors_origins="https://alex.dev")) as client:
         preflight = await client.options("/stream", headers={"Origin": "https://evil.example", **PREFLIGHT})

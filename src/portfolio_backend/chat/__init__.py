@@ -1,7 +1,7 @@
 """The chat domain: one turn from prompt to stored history, independent of HTTP."""
 
 from .events import End, Error, Sources, TextDelta, ToolOutput, TurnEvent
-from .turn import ChatService, Turn, TurnOutcome, TurnReport
+from .turn import ChatService, Turn, TurnOutcome, TurnReport, before_last_turn
 
 __all__ = [
     "ChatService",
@@ -14,4 +14,5 @@ __all__ = [
     "TurnEvent",
     "TurnOutcome",
     "TurnReport",
+    "before_last_turn",
 ]

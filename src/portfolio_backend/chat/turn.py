@@ -40,11 +40,25 @@ class Turn:
     session_id: str | None = None
     history: list[Message] = field(default_factory=list)
     release_key: str | None = None  # a counter the final append gives back (the open-stream slot)
+    replaces_last_turn: bool = False  # a regenerated answer: stored in place of the last turn
     # Stop (issue 16): whoever cancels the turn's task to stop it sets `stop_requested` first, and
     # the turn then stores what it answered so far; a cancellation without it stores nothing.
     # `finishing`: the turn is storing its complete answer, too late to stop it.
     stop_requested: bool = False
     finishing: bool = False
+
+
+def before_last_turn(history: list[Message], prompt: str) -> list[Message] | None:
+    """What a regenerated answer to `prompt` continues: the history without its last turn (its
+    last user message and all after it; stores drop the same with `replace_last_turn`).
+
+    None when that turn is not this prompt's: the answer being regenerated was never stored (the
+    visitor stopped it, or it failed), so there is nothing to replace and the turns before stay.
+    """
+    last_user = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
+    if last_user is None or history[last_user].content != prompt:
+        return None
+    return history[:last_user]
 
 
 class TurnOutcome(Enum):
@@ -206,6 +220,7 @@ class ChatService:
             self.settings.session_ttl_seconds,
             self.settings.session_max_messages,
             release=turn.release_key,
+            replace_last_turn=turn.replaces_last_turn,
         )
         report.slot_released = True
         return stored
