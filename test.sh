@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every check: lint, format, types and the test suite (real redis-server, real SQLite files,
-# a scripted OpenAI-compatible upstream over HTTP), then the widget's pure modules under Node's
-# built-in test runner (no npm packages). Installs uv if missing.
+# a scripted OpenAI-compatible upstream over HTTP, and the AI SDK's own client under Node for
+# POST /api/chat), then the widget's pure modules under Node's built-in test runner. Installs uv
+# if missing.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -16,13 +17,16 @@ if ! command -v redis-server >/dev/null 2>&1; then
   fi
 fi
 
-if ! command -v node >/dev/null 2>&1; then
-  echo "Node.js 20+ is needed by the widget's module tests (node --test tests/widget/js/)." >&2
-  echo "Install it: sudo apt-get install nodejs (or from nodejs.org)" >&2
+if ! command -v npm >/dev/null 2>&1; then
+  echo "Node.js 20+ and npm are needed by the widget's module tests (node --test tests/widget/js/)" >&2
+  echo "and the AI SDK client tests (tests/aisdk)." >&2
+  echo "Install them: sudo apt-get install nodejs npm (or from nodejs.org)" >&2
   exit 1
 fi
 
 "${UV[@]}" sync --frozen
+# the pinned AI SDK client, from package-lock.json; reinstalled only when it no longer matches
+npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund --loglevel=error
 "${UV[@]}" run ruff check .
 "${UV[@]}" run ruff format --check .
 "${UV[@]}" run mypy

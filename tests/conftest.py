@@ -49,14 +49,7 @@ def upstream_server() -> Iterator[ScriptedUpstream]:
 @pytest.fixture
 def upstream(upstream_server: ScriptedUpstream) -> ScriptedUpstream:
     """The scripted upstream, emptied of scripts and records for this test."""
-    upstream_server.replies.clear()
-    upstream_server.requests.clear()
-    upstream_server.embedding_requests.clear()
-    upstream_server.embeddings_status = 200
-    upstream_server.client_disconnects = 0
-    upstream_server.completed_streams = 0
-    upstream_server.disconnected.clear()
-    upstream_server.received.clear()
+    upstream_server.reset()
     return upstream_server
 
 

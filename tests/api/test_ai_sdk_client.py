@@ -1,0 +1,61 @@
+"""POST /api/chat with the AI SDK's real client: runs tests/aisdk/*.test.mjs under `node --test`.
+
+The service and the scripted upstream are this suite's own fixtures (one source of truth); the
+Node tests reach them through CHAT_SERVICE and UPSTREAM_CONTROL and script the upstream over HTTP.
+The pinned `ai` versions come from package-lock.json (`npm ci`, which .ci/run and test.sh run).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from portfolio_backend.settings import Settings
+
+from ..conftest import ROOT
+from ..fixtures.upstream import ScriptedUpstream
+
+NODE_TESTS = ROOT / "tests" / "aisdk"
+
+
+# both kinds of store; the route's own tests cover Redis Cluster
+@pytest.mark.parametrize("store_kind", ["sqlite", "redis"], indirect=True)
+def test_the_ai_sdk_client_against_the_live_service(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, live_server_for: Any
+) -> None:
+    node = shutil.which("node")
+    assert node, "Node.js 20+ is needed for the AI SDK client tests (apt-get install nodejs npm)"
+    assert (ROOT / "node_modules" / "ai").is_dir(), "run `npm ci` first (test.sh and .ci/run do)"
+    settings = upstream_settings(
+        rate_limit="3/day",  # small, so the 429 test reaches it in a few turns
+        trusted_proxies="127.0.0.1/32",  # each Node test is its own visitor, by X-Forwarded-For
+        keepalive_seconds=0.1,
+    )
+    with live_server_for(settings) as server:
+        env = {
+            **os.environ,
+            "CHAT_SERVICE": server.url,
+            "UPSTREAM_CONTROL": f"http://127.0.0.1:{upstream.port}",
+            "NODE_NO_WARNINGS": "1",
+        }
+        result = subprocess.run(
+            [node, "--test", "--test-concurrency=1", "--test-reporter=spec", str(NODE_TESTS)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    report = result.stdout + result.stderr
+    assert result.returncode == 0, report
+    summary = dict(re.findall(r"^ℹ (tests|pass|skipped) (\d+)$", report, re.MULTILINE))
+    assert int(summary["tests"]) > 0, report
+    assert summary["pass"] == summary["tests"], report
+    assert summary["skipped"] == "0", report
