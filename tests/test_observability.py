@@ -46,8 +46,11 @@ async def test_metrics_count_requests_turns_tokens_tools_and_rejections(
     assert metric(text, "portfolio_http_requests_total", method="POST", route="/stream", status="429") == 1
     assert metric(text, "portfolio_chat_turns_total", outcome="completed") == 2
     assert metric(text, "portfolio_chat_turns_total", outcome="failed") == 1
-    assert metric(text, "portfolio_llm_tokens_total", direction="in") == 5 + 9 + 11
-    assert metric(text, "portfolio_llm_tokens_total", direction="out") == 1 + 3 + 7
+    tokens = {"model": "gpt-4o-mini", "source": "reported"}
+    assert metric(text, "portfolio_llm_tokens_total", kind="prompt", **tokens) == 5 + 9 + 11
+    assert metric(text, "portfolio_llm_tokens_total", kind="completion", **tokens) == 1 + 3 + 7
+    # gpt-4o-mini: $0.15 in, $0.60 out per 1M tokens; each turn's cost is rounded up to a micro-dollar
+    assert metric(text, "portfolio_llm_cost_usd_total", model="gpt-4o-mini") == pytest.approx((5 + 6) / 1_000_000)
     assert metric(text, "portfolio_tool_calls_total", tool="get_current_time", outcome="ok") == 1
     assert metric(text, "portfolio_upstream_errors_total", kind="status_503") == 1
     assert metric(text, "portfolio_quota_rejections_total", bound="chat") == 1

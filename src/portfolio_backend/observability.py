@@ -22,6 +22,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
+from .llm import Usage
+
 access_log = logging.getLogger("portfolio_backend.access")
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -52,13 +54,33 @@ class Metrics:
             buckets=_TTFT_BUCKETS,
             registry=r,
         )
-        self.tokens = Counter("portfolio_llm_tokens", "Tokens reported by the model", ["direction"], registry=r)
+        # plain labelled Counters: they aggregate across processes in prometheus multiprocess mode
+        self.tokens = Counter(
+            "portfolio_llm_tokens",
+            "Model tokens by model, kind (prompt, cached, completion) and whether the server reported them",
+            ["model", "kind", "source"],
+            registry=r,
+        )
+        self.cost_usd = Counter("portfolio_llm_cost_usd", "Model spend in USD (price table)", ["model"], registry=r)
         self.tool_calls = Counter(
             "portfolio_tool_calls", "Tool calls by tool and outcome", ["tool", "outcome"], registry=r
         )
         self.quota_rejections = Counter("portfolio_quota_rejections", "429s by bound", ["bound"], registry=r)
         self.upstream_errors = Counter("portfolio_upstream_errors", "Failed model calls by kind", ["kind"], registry=r)
         self.turns = Counter("portfolio_chat_turns", "Chat turns by outcome", ["outcome"], registry=r)
+
+    def count_usage(self, model: str, usage: Usage, cost_micro_usd: int) -> None:
+        """One turn's tokens and cost; `source` is "estimated" when the server reported no usage."""
+        source = "estimated" if usage.estimated else "reported"
+        for kind, tokens in (
+            ("prompt", usage.prompt_tokens),
+            ("cached", usage.cached_tokens),
+            ("completion", usage.completion_tokens),
+        ):
+            if tokens:
+                self.tokens.labels(model, kind, source).inc(tokens)
+        if cost_micro_usd:
+            self.cost_usd.labels(model).inc(cost_micro_usd / 1_000_000)
 
     async def exposition(self) -> bytes:
         """The text a scrape reads: this process's registry, or every worker's values summed."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -37,6 +37,16 @@ class RateSpec:
     def __str__(self) -> str:
         period = next(name for name, seconds in _PERIODS.items() if seconds == self.window_seconds)
         return f"{self.limit}/{period}"
+
+
+class ModelPrice(BaseModel):
+    """A model's price in USD per million tokens; `cached_input` defaults to `input`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cached_input: float | None = Field(None, ge=0)
 
 
 def _split_list(value: object) -> object:
@@ -78,6 +88,10 @@ class Settings(BaseSettings):
     system_prompt_file: Path = Field(Path("data/system_prompt.md"), description="The site owner's persona.")
     demo_word_delay: float = Field(0.03, ge=0, le=1, description="Pause between the demo model's words.")
     max_tool_rounds: int = Field(4, ge=0, le=16, description="Model-tool round trips per turn.")
+    model_prices: dict[str, ModelPrice] = Field(
+        default_factory=dict,
+        description='Prices per model in USD per 1M tokens, JSON: {"my-model": {"input": 0.5, "output": 1.5}}.',
+    )
 
     # Storage
     redis_url: str | None = Field(None, description="redis:// or rediss:// URL; selects the Redis store.")

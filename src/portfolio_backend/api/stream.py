@@ -253,8 +253,7 @@ def _observe(metrics: Metrics, report: TurnReport) -> None:
     metrics.stream_seconds.observe(now - report.started_at)
     if report.first_token_at is not None:
         metrics.ttft_seconds.observe(report.first_token_at - report.started_at)
-    metrics.tokens.labels("in").inc(report.prompt_tokens)
-    metrics.tokens.labels("out").inc(report.completion_tokens)
+    metrics.count_usage(report.model, report.usage, report.cost_micro_usd)
     for result in report.tool_results:
         metrics.tool_calls.labels(result.tool_name, "ok" if result.ok else "error").inc()
     if report.error_kind is not None:

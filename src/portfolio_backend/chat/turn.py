@@ -18,10 +18,12 @@ import httpx2
 
 from ..clock import now_ms
 from ..knowledge import Knowledge, KnowledgeError, Selection, render, sources_of
-from ..llm import Completion, LLMError, LLMProvider, TextDelta, ToolCall
+from ..llm import Completion, LLMError, LLMProvider, TextDelta, ToolCall, Usage
 from ..settings import Settings
 from ..store import Message, StoreError, Stores
 from ..tools import ToolContext, ToolRegistry, ToolResult
+from ..usage.estimate import estimate_round
+from ..usage.prices import PriceTable
 from .events import End, Error, Sources, ToolOutput, TurnEvent
 from .upstream import upstream_message
 
@@ -78,8 +80,9 @@ class TurnReport:
 
     outcome: TurnOutcome = TurnOutcome.NEVER_STARTED
     slot_released: bool = False  # the final append gave back the open-stream slot (`Turn.release_key`)
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+    model: str = ""
+    usage: Usage = field(default_factory=Usage)  # summed over every model round of the turn
+    cost_micro_usd: int = 0  # of `usage`, by the price table
     started_at: float | None = None  # event-loop clock, like first_token_at
     first_token_at: float | None = None
     error_kind: str | None = None
@@ -97,6 +100,7 @@ class ChatService:
         http: httpx2.AsyncClient,
         system_prompt: str,
         knowledge: Knowledge | None = None,
+        prices: PriceTable | None = None,
     ) -> None:
         self.settings = settings
         self.llm = llm
@@ -105,6 +109,7 @@ class ChatService:
         self.http = http
         self.system_prompt = system_prompt
         self.knowledge = knowledge
+        self.prices = prices or PriceTable(settings.model_prices)
 
     def upstream_messages(self, turn: Turn, selection: Selection | None = None) -> list[dict[str, Any]]:
         system = self.system_prompt
@@ -132,6 +137,7 @@ class ChatService:
         loop = asyncio.get_running_loop()
         report.started_at = loop.time()
         report.outcome = TurnOutcome.ABANDONED  # until it ends otherwise
+        report.model = self.llm.model
         selection = await self.select_knowledge(turn)
         upstream = self.upstream_messages(turn, selection)
         new_messages = [Message("user", turn.prompt, now_ms())]
@@ -139,6 +145,7 @@ class ChatService:
         ctx = ToolContext(self.settings, self.stores, self.http, turn.visitor, turn.session_id, visitor_text)
         shown: list[dict[str, Any]] = []  # the sources sent to the visitor, stored with the answer
         max_rounds = self.settings.max_tool_rounds
+        offered: list[dict[str, Any]] = []
         text: list[str] = []
         try:
             for round_number in range(max_rounds + 1):
@@ -161,14 +168,17 @@ class ChatService:
                             yield delta
                         elif isinstance(delta, Completion):
                             completion = delta
-                report.prompt_tokens += completion.prompt_tokens
-                report.completion_tokens += completion.completion_tokens
+                # the server's figure, else an estimate marked as one (field note 13)
+                said = "".join(text)
+                self._count(report, completion.usage or estimate_round(upstream, offered, said, completion.tool_calls))
                 if not completion.tool_calls:
-                    new_messages.append(Message("assistant", "".join(text), now_ms(), sources=shown or None))
+                    new_messages.append(Message("assistant", said, now_ms(), sources=shown or None))
                     break
                 async for output in self._run_tools(completion.tool_calls, text, upstream, new_messages, ctx, report):
                     yield output
         except LLMError as exc:
+            if text:  # a stream cut mid-answer was billed upstream: estimate what it used
+                self._count(report, estimate_round(upstream, offered, "".join(text), []))
             report.outcome = _failed(report)
             report.error_kind = exc.kind
             yield Error(exc.message)
@@ -224,6 +234,11 @@ class ChatService:
         )
         report.slot_released = True
         return stored
+
+    def _count(self, report: TurnReport, usage: Usage) -> None:
+        """Add one model round's usage to the turn, and its cost: once per round, never per chunk."""
+        report.usage += usage
+        report.cost_micro_usd = self.prices.cost_micro_usd(report.model, report.usage)
 
     async def _run_tools(
         self,

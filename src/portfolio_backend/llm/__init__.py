@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..settings import Settings
-from .base import Completion, Delta, LLMError, LLMProvider, TextDelta, ToolCall
+from .base import Completion, Delta, LLMError, LLMProvider, TextDelta, ToolCall, Usage
 from .demo import DemoProvider  # at import time: an import inside the running event loop blocks it
 from .openai_compat import OpenAICompatProvider
 
@@ -29,5 +29,6 @@ __all__ = [
     "LLMProvider",
     "TextDelta",
     "ToolCall",
+    "Usage",
     "provider_from_settings",
 ]

@@ -41,13 +41,38 @@ class ToolCall:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Tokens one model call (or a sum of them) used. `cached_tokens` is the part of
+    `prompt_tokens` the server read from its prompt cache (billed cheaper). `estimated` is true when
+    any part was counted by us because the server reported none (field note 13: unknown is
+    estimated, never zero)."""
+
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    completion_tokens: int = 0
+    estimated: bool = False
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.cached_tokens + other.cached_tokens,
+            self.completion_tokens + other.completion_tokens,
+            self.estimated or other.estimated,
+        )
+
+
 @dataclass(slots=True)
 class Completion:
-    """Ends every stream: the assembled tool calls (empty when the model answered in text) and usage."""
+    """Ends every stream: the assembled tool calls (empty when the model answered in text) and the
+    usage the server reported (None when it sent none: the caller estimates)."""
 
     tool_calls: list[ToolCall] = field(default_factory=list)
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+    usage: Usage | None = None
 
 
 Delta = TextDelta | Completion
@@ -58,7 +83,8 @@ class LLMProvider(Protocol):
 
     provider: "openai" (any OpenAI-compatible server) or "demo" (offline).
     model: the model name, as /health reports it.
-    stream(): yields TextDelta as tokens arrive, then exactly one Completion. Raises LLMError.
+    stream(): yields TextDelta as tokens arrive, then exactly one Completion (with the server's
+        usage when it reported any). Raises LLMError.
     Closing the iterator early (a visitor left) must close the upstream request at once.
     """
 

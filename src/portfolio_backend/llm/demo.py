@@ -80,10 +80,8 @@ class DemoProvider:
             if self.word_delay:
                 await asyncio.sleep(self.word_delay)
             yield TextDelta(word if position == 0 else " " + word)
-        yield Completion(
-            prompt_tokens=sum(len(str(m.get("content", "")).split()) for m in messages),
-            completion_tokens=len(words),
-        )
+        # no usage: the turn estimates it, as for any server that reports none
+        yield Completion()
 
     @staticmethod
     def _tool_call(prompt: str, offered: set[str]) -> ToolCall | None:

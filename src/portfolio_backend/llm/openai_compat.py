@@ -17,7 +17,7 @@ import httpx2
 import openai
 from openai import AsyncOpenAI, DefaultAioHttpClient
 
-from .base import Completion, Delta, LLMError, TextDelta
+from .base import Completion, Delta, LLMError, TextDelta, Usage
 from .tool_calls import ToolCallAssembler
 
 log = logging.getLogger(__name__)
@@ -104,8 +104,7 @@ class OpenAICompatProvider:
                 async for event in _data_events(response):
                     usage = event.get("usage")
                     if usage:
-                        done.prompt_tokens = usage.get("prompt_tokens") or 0
-                        done.completion_tokens = usage.get("completion_tokens") or 0
+                        done.usage = _usage(usage)
                     choices = event.get("choices")
                     if not choices:
                         if event.get("error"):
@@ -131,6 +130,16 @@ class OpenAICompatProvider:
             raise LLMError("The model stream was interrupted. Please try again.", kind="stream") from exc
         done.tool_calls = assembler.calls()
         yield done
+
+
+def _usage(usage: dict[str, Any]) -> Usage:
+    """The server's usage; `prompt_tokens_details.cached_tokens` is OpenAI's prompt-cache share."""
+    details = usage.get("prompt_tokens_details") or {}
+    return Usage(
+        prompt_tokens=int(usage.get("prompt_tokens") or 0),
+        cached_tokens=int(details.get("cached_tokens") or 0) if isinstance(details, dict) else 0,
+        completion_tokens=int(usage.get("completion_tokens") or 0),
+    )
 
 
 async def _data_events(response: httpx2.Response) -> AsyncGenerator[dict[str, Any], None]:
