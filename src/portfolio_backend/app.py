@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx2
@@ -30,6 +31,8 @@ from .quota import Bounds, Limiter
 from .settings import Settings
 from .store import open_stores
 from .tools import registry_from_settings
+from .usage import PriceTable
+from .usage.ledger import SpendLedger
 from .workers.reminders import ReminderDispatcher
 
 log = logging.getLogger("portfolio_backend")
@@ -53,7 +56,9 @@ def _describe(knowledge: Knowledge | None) -> str:
     return f"{status['passages']} passages ({status['mode']}, {status['ranking']}, {len(status['failures'])} not used)"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Callable[[], float] = time.time) -> FastAPI:
+    """The app. `clock` (epoch seconds) drives the quota windows and the budget days: tests pass
+    their own to roll a UTC midnight over; nothing on the per-chunk path reads it."""
     settings = settings or Settings()
     metrics = Metrics()
 
@@ -76,6 +81,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 stack.push_async_callback(knowledge.close)
                 await knowledge.open()  # a source or an index that cannot be read is logged, never fatal
             registry = registry_from_settings(settings, knowledge)
+            prices = PriceTable(settings.model_prices)
+            if prices.price(llm.model) is None:
+                log.warning(
+                    "no price for model %s: its turns cost $0, so DAILY_BUDGET_USD cannot trigger; set MODEL_PRICES",
+                    llm.model,
+                )
+            ledger = SpendLedger(stores.usage, prices, settings, llm.model, clock=clock)
             chat = ChatService(
                 settings=settings,
                 llm=llm,
@@ -84,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 http=http,
                 system_prompt=system_prompt,
                 knowledge=knowledge,
+                prices=prices,
             )
             if settings.reminder_webhook_url:
                 dispatcher = asyncio.create_task(
@@ -118,9 +131,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 chat=chat,
                 limiter=Limiter(
                     stores.counters,
+                    clock,
                     fail_open=settings.rate_limit_fail_open,
                     on_refused=lambda bound: metrics.quota_rejections.labels(bound.name).inc(),
                 ),
+                ledger=ledger,
                 bounds=Bounds.from_settings(settings),
                 metrics=metrics,
                 knowledge=knowledge,

@@ -22,6 +22,7 @@ from .quota import Bounds, Limiter, client_address, visitor_key
 from .settings import Settings
 from .store import ReminderStore, SessionStore, Stores
 from .tools import ToolRegistry
+from .usage.ledger import SpendLedger
 
 
 class State(TypedDict):
@@ -38,6 +39,7 @@ class State(TypedDict):
     metrics: Metrics
     knowledge: Knowledge | None
     live: LiveTurns
+    ledger: SpendLedger
 
 
 def _from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
@@ -96,6 +98,7 @@ LimiterDep = Annotated[Limiter, Depends(_from_state("limiter"))]
 BoundsDep = Annotated[Bounds, Depends(_from_state("bounds"))]
 LLMDep = Annotated[LLMProvider, Depends(_from_state("llm"))]
 MetricsDep = Annotated[Metrics, Depends(_from_state("metrics"))]
+LedgerDep = Annotated[SpendLedger, Depends(_from_state("ledger"))]
 HttpDep = Annotated[httpx2.AsyncClient, Depends(_from_state("http"))]
 KnowledgeDep = Annotated[Knowledge | None, Depends(_from_state("knowledge"))]
 VisitorDep = Annotated[Visitor, Depends(_visitor)]
@@ -106,7 +109,7 @@ class TurnContext:
     """What POST /stream uses, resolved as one dependency: FastAPI spends ~25 us per dependency per
     request, and on the streaming route that is a tenth of a turn (docs/performance.md)."""
 
-    __slots__ = ("bounds", "chat", "limiter", "live", "metrics", "settings", "stores", "visitor")
+    __slots__ = ("bounds", "chat", "ledger", "limiter", "live", "metrics", "settings", "stores", "visitor")
 
     def __init__(self, request: Request) -> None:
         state = request.state
@@ -117,6 +120,7 @@ class TurnContext:
         self.bounds: Bounds = state.bounds
         self.metrics: Metrics = state.metrics
         self.live: LiveTurns = state.live
+        self.ledger: SpendLedger = state.ledger
         self.visitor = visitor_of(request, self.settings)
 
 

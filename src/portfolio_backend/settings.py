@@ -125,6 +125,15 @@ class Settings(BaseSettings):
         ge=0,
         description="Upstream chat turns per UTC day across all visitors (0 = no cap).",
     )
+    daily_budget_usd: float = Field(
+        0.0,
+        ge=0,
+        description="Model spend per UTC day across all visitors, in USD, by the price table (0 = no budget).",
+    )
+    visitor_daily_tokens: int = Field(0, ge=0, description="Model tokens per visitor per UTC day (0 = no budget).")
+    usage_retention_days: int = Field(
+        90, ge=1, le=3650, description="Days the per-day usage accounting is kept (the console shows 30)."
+    )
     rate_limit_fail_open: bool = Field(False, description="Serve without a quota check when the store is down.")
     trusted_proxies: Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode] = Field(
         default_factory=list,

@@ -11,6 +11,7 @@ import pytest
 
 from portfolio_backend.settings import Settings
 from portfolio_backend.store import CounterCheck, Lead, Message, Reminder, StoreError, Stores, open_stores
+from portfolio_backend.store.usage import Reservation, TurnUsage
 
 from ..fixtures.fake_http import closed_port_url
 
@@ -18,6 +19,7 @@ NOW = 1_800_000_000_000
 REMINDER = Reminder("r1", "s1", "t", "", NOW, "2027-01-15T10:00:00+02:00", NOW)
 
 Call = Callable[[Stores], Awaitable[Any]]
+HELD = Reservation(NOW // 86_400_000, "v", 10, 10)
 WRITES: dict[str, Call] = {
     "sessions.create": lambda s: s.sessions.create("s1", "v", NOW, 60),
     "sessions.append_turn": lambda s: s.sessions.append_turn("s1", [Message("user", "q", NOW)], NOW, 60, 20, "k"),
@@ -33,6 +35,9 @@ WRITES: dict[str, Call] = {
     "turns.append": lambda s: s.turns.append("t1", [(1, "{}")], ended=False, now=NOW, ttl_seconds=60, max_events=9),
     "turns.read": lambda s: s.turns.read("t1", 0, 10, NOW),
     "turns.request_stop": lambda s: s.turns.request_stop("t1"),
+    "usage.reserve": lambda s: s.usage.reserve(HELD, day_limit_micro_usd=1, visitor_limit_tokens=1, keep_days=90),
+    "usage.record": lambda s: s.usage.record(TurnUsage(HELD, "s1", 1, 0, 1, 1, False), keep_days=90),
+    "usage.release": lambda s: s.usage.release(HELD),
     "check": lambda s: s.check(),
 }
 READS: dict[str, Call] = {
@@ -43,6 +48,10 @@ READS: dict[str, Call] = {
     "reminders.list_for": lambda s: s.reminders.list_for("s1"),
     "leads.newest": lambda s: s.leads.newest(10),
     "turns.running_turn": lambda s: s.turns.running_turn("s1"),
+    "usage.day_micro_usd": lambda s: s.usage.day_micro_usd(HELD.day),
+    "usage.days": lambda s: s.usage.days(HELD.day - 1, HELD.day),
+    "usage.visitor": lambda s: s.usage.visitor(HELD.day, "v"),
+    "usage.session": lambda s: s.usage.session(HELD.day, "s1"),
 }
 
 

@@ -19,12 +19,13 @@ from pydantic import Field, field_validator
 
 from ..chat import Turn, TurnOutcome, TurnReport
 from ..clock import now_ms
-from ..deps import LiveTurnsDep, SettingsDep, StoresDep, TurnContextDep
-from ..errors import NotFound, Unprocessable
+from ..deps import LiveTurnsDep, SettingsDep, StoresDep, TurnContext, TurnContextDep
+from ..errors import NotFound, RateLimited, Unprocessable
 from ..live import PAGE_EVENTS, SYNC_SECONDS, LiveTurn, LiveTurns, follow_stored
 from ..observability import Metrics
 from ..quota import Limiter, TurnCharges, charge_turn
 from ..store import StoreError, TurnBufferStore, TurnPage
+from ..usage.ledger import Admission, SpendLedger, budget_decision
 from ..wire.stream import StreamEncoder
 from .body import RequestBody
 from .session_views import parse_session_id
@@ -89,6 +90,7 @@ async def stream(body: StreamRequest, context: TurnContextDep) -> EventStreamRes
     charges = await charge_turn(limiter, context.bounds, visitor.key)
     if charges is not None:
         turn.release_key = charges.open_stream.key
+    admission = await _admit(context, turn, charges)
     if settings.log_prompts:
         log.info("prompt", extra={"prompt": body.prompt, "session_id": turn.session_id})
 
@@ -96,7 +98,7 @@ async def stream(body: StreamRequest, context: TurnContextDep) -> EventStreamRes
     headers = charges.turn.headers() if charges else {}
 
     def settle() -> Awaitable[None]:
-        return settle_turn(limiter, metrics, charges, report)
+        return settle_turn(limiter, metrics, charges, report, context.ledger, admission, turn.session_id)
 
     if turn.session_id is None:  # no session, no resume: the turn is this response's alone
         return EventStreamResponse(
@@ -230,10 +232,61 @@ def _stopped(turn_id: str, *, done: bool) -> JSONResponse:
 REFUNDED = frozenset({TurnOutcome.NEVER_STARTED, TurnOutcome.FAILED_BEFORE_TEXT})
 
 
-async def settle_turn(limiter: Limiter, metrics: Metrics, charges: TurnCharges | None, report: TurnReport) -> None:
-    """After the stream: give back the open-stream slot unless the final append did, and refund
-    the turn when its outcome is one the refund rule lets off."""
+async def _admit(context: TurnContext, turn: Turn, charges: TurnCharges | None) -> Admission | None:
+    """Reserve the turn's first request against the budgets, or refuse it with a 429 that lasts
+    until the next UTC midnight (giving back what the turn was charged). None when failing open."""
+    ledger, limiter = context.ledger, context.limiter
+    try:
+        admission = await ledger.admit(turn.visitor, context.chat.first_request_usage(turn))
+    except StoreError as exc:
+        if context.settings.rate_limit_fail_open:
+            log.warning("usage store down, failing open: %s", exc)
+            return None
+        await _give_back(limiter, charges)
+        raise
+    refused = admission.state.refused
+    if refused is None:
+        turn.budget = ledger.running(admission.reservation)
+        return admission
+    await _give_back(limiter, charges)
+    context.metrics.quota_rejections.labels(refused.value).inc()
+    decision = budget_decision(admission, ledger.budgets)
+    raise RateLimited(
+        f"{decision.bound.message} Try again after {decision.reset_iso}.",
+        headers=decision.headers(),
+        limit=decision.limit,
+        reset=decision.reset,
+        retry_after=decision.retry_after,
+        budget=refused.value,
+    )
+
+
+async def _give_back(limiter: Limiter, charges: TurnCharges | None) -> None:
+    """Give back everything a turn that will not run was charged."""
+    if charges is not None:
+        try:
+            await limiter.give_back([charges.open_stream, *charges.spent])
+        except StoreError:
+            log.warning("could not give back the quota of a refused turn")
+
+
+async def settle_turn(
+    limiter: Limiter,
+    metrics: Metrics,
+    charges: TurnCharges | None,
+    report: TurnReport,
+    ledger: SpendLedger | None = None,
+    admission: Admission | None = None,
+    session_id: str | None = None,
+) -> None:
+    """After the stream: record what the turn spent, give back the open-stream slot unless the
+    final append did, and refund the turn when its outcome is one the refund rule lets off."""
     _observe(metrics, report)
+    if ledger is not None and admission is not None:
+        try:
+            await ledger.settle(admission.reservation, session_id, report.usage, report.cost_micro_usd)
+        except StoreError:
+            log.warning("could not record the usage of a turn: %s", report.usage, exc_info=True)
     if charges is None:
         return  # failing open: nothing was charged
     give_back = [] if report.slot_released else [charges.open_stream]

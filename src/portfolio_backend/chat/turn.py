@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 import httpx2
 
@@ -22,7 +22,7 @@ from ..llm import Completion, LLMError, LLMProvider, TextDelta, ToolCall, Usage
 from ..settings import Settings
 from ..store import Message, StoreError, Stores
 from ..tools import ToolContext, ToolRegistry, ToolResult
-from ..usage.estimate import estimate_round
+from ..usage.estimate import estimate_prompt, estimate_round
 from ..usage.prices import PriceTable
 from .events import End, Error, Sources, ToolOutput, TurnEvent
 from .upstream import upstream_message
@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 # Earlier questions of the visitor read with a follow-up, to find the passages it refers to.
 _RECENT_QUESTIONS = 2
+BUDGET_REACHED = (
+    "The assistant has reached its daily budget, so it stopped here. Please come back tomorrow (after 00:00 UTC)."
+)
 
 
 @dataclass(slots=True)
@@ -48,6 +51,16 @@ class Turn:
     # `finishing`: the turn is storing its complete answer, too late to stop it.
     stop_requested: bool = False
     finishing: bool = False
+    budget: TurnBudget | None = None  # the daily budget, checked before each further model round
+
+
+class TurnBudget(Protocol):
+    """A running turn's view of the daily budget (usage.ledger implements it)."""
+
+    async def reached(self, spent_micro_usd: int) -> bool:
+        """Whether the day's spend, with the `spent_micro_usd` this turn has spent so far, has
+        reached the budget. Must not raise: a store it cannot read counts as not reached."""
+        ...
 
 
 def before_last_turn(history: list[Message], prompt: str) -> list[Message] | None:
@@ -86,6 +99,7 @@ class TurnReport:
     started_at: float | None = None  # event-loop clock, like first_token_at
     first_token_at: float | None = None
     error_kind: str | None = None
+    budget_reached: bool = False  # stopped before a further model round by the daily budget
     tool_results: list[ToolResult] = field(default_factory=list)
 
 
@@ -110,6 +124,14 @@ class ChatService:
         self.system_prompt = system_prompt
         self.knowledge = knowledge
         self.prices = prices or PriceTable(settings.model_prices)
+
+    def first_request_usage(self, turn: Turn) -> Usage:
+        """The estimated prompt of the turn's first model request: what the turn reserves against
+        the budgets before it starts (usage.ledger). The knowledge passages are chosen later, so
+        their most (KNOWLEDGE_MAX_TOKENS) is counted when there is knowledge."""
+        offered = self.tools.specs() if self.settings.max_tool_rounds else []
+        passages = self.settings.knowledge_max_tokens if self.knowledge is not None else 0
+        return Usage(prompt_tokens=estimate_prompt(self.upstream_messages(turn), offered) + passages, estimated=True)
 
     def upstream_messages(self, turn: Turn, selection: Selection | None = None) -> list[dict[str, Any]]:
         system = self.system_prompt
@@ -176,6 +198,12 @@ class ChatService:
                     break
                 async for output in self._run_tools(completion.tool_calls, text, upstream, new_messages, ctx, report):
                     yield output
+                # before another model round: a turn that reached the daily budget goes no further
+                if turn.budget is not None and await turn.budget.reached(report.cost_micro_usd):
+                    report.outcome = _failed(report)
+                    report.budget_reached = True
+                    yield Error(BUDGET_REACHED)
+                    return
         except LLMError as exc:
             if text:  # a stream cut mid-answer was billed upstream: estimate what it used
                 self._count(report, estimate_round(upstream, offered, "".join(text), []))

@@ -9,7 +9,7 @@ Layout:
 
 Domains: sessions (history and expiry), counters (quotas), reminders, leads, turns (the event
 buffers of running answers, for reattaching and Stop), chats (the AI SDK's chat ids bound to
-sessions).
+sessions), usage (spend and budgets).
 
 Adding a domain (say `usage`):
 1. `store/usage/__init__.py`: its records and `class UsageStore(StoreContract)` with abstract,

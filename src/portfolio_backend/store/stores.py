@@ -26,6 +26,9 @@ from .sqlite import SqliteBackend
 from .turns import TurnBufferStore
 from .turns.redis import RedisTurnBufferStore
 from .turns.sqlite import SqliteTurnBufferStore
+from .usage import UsageStore
+from .usage.redis import RedisUsageStore
+from .usage.sqlite import SqliteUsageStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,7 @@ class Stores:
     leads: LeadStore
     turns: TurnBufferStore
     chats: ChatStore
+    usage: UsageStore
 
     @property
     def name(self) -> str:
@@ -64,6 +68,7 @@ def _on_redis(backend: RedisBackend) -> Stores:
         leads=RedisLeadStore(backend),
         turns=RedisTurnBufferStore(backend),
         chats=RedisChatStore(backend),
+        usage=RedisUsageStore(backend),
     )
 
 
@@ -77,6 +82,7 @@ def _on_sqlite(backend: SqliteBackend) -> Stores:
         leads=SqliteLeadStore(backend),
         turns=SqliteTurnBufferStore(backend),
         chats=SqliteChatStore(backend),
+        usage=SqliteUsageStore(backend),
     )
 
 

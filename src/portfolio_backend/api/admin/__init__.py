@@ -9,25 +9,25 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from . import conversations, knowledge
+from . import conversations, knowledge, usage
 from .auth import AdminCaller, AdminDep, authorize, require_admin
 
 # Routers whose every route needs the token; their paths are relative to /admin.
-PROTECTED: tuple[APIRouter, ...] = (conversations.router, knowledge.router)
+PROTECTED: tuple[APIRouter, ...] = (conversations.router, knowledge.router, usage.router)
 
 # Routers served without the token: the console page itself (it asks for the token and holds no data).
-PUBLIC: tuple[APIRouter, ...] = ()
+PUBLIC: tuple[APIRouter, ...] = (console.router,)
 
 
 def admin_router() -> APIRouter:
     """Everything under /admin, protected routers behind the admin token."""
-    router = APIRouter(prefix="/admin")
+    router = APIRouter()
     protected = APIRouter(dependencies=[Depends(require_admin)])
     for part in PROTECTED:
         protected.include_router(part)
-    router.include_router(protected)
+    router.include_router(protected, prefix="/admin")
     for part in PUBLIC:
-        router.include_router(part)
+        router.include_router(part, prefix="/admin")
     return router
 
 
