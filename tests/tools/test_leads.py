@@ -29,7 +29,7 @@ def lead_bench(stores: Stores, tool_settings: MakeSettings, bench_for: BenchFor,
     return bench_for(tool_settings(notify_webhook_url=notify.url("/notify")), stores)
 
 
-async def test_owner_tools_are_off_without_a_notify_webhook(bench: ToolBench) -> None:
+async def test_owner_tools_are_off_without_a_notify_webhook_or_the_console(bench: ToolBench) -> None:
     offered = [spec["function"]["name"] for spec in bench.registry.specs()]
     listed = {tool["name"]: tool["enabled"] for tool in bench.registry.describe()}
     for name in OWNER_TOOLS:
@@ -157,3 +157,23 @@ async def test_bounds_are_argument_errors(
     ok, text = await lead_bench.call(tool, arguments)
     assert not ok
     assert text.startswith(f"Error: {message}")
+
+
+async def test_with_the_console_but_no_webhook_leads_are_stored_with_time_and_session(
+    stores: Stores, tool_settings: MakeSettings, bench_for: BenchFor
+) -> None:
+    bench = bench_for(tool_settings(admin_token="owner-token-0123456789"), stores)
+    assert {"record_user_details", "record_unknown_question"} <= {
+        spec["function"]["name"] for spec in bench.registry.specs()
+    }
+    ok, text = await bench.call("record_user_details", {"email": "ada@example.com", "name": "Ada"})
+    assert ok, text
+    assert "ada@example.com" in text
+    assert "could not be sent" not in text
+    ok, text = await bench.call("record_unknown_question", {"question": "Do you sail?"})
+    assert ok, text
+    question, contact = await stores.leads.newest(10)
+    assert (question.kind, question.question) == ("question", "Do you sail?")
+    assert (contact.kind, contact.email, contact.name) == ("contact", "ada@example.com", "Ada")
+    assert question.session_id == contact.session_id == "session-a"
+    assert question.created_at >= contact.created_at > 0

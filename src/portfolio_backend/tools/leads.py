@@ -1,9 +1,11 @@
 """Owner tools for lead capture: record_user_details and record_unknown_question.
 
-Each record is kept in the store (the owner's backlog, `LeadStore.newest`) and POSTed to
-NOTIFY_WEBHOOK_URL as JSON whose `message` (and `text`, for Slack) is a ready sentence. Both tools
-are offered only when that URL is set. A steered model could call them in a loop to flood the
-owner's phone, so each visitor may send `NOTIFICATIONS_PER_DAY` of them per UTC day.
+Each record is kept in the store with its time and session (the owner's backlog, `LeadStore.newest`,
+listed in the console at /admin) and, when NOTIFY_WEBHOOK_URL is set, POSTed there as JSON whose
+`message` (and `text`, for Slack) is a ready sentence. Both tools are offered when the owner can see
+what they record: with NOTIFY_WEBHOOK_URL or with the console (ADMIN_TOKEN). A steered model could
+call them in a loop to flood the owner's phone, so each visitor may send `NOTIFICATIONS_PER_DAY` of
+them per UTC day.
 The notification has no session id: webhook receivers such as public ntfy topics are not secret,
 and a session id opens a conversation's history.
 """
@@ -54,14 +56,14 @@ class UnknownQuestionArgs(BaseModel):
 
 
 class _OwnerNotice(Tool[ArgsT]):
-    """Store a lead, then notify the owner; enabled only when NOTIFY_WEBHOOK_URL is set."""
+    """Store a lead, then notify the owner; enabled with NOTIFY_WEBHOOK_URL or the console (ADMIN_TOKEN)."""
 
     def enabled(self, settings: Settings) -> bool:
-        return bool(settings.notify_webhook_url)
+        return bool(settings.notify_webhook_url or settings.admin_token)
 
-    async def _record(self, ctx: ToolContext, lead: Lead, message: str) -> bool:
-        """Store and notify; whether the notification went out. ToolError when neither worked, or
-        when the visitor is over their daily allowance."""
+    async def _record(self, ctx: ToolContext, lead: Lead, message: str) -> bool | None:
+        """Store and notify; whether the notification went out (None: no webhook, the console shows
+        it). ToolError when nothing worked, or when the visitor is over their daily allowance."""
         try:
             (allowance,) = await Limiter(ctx.stores.counters).charge([(NOTIFICATIONS, ctx.visitor)])
         except StoreError as exc:
@@ -75,11 +77,15 @@ class _OwnerNotice(Tool[ArgsT]):
         except StoreError as exc:
             log.warning("lead not stored: %s", exc)
             stored = False
+        if not ctx.settings.notify_webhook_url:  # the console is where the owner sees it
+            if not stored:
+                raise ToolError("This cannot be recorded right now; please try again later")
+            return None
         notified = True
         try:
             await post_json(
                 ctx.http,
-                ctx.settings.notify_webhook_url or "",
+                ctx.settings.notify_webhook_url,
                 {**_payload(lead), "message": message, "text": message},
                 service="The owner's notification service",
                 timeout=ctx.settings.tool_timeout_seconds,
@@ -128,6 +134,8 @@ class RecordUserDetails(_OwnerNotice[UserDetailsArgs]):
         if lead.notes:
             message += f": {lead.notes}"
         notified = await self._record(ctx, lead, message)
+        if notified is None:
+            return f"Recorded {lead.email} for the owner, who can reply to it."
         if notified:
             return f"Recorded: the owner has been notified and can reply to {lead.email}."
         return f"Recorded {lead.email} for the owner, who will see it (the instant notification could not be sent)."
@@ -153,6 +161,8 @@ class RecordUnknownQuestion(_OwnerNotice[UnknownQuestionArgs]):
             question=args.question,
         )
         notified = await self._record(ctx, lead, f"Question the portfolio chat could not answer: {lead.question}")
+        if notified is None:
+            return "Recorded for the owner, who will see this question."
         if notified:
             return "Recorded: the owner has been told about this question."
         return "Recorded for the owner, who will see it (the instant notification could not be sent)."
