@@ -1,0 +1,143 @@
+"""Budgets hold across two service processes on one store (field note 14: limits that multiply
+with replicas). 40 turns start at once, half on each process; the budgets must admit no more turns
+than the arithmetic allows, and the account must add up exactly.
+
+Each demo turn is alike: its first request reserves R estimated prompt tokens (the system prompt,
+the tool specs and "Hello!"), and it records R + C (C: the demo's canned answer). A turn is admitted
+only while what is recorded plus what is reserved is under the budget, so with every turn still
+running, at most ceil(budget / R) are admitted; with every earlier turn already recorded, at least
+floor(budget / (R + C)). Anything outside those bounds is a budget that multiplied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ..fixtures.redis_cluster import LocalRedisCluster
+from ..fixtures.redis_server import RedisServer
+from ..sse import parse_events
+from .service_process import ServiceProcess, start_all
+from .test_multi_process import SharedStore, _sqlite_flush
+
+pytestmark = pytest.mark.slow
+
+TOKEN = "scale-owner-token-123456"
+ADMIN = {"Authorization": f"Bearer {TOKEN}"}
+VISITOR_TOKENS = 4000
+# offline-demo priced at $1 per 1,000 tokens: one demo turn costs about a dollar
+PRICES = '{"offline-demo": {"input": 1000, "output": 1000}}'
+DAILY_USD = 10
+
+
+def _sqlite_flush_with_usage(path: Path) -> Callable[[], None]:
+    flush_sessions = _sqlite_flush(path)
+
+    def flush() -> None:
+        flush_sessions()
+        with sqlite3.connect(path, timeout=10) as db:
+            for table in ("usage_days", "usage_visitors", "usage_sessions"):
+                db.execute(f"DELETE FROM {table}")
+
+    return flush
+
+
+@pytest.fixture(scope="module", params=["redis", "redis-cluster", "sqlite"])
+def shared_store(
+    request: pytest.FixtureRequest, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SharedStore]:
+    if request.param == "redis":
+        yield SharedStore({"REDIS_URL": redis_server.url}, redis_server.flush)
+        return
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("budget-sqlite") / "shared.sqlite3"
+        yield SharedStore({"DATABASE_PATH": str(path)}, _sqlite_flush_with_usage(path))
+        return
+    cluster = LocalRedisCluster(tmp_path_factory.mktemp("budget-cluster")).start()
+    yield SharedStore({"REDIS_URL": cluster.url, "REDIS_CLUSTER": "true"}, cluster.flush)
+    cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def services(shared_store: SharedStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServiceProcess]]:
+    workdir = tmp_path_factory.mktemp("budget-services")
+    env = {
+        **shared_store.env,
+        "DEMO_WORD_DELAY": "0.01",  # turns overlap: each is still running while others are admitted
+        "GLOBAL_DAILY_REQUESTS": "0",
+        "RATE_LIMIT": "1000/day",
+        "SESSION_CREATE_LIMIT": "1000/hour",
+        "MAX_OPEN_STREAMS_PER_VISITOR": "100",
+        "TRUSTED_PROXIES": "127.0.0.1/32",  # visitors named by X-Forwarded-For
+        "VISITOR_DAILY_TOKENS": str(VISITOR_TOKENS),
+        "DAILY_BUDGET_USD": str(DAILY_USD),
+        "MODEL_PRICES": PRICES,
+        "ADMIN_TOKEN": TOKEN,
+    }
+    started = start_all([ServiceProcess(name, Path(workdir), env) for name in ("budget-a", "budget-b")])
+    yield started
+    for service in started:
+        service.stop()
+
+
+@pytest.fixture
+async def clients(services: list[ServiceProcess], shared_store: SharedStore) -> AsyncIterator[list[httpx.AsyncClient]]:
+    shared_store.flush()
+    async with (
+        httpx.AsyncClient(base_url=services[0].url, timeout=60) as a,
+        httpx.AsyncClient(base_url=services[1].url, timeout=60) as b,
+    ):
+        yield [a, b]
+
+
+async def _turn(client: httpx.AsyncClient, visitor: str) -> httpx.Response:
+    return await client.post("/stream", json={"prompt": "Hello!"}, headers={"X-Forwarded-For": visitor})
+
+
+async def _today(client: httpx.AsyncClient) -> dict[str, int]:
+    return dict((await client.get("/admin/api/usage", params={"days": 1}, headers=ADMIN)).json()["days"][-1])
+
+
+def _check_admitted(responses: list[httpx.Response], today: dict[str, int], budget: float, cost: str) -> None:
+    admitted = [response for response in responses if response.status_code == 200]
+    refused = [response for response in responses if response.status_code == 429]
+    assert len(admitted) + len(refused) == 40
+    for response in admitted:
+        assert parse_events(response.text)[-1]["type"] == "end"
+    for response in refused:
+        assert int(response.headers["retry-after"]) <= 86400
+    # the account adds up exactly: every admitted turn recorded once, whichever process ran it
+    assert today["turns"] == len(admitted)
+    per_turn_prompt, rest = divmod(today["prompt_tokens"], len(admitted))
+    assert rest == 0
+    per_turn = today[cost] // len(admitted)
+    assert today[cost] == per_turn * len(admitted)
+    reserved = per_turn_prompt if cost == "tokens" else per_turn_prompt * 1000
+    assert math.floor(budget / per_turn) <= len(admitted) <= math.ceil(budget / reserved)
+    assert len(admitted) < 40  # the budget held
+
+
+async def test_a_visitor_budget_holds_under_forty_concurrent_turns_on_two_processes(
+    clients: list[httpx.AsyncClient],
+) -> None:
+    responses = await asyncio.gather(*(_turn(clients[n % 2], "198.51.100.1") for n in range(40)))
+    today = await _today(clients[0])
+    _check_admitted(list(responses), today, VISITOR_TOKENS, "tokens")
+    assert today["visitors"] == 1
+    assert all("tokens" in r.json()["detail"] for r in responses if r.status_code == 429)
+
+
+async def test_the_daily_budget_holds_under_forty_visitors_on_two_processes(
+    clients: list[httpx.AsyncClient],
+) -> None:
+    responses = await asyncio.gather(*(_turn(clients[n % 2], f"198.51.100.{n + 1}") for n in range(40)))
+    today = await _today(clients[1])
+    today["micro_usd"] = round(today.pop("cost_usd") * 1_000_000)  # type: ignore[arg-type]
+    _check_admitted(list(responses), today, DAILY_USD * 1_000_000, "micro_usd")
+    assert all("daily budget" in r.json()["detail"] for r in responses if r.status_code == 429)
