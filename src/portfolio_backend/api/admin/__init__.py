@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from . import conversations, knowledge, usage
+from . import console, conversations, knowledge, usage
 from .auth import AdminCaller, AdminDep, authorize, require_admin
 
 # Routers whose every route needs the token; their paths are relative to /admin.
