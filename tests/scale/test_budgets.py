@@ -22,8 +22,8 @@ import pytest
 
 from ..fixtures.redis_cluster import LocalRedisCluster
 from ..fixtures.redis_server import RedisServer
+from ..fixtures.service import ServiceProcess, start_all
 from ..sse import parse_events
-from .service_process import ServiceProcess, start_all
 from .test_multi_process import SharedStore, _sqlite_flush
 
 pytestmark = pytest.mark.slow
@@ -79,6 +79,7 @@ def services(shared_store: SharedStore, tmp_path_factory: pytest.TempPathFactory
         "DAILY_BUDGET_USD": str(DAILY_USD),
         "MODEL_PRICES": PRICES,
         "ADMIN_TOKEN": TOKEN,
+        "KNOWLEDGE_DIR": "",  # no passages: every turn's prompt, so R, is the same
     }
     started = start_all([ServiceProcess(name, Path(workdir), env) for name in ("budget-a", "budget-b")])
     yield started
@@ -100,8 +101,15 @@ async def _turn(client: httpx.AsyncClient, visitor: str) -> httpx.Response:
     return await client.post("/stream", json={"prompt": "Hello!"}, headers={"X-Forwarded-For": visitor})
 
 
-async def _today(client: httpx.AsyncClient) -> dict[str, int]:
-    return dict((await client.get("/admin/api/usage", params={"days": 1}, headers=ADMIN)).json()["days"][-1])
+async def _today(client: httpx.AsyncClient, turns: int) -> dict[str, int]:
+    """Today's account once it holds `turns` turns. A turn is recorded when its stream closes, just
+    after the visitor has read its last event, so the account can trail the responses briefly."""
+    for _ in range(200):  # polls a side effect of the other processes, up to ~10 s
+        today = dict((await client.get("/admin/api/usage", params={"days": 1}, headers=ADMIN)).json()["days"][-1])
+        if today["turns"] >= turns:
+            return today
+        await asyncio.sleep(0.05)
+    return today
 
 
 def _check_admitted(responses: list[httpx.Response], today: dict[str, int], budget: float, cost: str) -> None:
@@ -127,7 +135,7 @@ async def test_a_visitor_budget_holds_under_forty_concurrent_turns_on_two_proces
     clients: list[httpx.AsyncClient],
 ) -> None:
     responses = await asyncio.gather(*(_turn(clients[n % 2], "198.51.100.1") for n in range(40)))
-    today = await _today(clients[0])
+    today = await _today(clients[0], sum(r.status_code == 200 for r in responses))
     _check_admitted(list(responses), today, VISITOR_TOKENS, "tokens")
     assert today["visitors"] == 1
     assert all("tokens" in r.json()["detail"] for r in responses if r.status_code == 429)
@@ -137,7 +145,7 @@ async def test_the_daily_budget_holds_under_forty_visitors_on_two_processes(
     clients: list[httpx.AsyncClient],
 ) -> None:
     responses = await asyncio.gather(*(_turn(clients[n % 2], f"198.51.100.{n + 1}") for n in range(40)))
-    today = await _today(clients[1])
+    today = await _today(clients[1], sum(r.status_code == 200 for r in responses))
     today["micro_usd"] = round(today.pop("cost_usd") * 1_000_000)  # type: ignore[arg-type]
     _check_admitted(list(responses), today, DAILY_USD * 1_000_000, "micro_usd")
     assert all("daily budget" in r.json()["detail"] for r in responses if r.status_code == 429)
