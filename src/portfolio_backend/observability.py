@@ -20,9 +20,10 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from .llm import Usage
+
 MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
-from .llm import Usage
 
 access_log = logging.getLogger("portfolio_backend.access")
 

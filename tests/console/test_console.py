@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
+import httpx2
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -32,7 +32,7 @@ def admin_service(service_for: Callable[..., ServiceProcess]) -> ServiceProcess:
         MODEL_PRICES='{"offline-demo": {"input": 100, "output": 200}}',  # so the demo's turns cost something
         DEMO_WORD_DELAY="0",
     )
-    with httpx.Client(base_url=service.url, timeout=30) as client:
+    with httpx2.Client(base_url=service.url, timeout=30) as client:
         session_id = client.post("/session").json()["session_id"]
         for prompt in ("What is 15 * 7 + 23?", "My name is Ada"):
             assert client.post("/stream", json={"prompt": prompt, "session_id": session_id}).status_code == 200
@@ -72,7 +72,7 @@ def test_the_owner_signs_in_and_sees_charts_leads_and_transcripts(
     sign_in(page, TOKEN)
 
     # today's figures and the 30-day charts come from the turns above, not from the page
-    with httpx.Client(base_url=admin_service.url) as client:
+    with httpx2.Client(base_url=admin_service.url) as client:
         usage = client.get("/admin/api/usage", headers={"Authorization": f"Bearer {TOKEN}"}).json()
     today = usage["days"][-1]
     assert today["turns"] == 3

@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from ..fixtures.redis_cluster import LocalRedisCluster
@@ -88,20 +88,20 @@ def services(shared_store: SharedStore, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture
-async def clients(services: list[ServiceProcess], shared_store: SharedStore) -> AsyncIterator[list[httpx.AsyncClient]]:
+async def clients(services: list[ServiceProcess], shared_store: SharedStore) -> AsyncIterator[list[httpx2.AsyncClient]]:
     shared_store.flush()
     async with (
-        httpx.AsyncClient(base_url=services[0].url, timeout=60) as a,
-        httpx.AsyncClient(base_url=services[1].url, timeout=60) as b,
+        httpx2.AsyncClient(base_url=services[0].url, timeout=60) as a,
+        httpx2.AsyncClient(base_url=services[1].url, timeout=60) as b,
     ):
         yield [a, b]
 
 
-async def _turn(client: httpx.AsyncClient, visitor: str) -> httpx.Response:
+async def _turn(client: httpx2.AsyncClient, visitor: str) -> httpx2.Response:
     return await client.post("/stream", json={"prompt": "Hello!"}, headers={"X-Forwarded-For": visitor})
 
 
-async def _today(client: httpx.AsyncClient, turns: int) -> dict[str, int]:
+async def _today(client: httpx2.AsyncClient, turns: int) -> dict[str, int]:
     """Today's account once it holds `turns` turns. A turn is recorded when its stream closes, just
     after the visitor has read its last event, so the account can trail the responses briefly."""
     for _ in range(200):  # polls a side effect of the other processes, up to ~10 s
@@ -112,7 +112,7 @@ async def _today(client: httpx.AsyncClient, turns: int) -> dict[str, int]:
     return today
 
 
-def _check_admitted(responses: list[httpx.Response], today: dict[str, int], budget: float, cost: str) -> None:
+def _check_admitted(responses: list[httpx2.Response], today: dict[str, int], budget: float, cost: str) -> None:
     admitted = [response for response in responses if response.status_code == 200]
     refused = [response for response in responses if response.status_code == 429]
     assert len(admitted) + len(refused) == 40
@@ -132,7 +132,7 @@ def _check_admitted(responses: list[httpx.Response], today: dict[str, int], budg
 
 
 async def test_a_visitor_budget_holds_under_forty_concurrent_turns_on_two_processes(
-    clients: list[httpx.AsyncClient],
+    clients: list[httpx2.AsyncClient],
 ) -> None:
     responses = await asyncio.gather(*(_turn(clients[n % 2], "198.51.100.1") for n in range(40)))
     today = await _today(clients[0], sum(r.status_code == 200 for r in responses))
@@ -142,7 +142,7 @@ async def test_a_visitor_budget_holds_under_forty_concurrent_turns_on_two_proces
 
 
 async def test_the_daily_budget_holds_under_forty_visitors_on_two_processes(
-    clients: list[httpx.AsyncClient],
+    clients: list[httpx2.AsyncClient],
 ) -> None:
     responses = await asyncio.gather(*(_turn(clients[n % 2], f"198.51.100.{n + 1}") for n in range(40)))
     today = await _today(clients[1], sum(r.status_code == 200 for r in responses))

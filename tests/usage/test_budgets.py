@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from asgi_lifespan import LifespanManager
 
@@ -41,8 +41,8 @@ async def _client(settings: Settings, clock: Clock, ip: str = "203.0.113.7") -> 
     @asynccontextmanager
     async def open_client() -> Any:
         async with LifespanManager(create_app(settings, clock=clock)) as manager:
-            transport = httpx.ASGITransport(app=manager.app, client=(ip, 50000))
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            transport = httpx2.ASGITransport(app=manager.app, client=(ip, 50000))
+            async with httpx2.AsyncClient(transport=transport, base_url="http://test") as client:
                 yield client
 
     return open_client()
