@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from portfolio_backend.settings import Settings
@@ -28,7 +28,7 @@ def body(text: str, chat_id: str = "chat-1", **fields: Any) -> dict[str, Any]:
     return {"id": chat_id, "messages": [user(text)], "trigger": "submit-message", "messageId": None, **fields}
 
 
-def chunks(response: httpx.Response) -> list[Any]:
+def chunks(response: httpx2.Response) -> list[Any]:
     parsed: list[Any] = []
     for event in response.text.split("\n\n"):
         if not event or event.startswith(":"):
@@ -47,7 +47,7 @@ def sent_to_model(upstream: ScriptedUpstream, n: int) -> list[str]:
     return [f"{m['role']}: {m['content']}" for m in upstream.requests[n]["messages"] if m["role"] != "system"]
 
 
-async def history(client: httpx.AsyncClient, response: httpx.Response) -> list[str]:
+async def history(client: httpx2.AsyncClient, response: httpx2.Response) -> list[str]:
     record = (await client.get(f"/session/{response.headers['x-session-id']}")).json()
     return [f"{m['role']}: {m['content']}" for m in record["messages"]]
 
@@ -274,7 +274,7 @@ async def test_a_429_is_the_json_body_and_headers_of_stream_and_the_quota_is_sha
         "unknown-trigger",
     ],
 )
-async def test_a_bad_body_is_a_422_that_costs_nothing(bad: dict[str, Any], client: httpx.AsyncClient) -> None:
+async def test_a_bad_body_is_a_422_that_costs_nothing(bad: dict[str, Any], client: httpx2.AsyncClient) -> None:
     response = await client.post("/api/chat", json=bad)
     assert response.status_code == 422
     assert response.json()["error"] == "validation_error"
@@ -291,7 +291,7 @@ async def test_a_prompt_over_the_limit_is_the_422_of_stream(
     assert refused.json() == refused_stream.json()
 
 
-async def test_an_oversized_body_is_413(client: httpx.AsyncClient) -> None:
+async def test_an_oversized_body_is_413(client: httpx2.AsyncClient) -> None:
     response = await client.post("/api/chat", json=body("x" * 70_000))
     assert response.status_code == 413
     assert response.json()["error"] == "payload_too_large"
@@ -304,7 +304,7 @@ async def test_open_streams_are_bounded_across_stream_and_api_chat(
     upstream.script(Reply(chunks=["a"], stall_after=0), Reply(chunks=["b"], stall_after=0))
     with live_server_for(upstream_settings(max_open_streams_per_visitor=2)) as server:
         async with (
-            httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+            httpx2.AsyncClient(base_url=server.url, timeout=10) as client,
             client.stream("POST", "/stream", json={"prompt": "1"}) as one,
             client.stream("POST", "/api/chat", json=body("2")) as two,
         ):
@@ -312,3 +312,23 @@ async def test_open_streams_are_bounded_across_stream_and_api_chat(
             third = await client.post("/api/chat", json=body("3", "another-chat"))
             assert third.status_code == 429
             assert "open streams" in third.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [pytest.param(b"hi \\ud800 there", id="escaped"), pytest.param(b"hi \xed\xa0\x80", id="raw-bytes")],
+)
+async def test_a_lone_surrogate_in_a_message_is_422_before_any_stream(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, client_for: Any, raw: bytes
+) -> None:
+    content = (
+        b'{"id": "chat-1", "trigger": "submit-message", "messages": '
+        b'[{"id": "u1", "role": "user", "parts": [{"type": "text", "text": "' + raw + b'"}]}]}'
+    )
+    async with client_for(upstream_settings()) as client:
+        response = await client.post("/api/chat", content=content, headers={"content-type": "application/json"})
+        assert response.status_code == 422
+        assert response.json()["error"] == "validation_error"
+        assert "lone surrogate" in response.json()["detail"]
+        assert (await client.get("/rate-limit-info")).json()["current_requests"] == 0
+    assert upstream.requests == []

@@ -22,6 +22,7 @@ from ..quota import charge_turn
 from ..settings import Settings
 from ..store import SessionRecord, StoreError, Stores
 from ..wire.ui_message import HEADERS, UIMessageEncoder
+from .body import RequestBody
 from .sse import EventStreamResponse
 from .stream import settle_turn
 
@@ -50,7 +51,7 @@ class UIMessage(BaseModel):
     parts: list[UIMessagePart]
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(RequestBody):
     """The body the AI SDK's `DefaultChatTransport` sends; fields it adds from `body` are ignored."""
 
     model_config = ConfigDict(extra="ignore")
