@@ -132,3 +132,26 @@ async def test_no_budget_means_no_limit_but_still_an_account(
     assert today["estimated_turns"] == 3  # the demo model reports no usage: estimated
     assert today["tokens"] > 3 * 100
     assert usage["budget"]["daily_usd"] is None
+
+
+def _chat(text: str, message_id: str) -> dict[str, Any]:
+    message = {"id": message_id, "role": "user", "parts": [{"type": "text", "text": text}]}
+    return {"id": "chat-1", "trigger": "submit-message", "messages": [message]}
+
+
+async def test_an_ai_sdk_chat_is_held_to_the_same_budget_and_its_usage_recorded(
+    make_settings: Callable[..., Settings],
+) -> None:
+    clock = Clock(MIDNIGHT - 60)
+    settings = make_settings(visitor_daily_tokens=1, admin_token=TOKEN)
+    async with await _client(settings, clock) as client:
+        first = await client.post("/api/chat", json=_chat("Hello!", "u1"))
+        refused = await client.post("/api/chat", json=_chat("Hello again!", "u2"))
+        usage = (await client.get("/admin/api/usage", params={"days": 1}, headers=ADMIN)).json()
+    assert first.status_code == 200
+    assert first.text.rstrip().endswith("data: [DONE]")
+    assert refused.status_code == 429
+    assert refused.json()["budget"] == "visitor_tokens"
+    assert refused.headers["retry-after"] == "60"
+    assert usage["days"][-1]["turns"] == 1
+    assert usage["days"][-1]["prompt_tokens"] > 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable
 from typing import Literal
 
 from fastapi import APIRouter
@@ -24,7 +25,7 @@ from ..store import SessionRecord, StoreError, Stores
 from ..wire.ui_message import HEADERS, UIMessageEncoder
 from .body import RequestBody
 from .sse import EventStreamResponse
-from .stream import settle_turn
+from .turn_accounting import admit_budget, settle_turn
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
@@ -108,12 +109,19 @@ async def chat(body: ChatRequest, context: TurnContextDep) -> EventStreamRespons
             turn.replaces_last_turn = True
 
     charges = await charge_turn(context.limiter, context.bounds, visitor.key)
+    admission = await admit_budget(context, turn, charges)
+
+    def settle(report: TurnReport) -> Awaitable[None]:
+        return settle_turn(
+            context.limiter, context.metrics, charges, report, context.ledger, admission, turn.session_id
+        )
+
     if turn.session_id is None:
-        # a new chat gets its session only now, charged: a refused request leaves nothing behind
+        # a new chat gets its session only now, admitted: a refused request leaves nothing behind
         try:
             turn.session_id = await _start_chat_session(stores, visitor.key, body.id, now, settings)
         except StoreError:
-            await settle_turn(context.limiter, context.metrics, charges, TurnReport())  # never started: refunded
+            await settle(TurnReport())  # never started: refunded
             raise
     turn.release_key = charges.open_stream.key if charges else None
     if settings.log_prompts:
@@ -124,7 +132,7 @@ async def chat(body: ChatRequest, context: TurnContextDep) -> EventStreamRespons
         encoder=UIMessageEncoder(),
         headers={**(charges.turn.headers() if charges else {}), **HEADERS, "X-Session-Id": turn.session_id},
         keepalive_seconds=settings.keepalive_seconds,
-        on_close=lambda: settle_turn(context.limiter, context.metrics, charges, report),
+        on_close=lambda: settle(report),
     )
 
 
