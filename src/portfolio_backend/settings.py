@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     openai_read_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the next streamed byte.")
     openai_max_retries: int = Field(2, ge=0, le=10, description="Retries before the first token only.")
     openai_stream_usage: bool = Field(True, description="Ask for token usage in the stream (stream_options).")
+    openai_tool_choice: Literal["", "auto"] = Field(
+        "",
+        description=(
+            "`tool_choice` sent with the tools: unset sends none (the server's default, `auto` on OpenAI); "
+            "`auto` for servers that call tools only when asked (llama-cpp-python's function-calling format)."
+        ),
+    )
     system_prompt_file: Path = Field(Path("data/system_prompt.md"), description="The site owner's persona.")
     demo_word_delay: float = Field(0.03, ge=0, le=1, description="Pause between the demo model's words.")
     max_tool_rounds: int = Field(4, ge=0, le=16, description="Model-tool round trips per turn.")

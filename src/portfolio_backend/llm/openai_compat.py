@@ -63,9 +63,11 @@ class OpenAICompatProvider:
         read_timeout: float = 60.0,
         max_retries: int = 2,
         stream_usage: bool = True,
+        tool_choice: str | None = None,
     ) -> None:
         self.model = model
         self.stream_usage = stream_usage
+        self.tool_choice = tool_choice
         timeout = openai.Timeout(read_timeout, connect=connect_timeout)
         self.client = AsyncOpenAI(
             api_key=api_key,
@@ -85,6 +87,8 @@ class OpenAICompatProvider:
         options: dict[str, Any] = {}
         if tools:
             options["tools"] = tools
+            if self.tool_choice is not None:  # never without tools: servers refuse a choice of nothing
+                options["tool_choice"] = self.tool_choice
         if self.stream_usage:
             options["stream_options"] = {"include_usage": True}
         assembler = ToolCallAssembler()
