@@ -83,6 +83,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
                 stack.push_async_callback(knowledge.close)
                 await knowledge.open()  # a source or an index that cannot be read is logged, never fatal
             registry = registry_from_settings(settings, knowledge)
+            forced = settings.openai_tool_choice
+            if forced not in ("", "auto") and forced not in {spec["function"]["name"] for spec in registry.specs()}:
+                log.warning("OPENAI_TOOL_CHOICE names %s, which is not an enabled tool: it is never sent", forced)
             prices = PriceTable(settings.model_prices)
             if prices.price(llm.model) is None:
                 log.warning(

@@ -94,18 +94,43 @@ async def test_two_tool_calls_in_one_llama_cpp_stream_stay_apart(
 async def test_tool_choice_is_sent_with_the_tools_only_when_configured(
     upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, client_for: Any
 ) -> None:
-    # llama-cpp-python's function-calling format calls tools only when asked with tool_choice;
-    # vLLM refuses "auto" unless started with a flag: so it is the owner's setting, unset by default
+    # vLLM refuses "auto" unless started with a flag; llama-cpp-python's function-calling format
+    # streams a tool call only when the tool is named: so it is the owner's setting, unset by default
     call = ScriptedToolCall("calculate", json.dumps({"expression": "6*7"}), id="call__0_calculate_cmpl-3")
-    for configured, offered in (("auto", "auto"), ("", None)):
+    named = {"type": "function", "function": {"name": "calculate"}}
+    for configured, first_round, later_rounds in (
+        ("auto", "auto", "auto"),
+        ("", None, None),
+        ("calculate", named, None),
+    ):
         upstream.reset()
-        upstream.script(Reply(chunks=[], tool_calls=[call], dialect=LLAMA), Reply(chunks=["42."], dialect=LLAMA))
-        async with client_for(upstream_settings(openai_tool_choice=configured, max_tool_rounds=1)) as client:
+        upstream.script(
+            Reply(chunks=[], tool_calls=[call], dialect=LLAMA),
+            Reply(chunks=[], tool_calls=[call], dialect=LLAMA),
+            Reply(chunks=["42."], dialect=LLAMA),
+        )
+        async with client_for(upstream_settings(openai_tool_choice=configured, max_tool_rounds=2)) as client:
             events = parse_events((await client.post("/stream", json={"prompt": "6*7?"})).text)
-        assert [event["type"] for event in events] == ["tool_result", "chunk", "end"]
-        first, last = upstream.requests
+        assert [event["type"] for event in events] == ["tool_result", "tool_result", "chunk", "end"]
+        first, second, last = upstream.requests
         assert first["tools"]
-        assert first.get("tool_choice") == offered
+        assert first.get("tool_choice") == first_round
+        # a named tool is forced once per turn: after its result the model may answer
+        assert second["tools"]
+        assert second.get("tool_choice") == later_rounds
         # the last round offers no tools, so it asks for no choice among them (servers refuse that)
         assert "tools" not in last
         assert "tool_choice" not in last
+
+
+async def test_arguments_with_a_raw_control_character_in_a_string_are_read(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, client_for: Any
+) -> None:
+    # SmolLM2 under llama.cpp's JSON-Schema grammar writes raw tabs and newlines inside strings,
+    # which strict JSON refuses; the tool should read them as themselves
+    call = ScriptedToolCall("calculate", '{"expression": "12 *\t7"}', id="call__0_calculate_cmpl-4")
+    upstream.script(Reply(chunks=[], tool_calls=[call], dialect=LLAMA), Reply(chunks=["84."], dialect=LLAMA))
+    async with client_for(upstream_settings()) as client:
+        events = parse_events((await client.post("/stream", json={"prompt": "12 times 7?"})).text)
+    assert events[0]["type"] == "tool_result"
+    assert "84" in events[0]["result"]
