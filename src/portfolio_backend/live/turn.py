@@ -120,15 +120,12 @@ class LiveTurn:
     async def _sync(self, buffer: BufferSettings, session_id: str) -> bool:
         """Flush new events every SYNC_SECONDS, one round trip each, until the turn has ended."""
         store, ttl, bound = buffer.store, buffer.ttl_seconds, buffer.max_events
-        begun = False
+        begin: str | None = session_id  # the first append creates the buffer, in the same round trip
         stored = 0
         failures = 0
         while True:
             ended = self.task.done()  # read before the batch: an ended turn's batch is its last
             try:
-                if not begun:
-                    await store.begin(self.turn_id, session_id, now_ms(), ttl)
-                    begun = True
                 batch = self.events[stored:]
                 control = await store.append(
                     self.turn_id,
@@ -137,7 +134,9 @@ class LiveTurn:
                     now=now_ms(),
                     ttl_seconds=ttl,
                     max_events=bound,
+                    begin=begin,
                 )
+                begin = None
                 stored += len(batch)
                 if ended:
                     return True
