@@ -79,6 +79,9 @@ class LiveTurn:
         self._grace: asyncio.TimerHandle | None = None
         self._cancel_message = ABANDONED_MESSAGE
         self._on_end = on_end
+        # set once `on_end` has run: a response closes only then, so a client that has read the
+        # whole answer finds the turn settled (its quota refunded, say) when it asks next
+        self._settled = asyncio.Event()
         self.last_follow_ms = 0  # the newest read by a follower on another process
         self.task = asyncio.create_task(self._run(events), name=f"live-turn-{turn_id[:6]}")
         # done when the turn has ended and its last events are stored; True if they were
@@ -116,6 +119,8 @@ class LiveTurn:
                 await asyncio.shield(self._on_end())
             except Exception:
                 log.exception("settling live turn %s failed", self.turn_id[:6])
+            finally:
+                self._settled.set()
 
     async def _sync(self, buffer: BufferSettings, session_id: str) -> bool:
         """Flush new events every SYNC_SECONDS, one round trip each, until the turn has ended."""
@@ -159,7 +164,7 @@ class LiveTurn:
                 waiter.set_result(None)
 
     async def follow(self, after: int = 0) -> AsyncIterator[TurnEvent]:
-        """The events with seq > `after`, as they come, until the turn ends.
+        """The events with seq > `after`, as they come, until the turn ends and is settled.
 
         While a subscriber reads, the turn is not left: the grace timer is off. An `after` beyond
         the last event waits for the events to get there.
@@ -174,6 +179,7 @@ class LiveTurn:
                     yield events[index]
                     index += 1
                 if self.ended:
+                    await self._settled.wait()
                     return
                 waiter = loop.create_future()
                 self._waiters.append(waiter)
