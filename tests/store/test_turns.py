@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from portfolio_backend.clock import now_ms
-from portfolio_backend.store import Stores, TurnControl
+from portfolio_backend.store import Stores, TurnAppend, TurnControl
 
 TTL = 60
 
@@ -38,6 +38,33 @@ async def test_the_first_append_begins_the_buffer_with_its_events_in_one_step(st
     page = await stores.turns.read("t1", 0, 10, now_ms())
     assert page is not None
     assert page.events == events(1, 4)
+
+
+async def test_one_call_appends_for_several_turns_each_on_its_own(stores: Stores) -> None:
+    """A process flushes all its running turns at once: each gets its own events and answer."""
+    await begin(stores, "t1", "s1")
+    await stores.turns.request_stop("t1")
+    controls = await stores.turns.append_many(
+        [
+            TurnAppend("t1", events(1, 2)),
+            TurnAppend("t2", events(1, 3), begin="s2"),
+            TurnAppend("t3", events(1, 1), ended=True, begin="s3"),
+            TurnAppend("gone", events(1, 1)),  # expired, or never begun: nobody can follow it
+        ],
+        now=now_ms(),
+        ttl_seconds=TTL,
+        max_events=100,
+    )
+
+    assert [control.stop_requested for control in controls] == [True, False, False, True]
+    pages = [await stores.turns.read(turn_id, 0, 10, now_ms()) for turn_id in ("t1", "t2", "t3", "gone")]
+    assert [(page.session_id, page.events, page.ended) for page in pages if page is not None] == [
+        ("s1", events(1, 2), False),
+        ("s2", events(1, 3), False),
+        ("s3", events(1, 1), True),
+    ]
+    assert pages[3] is None
+    assert [await stores.turns.running_turn(s) for s in ("s1", "s2", "s3")] == ["t1", "t2", None]
 
 
 async def test_a_follower_reads_every_event_after_the_one_it_saw(stores: Stores) -> None:

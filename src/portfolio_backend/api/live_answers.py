@@ -94,7 +94,9 @@ async def running_turn(live_turns: LiveTurns, buffers: TurnBufferStore, session_
     if live is not None:
         return FoundTurn(live.turn_id, live, None)
     turn_id = await buffers.running_turn(session_id)
-    if turn_id is None:
+    if turn_id is None or live_turns.get(turn_id) is not None:
+        # one this process ran has ended (`running` did not find it), whatever its buffer says
+        # until the last flush, a moment later
         return None
     return await find_turn(live_turns, buffers, turn_id, session_id, 0)
 

@@ -16,7 +16,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from ..chat import Turn, TurnEvent
 from ..settings import Settings
 from ..store import TurnBufferStore
-from .turn import ABANDONED_MESSAGE, PAGE_EVENTS, SYNC_SECONDS, BufferSettings, LiveTurn, follow_stored
+from .sync import SYNC_SECONDS, BufferSettings, BufferSync
+from .turn import ABANDONED_MESSAGE, PAGE_EVENTS, LiveTurn, follow_stored
 
 # An ended turn whose events the store could not take stays in this process's memory this long
 # (RESUME_BUFFER_TTL_SECONDS if shorter): a client cut near the end reconnects within seconds, and
@@ -33,10 +34,10 @@ class LiveTurns:
     def __init__(self, settings: Settings, store: TurnBufferStore | None) -> None:
         self.grace_seconds = settings.resume_grace_seconds
         self.kept_seconds = min(settings.resume_buffer_ttl_seconds, ENDED_KEPT_SECONDS)
-        self.buffer = (
+        self.sync = (
             None
             if store is None
-            else BufferSettings(store, settings.resume_buffer_ttl_seconds, settings.resume_max_events)
+            else BufferSync(BufferSettings(store, settings.resume_buffer_ttl_seconds, settings.resume_max_events))
         )
         self._turns: dict[str, LiveTurn] = {}
         self._forget: dict[str, asyncio.TimerHandle] = {}
@@ -44,7 +45,9 @@ class LiveTurns:
     def start(self, turn: Turn, events: AsyncIterator[TurnEvent], on_end: Callable[[], Awaitable[None]]) -> LiveTurn:
         """Run `events` (the turn's `run_turn`) as a live turn; `on_end` settles it when it ends."""
         turn_id = new_turn_id()
-        live = LiveTurn(turn_id, turn, events, grace_seconds=self.grace_seconds, on_end=on_end, buffer=self.buffer)
+        live = LiveTurn(turn_id, turn, events, grace_seconds=self.grace_seconds, on_end=on_end)
+        if self.sync is not None and live.session_id is not None:
+            live.synced = self.sync.add(live, live.session_id)
         self._turns[turn_id] = live
         finished = live.synced or live.task
         finished.add_done_callback(lambda _: self._ended(live))
@@ -86,6 +89,8 @@ class LiveTurns:
             live.cancel(message)
         tasks = [task for live in self._turns.values() for task in (live.task, live.synced) if task is not None]
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self.sync is not None:
+            await self.sync.close()
         for handle in self._forget.values():
             handle.cancel()
         self._forget.clear()

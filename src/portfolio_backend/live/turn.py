@@ -6,10 +6,10 @@ whose connection dropped can reattach and get the events after the last one they
 append; appending is a list append and, when someone waits, one future set: no store I/O and no
 object per chunk besides the delta itself.
 
-Across processes: a sync task flushes the events not yet stored to the turn buffer
-(store/turns/) every SYNC_SECONDS in ONE round trip, which also says whether another process
-asked to stop the turn and when a follower elsewhere last read it; the last flush, when the turn
-ends, marks it ended. A follower on another process reads the buffer (`follow_stored`).
+Across processes: the process's flusher (sync.py) stores the events not yet stored in the turn
+buffer (store/turns/) every SYNC_SECONDS, and learns whether another process asked to stop the
+turn and when a follower elsewhere last read it; the last flush, after the turn ends, marks it
+ended. A follower on another process reads the buffer (`follow_stored`).
 
 Disconnect vs stop: when the last subscriber leaves, the turn keeps running for the grace period
 and is cancelled, upstream request included, if nobody has read it since, here or on another
@@ -22,33 +22,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 
 from ..chat import End, Error, TextDelta, Turn, TurnEvent
 from ..clock import now_ms
-from ..store import StoreError, TurnBufferStore, TurnPage
-from .codec import decode_event, encode_event
+from ..store import TurnBufferStore, TurnPage
+from .codec import decode_event
+from .sync import SYNC_SECONDS
 
 log = logging.getLogger(__name__)
 
 ABANDONED_MESSAGE = "The answer was cancelled: nobody was reading it."
 OVERFLOW_MESSAGE = "This answer is too long to resume here. Please ask again."
 GONE_MESSAGE = "This answer is no longer available. Please ask again."
-# How often a live turn flushes its new events to the store and learns of a Stop asked elsewhere,
-# and how often a follower on another process reads: a tenth of a second is below what a reader
-# notices as lag, and keeps a running turn at ten small store round trips a second.
-SYNC_SECONDS = 0.1
 # Events a follower reads per round trip: a whole long answer in a few pages, each page small.
 PAGE_EVENTS = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class BufferSettings:
-    """Where and how a live turn keeps its events for other processes."""
-
-    store: TurnBufferStore
-    ttl_seconds: int  # kept this long after the last flush (RESUME_BUFFER_TTL_SECONDS)
-    max_events: int  # RESUME_MAX_EVENTS
 
 
 class LiveTurn:
@@ -67,7 +54,6 @@ class LiveTurn:
         *,
         grace_seconds: float,
         on_end: Callable[[], Awaitable[None]],
-        buffer: BufferSettings | None = None,
     ) -> None:
         self.turn_id = turn_id
         self.turn = turn
@@ -83,10 +69,9 @@ class LiveTurn:
         self._on_end = on_end
         self.last_follow_ms = 0  # the newest read by a follower on another process
         self.task = asyncio.create_task(self._run(events), name=f"live-turn-{turn_id[:6]}")
-        # done when the turn has ended and its last events are stored; True if they were
-        self.synced: asyncio.Task[bool] | None = None
-        if buffer is not None and self.session_id is not None:
-            self.synced = asyncio.create_task(self._sync(buffer, self.session_id), name=f"live-sync-{turn_id[:6]}")
+        # set when the turn's events are kept in the store (sync.py): done once the turn has ended
+        # and its last events are stored, True if they were
+        self.synced: asyncio.Future[bool] | None = None
         # until its response starts reading it, nobody reads it: a response that never starts
         # (the client left first) leaves a turn the grace period ends
         self._start_grace()
@@ -128,40 +113,6 @@ class LiveTurn:
                     append(last)
                 self.ended = True
                 self._wake()
-
-    async def _sync(self, buffer: BufferSettings, session_id: str) -> bool:
-        """Flush new events every SYNC_SECONDS, one round trip each, until the turn has ended."""
-        store, ttl, bound = buffer.store, buffer.ttl_seconds, buffer.max_events
-        begin: str | None = session_id  # the first append creates the buffer, in the same round trip
-        stored = 0
-        failures = 0
-        while True:
-            ended = self.task.done()  # read before the batch: an ended turn's batch is its last
-            try:
-                batch = self.events[stored:]
-                control = await store.append(
-                    self.turn_id,
-                    [(seq, encode_event(event)) for seq, event in enumerate(batch, stored + 1)],
-                    ended=ended,
-                    now=now_ms(),
-                    ttl_seconds=ttl,
-                    max_events=bound,
-                    begin=begin,
-                )
-                begin = None
-                stored += len(batch)
-                if ended:
-                    return True
-                self.last_follow_ms = max(self.last_follow_ms, control.last_follow_ms)
-                if control.stop_requested:
-                    self.stop()
-            except StoreError as exc:
-                failures += 1
-                if failures == 1 or ended:  # once per turn, not ten times a second
-                    log.warning("turn %s: could not store its events: %s", self.turn_id[:6], exc)
-                if ended:
-                    return False
-            await asyncio.wait({self.task}, timeout=SYNC_SECONDS)
 
     def _wake(self) -> None:
         waiters, self._waiters = self._waiters, []

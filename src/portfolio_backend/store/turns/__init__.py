@@ -33,10 +33,34 @@ class TurnPage:
     overflowed: bool  # the buffer reached its bound: events past it were not kept
 
 
+@dataclass(frozen=True, slots=True)
+class TurnAppend:
+    """One turn's part of an `append_many`."""
+
+    turn_id: str
+    events: Sequence[tuple[int, str]]  # (seq, event), seq ascending
+    ended: bool = False  # the turn has ended: these are its last events
+    # on a turn's first append, its session's id: the buffer is created (if it does not exist yet)
+    # and becomes the session's running turn, in the same round trip as its first events
+    begin: str | None = None
+
+
 class TurnBufferStore(StoreContract):
     """Short-lived per-turn event buffers. Times are ms since the epoch."""
 
     @abstractmethod
+    async def append_many(
+        self, appends: Sequence[TurnAppend], *, now: int, ttl_seconds: int, max_events: int
+    ) -> list[TurnControl]:
+        """Each turn's append, all in one round trip (a process flushes all its running turns at
+        once); their control states in order. Each is atomic on its own:
+
+        add its events (an event whose seq is already stored is skipped, so a retried append adds
+        nothing twice), keep at most `max_events` (past that the buffer is marked overflowed and
+        keeps no more), and, if `ended`, mark the turn ended so it is no longer the session's
+        running turn. Refresh the TTL to `ttl_seconds`. An unknown or expired buffer, without
+        `begin`, answers "stop requested" (nobody can follow it)."""
+
     async def append(
         self,
         turn_id: str,
@@ -48,15 +72,9 @@ class TurnBufferStore(StoreContract):
         max_events: int,
         begin: str | None = None,
     ) -> TurnControl:
-        """In one atomic step: add `events` (seq ascending; an event whose seq is already stored is
-        skipped, so a retried append adds nothing twice), keep at most `max_events` (past that the
-        buffer is marked overflowed and keeps no more), and, if `ended`, mark the turn ended so it
-        is no longer the session's running turn. Refresh the TTL to `ttl_seconds`.
-
-        `begin`, on a turn's first append, is its session's id: the buffer is created (if it does
-        not exist yet) and becomes the session's running turn, in the same round trip as its first
-        events. Returns the control state; an unknown or expired buffer, without `begin`, answers
-        "stop requested" (nobody can follow it)."""
+        """One turn's append (`append_many` of one)."""
+        appends = [TurnAppend(turn_id, events, ended, begin)]
+        return (await self.append_many(appends, now=now, ttl_seconds=ttl_seconds, max_events=max_events))[0]
 
     @abstractmethod
     async def read(self, turn_id: str, after: int, limit: int, now: int) -> TurnPage | None:

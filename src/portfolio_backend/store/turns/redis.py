@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..redis import RedisBackend, RedisPart
-from . import TurnBufferStore, TurnControl, TurnPage
+from ..redis import RedisBackend, RedisPart, ScriptCall
+from . import TurnAppend, TurnBufferStore, TurnControl, TurnPage
 
 # The event list is contiguous from seq 1, so an event's seq is its list position + 1.
 # KEYS: meta, events. ARGV: ttl ms, max events, ended (0/1), session id to begin with ('' for
@@ -90,30 +90,24 @@ class RedisTurnBufferStore(RedisPart, TurnBufferStore):
         self._stop = self.client.register_script(_STOP)
         self._point = self.client.register_script(_POINT)
 
-    async def append(
-        self,
-        turn_id: str,
-        events: Sequence[tuple[int, str]],
-        *,
-        ended: bool,
-        now: int,
-        ttl_seconds: int,
-        max_events: int,
-        begin: str | None = None,
-    ) -> TurnControl:
-        args: list[Any] = [ttl_seconds * 1000, max_events, 1 if ended else 0, begin or "", now]
-        for seq, event in events:
-            args += [seq, event]
-        keys = [_meta_key(turn_id), _events_key(turn_id)]
-        if begin is None:
-            stop, follow = await self._append(keys=keys, args=args)
-        else:
-            # one round trip, not one transaction: the session's pointer is in another cluster slot
-            (stop, follow), _ = await self.backend.run_scripts(
-                [(self._append, keys, args), (self._point, [_running_key(begin)], [turn_id, ttl_seconds])]
-            )
+    async def append_many(
+        self, appends: Sequence[TurnAppend], *, now: int, ttl_seconds: int, max_events: int
+    ) -> list[TurnControl]:
+        calls: list[ScriptCall] = []
+        for append in appends:
+            args: list[Any] = [ttl_seconds * 1000, max_events, 1 if append.ended else 0, append.begin or "", now]
+            for seq, event in append.events:
+                args += [seq, event]
+            calls.append((self._append, [_meta_key(append.turn_id), _events_key(append.turn_id)], args))
+        # not one transaction: a session's pointer, and each turn, live in cluster slots of their own
+        calls += [
+            (self._point, [_running_key(append.begin)], [append.turn_id, ttl_seconds])
+            for append in appends
+            if append.begin is not None
+        ]
+        results = await self.backend.run_scripts(calls)
         # an ended turn's pointer stays until its TTL: `running_turn` reads the turn's own meta
-        return TurnControl(bool(int(stop)), int(follow))
+        return [TurnControl(bool(int(stop)), int(follow)) for stop, follow in results[: len(appends)]]
 
     async def read(self, turn_id: str, after: int, limit: int, now: int) -> TurnPage | None:
         page: list[str] = await self._read(keys=[_meta_key(turn_id), _events_key(turn_id)], args=[after, limit, now])

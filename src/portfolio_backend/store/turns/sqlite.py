@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from ...clock import now_ms
 from ..sqlite import SqliteBackend, SqlitePart
-from . import TurnBufferStore, TurnControl, TurnPage
+from . import TurnAppend, TurnBufferStore, TurnControl, TurnPage
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS turn_buffers (
@@ -45,25 +45,18 @@ class SqliteTurnBufferStore(SqlitePart, TurnBufferStore):
         backend.add_sweep(_sweep)
         backend.keep_with_session("turn_buffers")
 
-    async def append(
-        self,
-        turn_id: str,
-        events: Sequence[tuple[int, str]],
-        *,
-        ended: bool,
-        now: int,
-        ttl_seconds: int,
-        max_events: int,
-        begin: str | None = None,
-    ) -> TurnControl:
-        def append(db: sqlite3.Connection) -> TurnControl:
-            if begin is not None:
-                if self._sweep_due():  # by the callers' clock, like every expiry here
-                    _sweep(db, now)
+    async def append_many(
+        self, appends: Sequence[TurnAppend], *, now: int, ttl_seconds: int, max_events: int
+    ) -> list[TurnControl]:
+        expires_at = now + ttl_seconds * 1000
+
+        def append_one(db: sqlite3.Connection, append: TurnAppend) -> TurnControl:
+            turn_id = append.turn_id
+            if append.begin is not None:
                 db.execute(
                     "INSERT OR IGNORE INTO turn_buffers (turn_id, session_id, started_at, expires_at) "
                     "VALUES (?, ?, ?, ?)",
-                    (turn_id, begin, now, now + ttl_seconds * 1000),
+                    (turn_id, append.begin, now, expires_at),
                 )
             row = db.execute(
                 f"SELECT stored, stop, follow_at FROM turn_buffers WHERE {_LIVE}", (turn_id, now)
@@ -73,7 +66,7 @@ class SqliteTurnBufferStore(SqlitePart, TurnBufferStore):
             stored, stop, follow_at = row
             overflowed = False
             fresh: list[tuple[str, int, str]] = []
-            for seq, event in events:
+            for seq, event in append.events:
                 if seq != stored + len(fresh) + 1:
                     continue
                 if stored + len(fresh) >= max_events:
@@ -84,11 +77,16 @@ class SqliteTurnBufferStore(SqlitePart, TurnBufferStore):
             db.execute(
                 "UPDATE turn_buffers SET stored = ?, ended = MAX(ended, ?), overflowed = MAX(overflowed, ?), "
                 "expires_at = ? WHERE turn_id = ?",
-                (stored + len(fresh), int(ended), int(overflowed), now + ttl_seconds * 1000, turn_id),
+                (stored + len(fresh), int(append.ended), int(overflowed), expires_at, turn_id),
             )
             return TurnControl(bool(stop), int(follow_at))
 
-        return await self.backend.write(append)
+        def append_all(db: sqlite3.Connection) -> list[TurnControl]:
+            if any(append.begin is not None for append in appends) and self._sweep_due():
+                _sweep(db, now)  # by the callers' clock, like every expiry here
+            return [append_one(db, append) for append in appends]
+
+        return await self.backend.write(append_all)
 
     async def read(self, turn_id: str, after: int, limit: int, now: int) -> TurnPage | None:
         def read(db: sqlite3.Connection) -> TurnPage | None:

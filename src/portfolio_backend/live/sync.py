@@ -1,0 +1,117 @@
+"""Keeping live turns' events in the store's turn buffer, for readers and Stops on other processes.
+
+One flusher per process: every SYNC_SECONDS it sends the new events of ALL the process's running
+turns in one round trip (`TurnBufferStore.append_many`), and learns for each whether another
+process asked to stop it and when a follower elsewhere last read it. A round trip per turn instead
+was ten a second per open turn, a thousand at a hundred turns in flight: most of what resume cost
+in CPU per chunk (docs/performance.md). A turn's first append begins its buffer; the append after
+it has ended is its last, and resolves the future `add` returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..clock import now_ms
+from ..store import StoreError, TurnAppend, TurnBufferStore
+from .codec import encode_event
+
+if TYPE_CHECKING:
+    from .turn import LiveTurn
+
+log = logging.getLogger(__name__)
+
+# How often the running turns' new events are stored and a Stop asked elsewhere is learnt, and how
+# often a follower on another process reads: a tenth of a second is below what a reader notices
+# as lag, and a Stop from another process takes effect within it.
+SYNC_SECONDS = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class BufferSettings:
+    """Where and how live turns keep their events for other processes."""
+
+    store: TurnBufferStore
+    ttl_seconds: int  # kept this long after the last flush (RESUME_BUFFER_TTL_SECONDS)
+    max_events: int  # RESUME_MAX_EVENTS
+
+
+@dataclass(slots=True)
+class _Progress:
+    session_id: str
+    synced: asyncio.Future[bool]  # True once the ended turn's last events are stored
+    stored: int = 0  # events stored so far (seq 1..stored)
+    begun: bool = False
+    failures: int = 0
+
+
+@dataclass(slots=True)
+class BufferSync:
+    settings: BufferSettings
+    _turns: dict[LiveTurn, _Progress] = field(default_factory=dict)
+    _task: asyncio.Task[None] | None = None
+
+    def add(self, live: LiveTurn, session_id: str) -> asyncio.Future[bool]:
+        """Keep `live`'s events in the buffer from the next flush on. The future is done once the
+        turn has ended and its last flush is over: True if its events are all stored."""
+        synced = asyncio.get_running_loop().create_future()
+        self._turns[live] = _Progress(session_id, synced)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="live-turns-sync")
+        return synced
+
+    async def _run(self) -> None:
+        # the first flush at once: a new turn's buffer exists before a dropped client comes back
+        while self._turns:
+            await self._flush()
+            if self._turns:
+                await asyncio.sleep(SYNC_SECONDS)
+
+    async def _flush(self) -> None:
+        turns = list(self._turns.items())
+        appends: list[TurnAppend] = []
+        ended: list[bool] = []
+        for live, progress in turns:
+            done = live.task.done()  # read before the batch: an ended turn's batch is its last
+            batch = live.events[progress.stored :]
+            events = [(seq, encode_event(event)) for seq, event in enumerate(batch, progress.stored + 1)]
+            appends.append(TurnAppend(live.turn_id, events, done, None if progress.begun else progress.session_id))
+            ended.append(done)
+        settings = self.settings
+        try:
+            controls = await settings.store.append_many(
+                appends, now=now_ms(), ttl_seconds=settings.ttl_seconds, max_events=settings.max_events
+            )
+        except StoreError as exc:
+            for (live, progress), done in zip(turns, ended, strict=True):
+                progress.failures += 1
+                if progress.failures == 1 or done:  # once per turn, not ten times a second
+                    log.warning("turn %s: could not store its events: %s", live.turn_id[:6], exc)
+                if done:
+                    self._finish(live, progress, stored=False)
+            return
+        for (live, progress), append, control in zip(turns, appends, controls, strict=True):
+            progress.stored += len(append.events)
+            progress.begun = True
+            if append.ended:
+                self._finish(live, progress, stored=True)
+                continue
+            live.last_follow_ms = max(live.last_follow_ms, control.last_follow_ms)
+            if control.stop_requested:
+                live.stop()
+
+    def _finish(self, live: LiveTurn, progress: _Progress, *, stored: bool) -> None:
+        del self._turns[live]
+        if not progress.synced.done():
+            progress.synced.set_result(stored)
+
+    async def close(self) -> None:
+        """Shutdown, once every turn has ended: the last flush is done or abandoned."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        for live, progress in list(self._turns.items()):
+            self._finish(live, progress, stored=False)
