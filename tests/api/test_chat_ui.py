@@ -78,6 +78,13 @@ async def test_an_answer_is_the_ui_message_stream_v1_with_the_quota_headers(
     assert response.text.endswith("data: [DONE]\n\n")
 
 
+def types_of(parsed: list[Any]) -> list[str]:
+    return [chunk["type"] if isinstance(chunk, dict) else chunk for chunk in parsed]
+
+
+TOOL_PART = ["tool-input-start", "tool-input-delta", "tool-input-available", "tool-output-available"]
+
+
 async def test_a_tool_call_is_a_tool_part_of_the_step_that_made_it(
     upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, client_for: Any
 ) -> None:
@@ -87,23 +94,40 @@ async def test_a_tool_call_is_a_tool_part_of_the_step_that_made_it(
     )
     async with client_for(upstream_settings()) as client:
         parsed = chunks(await client.post("/api/chat", json=body("25 squared?")))
-    types = [chunk["type"] if isinstance(chunk, dict) else chunk for chunk in parsed]
-    assert types == [
+    assert types_of(parsed) == [
         "start",
-        "start-step",
-        "tool-input-available",
-        "tool-output-available",
-        "finish-step",
-        "start-step",
-        "text-start",
-        "text-delta",
-        "text-end",
-        "finish-step",
+        *("start-step", *TOOL_PART, "finish-step"),
+        *("start-step", "text-start", "text-delta", "text-end", "finish-step"),
         "finish",
         "[DONE]",
     ]
-    assert parsed[2]["input"] == {"expression": "25^2"}
-    assert parsed[3]["output"] == "Result: 25^2 = 625"
+    assert parsed[2] == {"type": "tool-input-start", "toolCallId": "call_1", "toolName": "calculate"}
+    assert parsed[4]["input"] == {"expression": "25^2"}
+    assert parsed[5]["output"] == "Result: 25^2 = 625"
+
+
+async def test_two_tool_only_rounds_in_a_row_are_two_steps(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, client_for: Any
+) -> None:
+    upstream.script(
+        Reply(chunks=[], tool_calls=[ScriptedToolCall("calculate", '{"expression": "2+2"}', id="call_1")]),
+        Reply(chunks=[], tool_calls=[ScriptedToolCall("calculate", '{"expression": "4*4"}', id="call_2")]),
+        Reply(chunks=["16."]),
+    )
+    async with client_for(upstream_settings()) as client:
+        parsed = chunks(await client.post("/api/chat", json=body("2+2, squared?")))
+    assert types_of(parsed) == [
+        "start",
+        *("start-step", *TOOL_PART, "finish-step"),
+        *("start-step", *TOOL_PART, "finish-step"),
+        *("start-step", "text-start", "text-delta", "text-end", "finish-step"),
+        "finish",
+        "[DONE]",
+    ]
+    assert [chunk["toolCallId"] for chunk in parsed if chunk != "[DONE]" and chunk["type"] == "tool-input-start"] == [
+        "call_1",
+        "call_2",
+    ]
 
 
 async def test_a_chat_is_a_session_whose_history_the_server_keeps(

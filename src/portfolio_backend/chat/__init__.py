@@ -1,14 +1,16 @@
 """The chat domain: one turn from prompt to stored history, independent of HTTP."""
 
-from .events import End, Error, Sources, TextDelta, ToolOutput, TurnEvent
+from .events import End, Error, RoundStarted, Sources, TextDelta, ToolCalled, ToolOutput, TurnEvent
 from .turn import ChatService, Turn, TurnOutcome, TurnReport, before_last_turn
 
 __all__ = [
     "ChatService",
     "End",
     "Error",
+    "RoundStarted",
     "Sources",
     "TextDelta",
+    "ToolCalled",
     "ToolOutput",
     "Turn",
     "TurnEvent",

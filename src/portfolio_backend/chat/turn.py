@@ -24,7 +24,7 @@ from ..store import Message, StoreError, Stores
 from ..tools import ToolContext, ToolRegistry, ToolResult
 from ..usage.estimate import estimate_prompt, estimate_round
 from ..usage.prices import PriceTable
-from .events import End, Error, Sources, ToolOutput, TurnEvent
+from .events import End, Error, RoundStarted, Sources, ToolCalled, ToolOutput, TurnEvent
 from .upstream import upstream_message
 
 log = logging.getLogger(__name__)
@@ -175,6 +175,7 @@ class ChatService:
                 offered = self.tools.specs() if round_number < max_rounds else []
                 text = []
                 completion = Completion()
+                yield RoundStarted()
                 # aclosing: a visitor who leaves closes the upstream request now, not at GC time
                 async with aclosing(self.llm.stream(upstream, offered)) as deltas:
                     async for delta in deltas:
@@ -196,8 +197,9 @@ class ChatService:
                 if not completion.tool_calls:
                     new_messages.append(Message("assistant", said, now_ms(), sources=shown or None))
                     break
-                async for output in self._run_tools(completion.tool_calls, text, upstream, new_messages, ctx, report):
-                    yield output
+                calls = completion.tool_calls
+                async for tool_event in self._run_tools(calls, text, upstream, new_messages, ctx, report):
+                    yield tool_event
                 # before another model round: a turn that reached the daily budget goes no further
                 if turn.budget is not None and await turn.budget.reached(report.cost_micro_usd):
                     report.outcome = _failed(report)
@@ -276,7 +278,10 @@ class ChatService:
         new_messages: list[Message],
         ctx: ToolContext,
         report: TurnReport,
-    ) -> AsyncIterator[ToolOutput]:
+    ) -> AsyncIterator[ToolCalled | ToolOutput]:
+        # every call first, before any runs: a client shows them as running until their outputs
+        for call in calls:
+            yield ToolCalled(call.id, call.name, call.arguments)
         call_message = Message(
             "assistant",
             "".join(text),
