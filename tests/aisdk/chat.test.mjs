@@ -4,19 +4,28 @@
 //
 // The service and the scripted OpenAI-compatible upstream are started by
 // tests/api/test_ai_sdk_client.py, which runs this file with their addresses in CHAT_SERVICE and
-// UPSTREAM_CONTROL. Tests run one after another: they share the upstream's script queue.
+// UPSTREAM_CONTROL, and the address its web search tool asks in SEARCH_SERVICE (served here).
+// Tests run one after another: they share the upstream's script queue.
 
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 
 import * as ai7 from "ai";
 import * as ai6 from "ai-v6";
 
 import { chatClass } from "./node-chat.mjs";
+import { HeldSearchService } from "./search-service.mjs";
 
 const SERVICE = process.env.CHAT_SERVICE;
 const UPSTREAM = process.env.UPSTREAM_CONTROL;
-const skip = SERVICE && UPSTREAM ? false : "run through pytest tests/api/test_ai_sdk_client.py";
+const SEARCH = process.env.SEARCH_SERVICE;
+const skip = SERVICE && UPSTREAM && SEARCH ? false : "run through pytest tests/api/test_ai_sdk_client.py";
+
+const search = new HeldSearchService();
+if (!skip) {
+  before(() => search.start(SEARCH));
+  after(() => search.close());
+}
 
 const CLIENTS = [
   ["ai 7", ai7],
@@ -61,6 +70,16 @@ async function quotaLeft(visitor) {
 
 function lastMessage(chat) {
   return chat.messages.at(-1);
+}
+
+function toolParts(message) {
+  return message.parts.filter((part) => part.type.startsWith("tool-"));
+}
+
+/** Each state a message's first tool part went through, in order, as the client wrote them. */
+function toolStates(updates) {
+  const states = updates.map((message) => toolParts(message)[0]?.state).filter(Boolean);
+  return states.filter((state, index) => state !== states[index - 1]);
 }
 
 function textOf(message) {
@@ -150,6 +169,61 @@ for (const [label, ai] of CLIENTS) {
       assert.deepEqual(tool.input, { expression: "25^2" });
       assert.equal(tool.output, "Result: 25^2 = 625");
       assert.equal(parts[3].text, "25 squared is 625.");
+    });
+
+    test("a tool part is running (input-available) while its tool runs, then has its output", async () => {
+      await control("reset");
+      await script(
+        { chunks: [], tool_calls: [{ name: "web_search", arguments: '{"query": "ledgerline"}' }] },
+        { chunks: ["Ledgerline is a ledger."] },
+      );
+      const chat = newChat();
+      const running = chat.recorded.waitFor((message) => toolParts(message)[0]?.state === "input-available");
+
+      const sending = chat.sendMessage({ text: "Search the web for Ledgerline." });
+      const seen = await running;
+      // the tool's search has reached the search service, which has not answered it: it runs
+      const held = await search.nextRequest();
+      assert.equal(held.query.q, "ledgerline");
+      const [part] = toolParts(seen);
+      assert.equal(part.type, "tool-web_search");
+      assert.deepEqual(part.input, { query: "ledgerline" });
+      assert.equal(part.output, undefined);
+      held.answer({ results: [{ title: "Ledgerline", url: "https://example.com/ledgerline", content: "A ledger." }] });
+      await sending;
+
+      assert.equal(chat.error, undefined);
+      const [done] = toolParts(lastMessage(chat));
+      assert.equal(done.state, "output-available");
+      assert.match(done.output, /Ledgerline — https:\/\/example\.com\/ledgerline/);
+      assert.deepEqual(toolStates(chat.recorded.updates), ["input-streaming", "input-available", "output-available"]);
+    });
+
+    test("two model rounds that only call tools are two steps, and the answer a third", async () => {
+      await control("reset");
+      await script(
+        { chunks: [], tool_calls: [{ id: "call_1", name: "calculate", arguments: '{"expression": "2+2"}' }] },
+        { chunks: [], tool_calls: [{ id: "call_2", name: "calculate", arguments: '{"expression": "4*4"}' }] },
+        { chunks: ["2+2 squared is 16."] },
+      );
+      const chat = newChat();
+
+      await chat.sendMessage({ text: "What is 2+2, squared?" });
+
+      assert.equal(chat.error, undefined);
+      const parts = lastMessage(chat).parts;
+      assert.deepEqual(
+        parts.map((part) => part.type),
+        ["step-start", "tool-calculate", "step-start", "tool-calculate", "step-start", "text"],
+      );
+      assert.equal(parts.filter((part) => part.type === "step-start").length, 3);
+      assert.deepEqual(
+        toolParts(lastMessage(chat)).map((part) => [part.toolCallId, part.state, part.output]),
+        [
+          ["call_1", "output-available", "Result: 2+2 = 4"],
+          ["call_2", "output-available", "Result: 4*4 = 16"],
+        ],
+      );
     });
 
     test("the owner's pages and files the answer draws on appear as source parts", async () => {
