@@ -321,6 +321,28 @@ for (const [label, ai] of CLIENTS) {
       assert.equal((await upstreamRequests()).length, allowed);
     });
 
+    test("a new chat beyond the session quota is a 429, the same as POST /session's", async () => {
+      await control("reset");
+      const visitor = newVisitor();
+      const newSession = () => fetch(`${SERVICE}/session`, { method: "POST", headers: { "x-forwarded-for": visitor } });
+      // the session quota is 2 a day (set by the pytest runner): a session, then a chat, use it up
+      assert.equal((await newSession()).status, 200);
+      const first = newChat({ visitor });
+      await first.sendMessage({ text: "Hello." });
+      assert.equal(first.error, undefined);
+
+      const second = newChat({ visitor });
+      await second.sendMessage({ text: "Hello again." });
+
+      assert.equal(second.status, "error");
+      const body = JSON.parse(second.error.message);
+      const refused = await newSession();
+      assert.equal(refused.status, 429);
+      assert.deepEqual(body, await refused.json());
+      assert.match(body.detail, /Too many sessions created/);
+      assert.equal((await upstreamRequests()).length, 1, "the refused chat never reached the model");
+    });
+
     test("an upstream failure surfaces as the chat's error and costs no quota", async () => {
       await control("reset");
       await script({ status: 500 });

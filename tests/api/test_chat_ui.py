@@ -7,6 +7,7 @@ in tests/aisdk (run by test_ai_sdk_client.py).
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -269,6 +270,43 @@ async def test_a_429_is_the_json_body_and_headers_of_stream_and_the_quota_is_sha
             assert refused.headers[header] == refused_stream.headers[header]
         # the refused chat was never started: no session was made for it
         assert (await client.get("/sessions")).json()["total_sessions"] == 1
+
+
+async def test_a_new_chat_counts_against_the_session_quota_as_post_session_does(
+    make_settings: Callable[..., Settings], client_for: Any
+) -> None:
+    async with client_for(make_settings(session_create_limit="2/day")) as client:
+        assert (await client.post("/session")).status_code == 200
+        assert (await client.post("/api/chat", json=body("hi", "chat-a"))).status_code == 200
+        # the same chat again: its session exists, nothing more is created
+        assert (await client.post("/api/chat", json=body("and again", "chat-a"))).status_code == 200
+        refused = await client.post("/api/chat", json=body("hi", "chat-b"))
+        refused_session = await client.post("/session")
+        assert refused.status_code == refused_session.status_code == 429
+        assert refused.json() == refused_session.json()
+        assert "Too many sessions created" in refused.json()["detail"]
+        for header in ("retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "ratelimit"):
+            assert refused.headers[header] == refused_session.headers[header]
+        # a refused request leaves nothing behind: no session, and its turn was not charged
+        assert (await client.get("/sessions")).json()["total_sessions"] == 2
+        assert (await client.get("/rate-limit-info")).json()["remaining"] == 8
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
+async def test_a_new_chat_whose_session_the_store_fails_to_create_costs_nothing(
+    make_settings: Callable[..., Settings], client_for: Any
+) -> None:
+    settings = make_settings(session_create_limit="1/day")
+    async with client_for(settings) as client:
+        # the real store, failing where a full disk or a lost connection would: creating the session
+        with sqlite3.connect(settings.database_path) as db:
+            db.execute("CREATE TRIGGER full BEFORE INSERT ON sessions BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        failed = await client.post("/api/chat", json=body("hi"))
+        with sqlite3.connect(settings.database_path) as db:
+            db.execute("DROP TRIGGER full")
+        assert failed.status_code == 503
+        assert (await client.get("/rate-limit-info")).json()["remaining"] == 10
+        assert (await client.post("/session")).status_code == 200, "the session quota was given back"
 
 
 @pytest.mark.parametrize(

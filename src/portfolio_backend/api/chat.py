@@ -25,7 +25,7 @@ from ..store import SessionRecord, StoreError, Stores
 from ..wire.ui_message import HEADERS, UIMessageEncoder
 from .body import RequestBody
 from .sse import EventStreamResponse
-from .turn_accounting import admit_budget, settle_turn
+from .turn_accounting import admit_budget, give_back_session, settle_turn
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
@@ -108,7 +108,7 @@ async def chat(body: ChatRequest, context: TurnContextDep) -> EventStreamRespons
             turn.history = earlier
             turn.replaces_last_turn = True
 
-    charges = await charge_turn(context.limiter, context.bounds, visitor.key)
+    charges = await charge_turn(context.limiter, context.bounds, visitor.key, new_session=turn.session_id is None)
     admission = await admit_budget(context, turn, charges)
 
     def settle(report: TurnReport) -> Awaitable[None]:
@@ -122,6 +122,7 @@ async def chat(body: ChatRequest, context: TurnContextDep) -> EventStreamRespons
             turn.session_id = await _start_chat_session(stores, visitor.key, body.id, now, settings)
         except StoreError:
             await settle(TurnReport())  # never started: refunded
+            await give_back_session(context.limiter, charges)  # and no session was made
             raise
     turn.release_key = charges.open_stream.key if charges else None
     if settings.log_prompts:
