@@ -288,6 +288,40 @@ for (const [label, ai] of CLIENTS) {
       );
     });
 
+    test("editing the last message replaces the last turn on the server too", async () => {
+      await control("reset");
+      await script({ chunks: ["Hello, Ada."] }, { chunks: ["Hello, Grace."] }, { chunks: ["You are Grace."] });
+      const chat = newChat();
+
+      await chat.sendMessage({ text: "I am Ada." });
+      const [sent] = chat.messages;
+      await chat.sendMessage({ text: "I am Grace.", messageId: sent.id });
+      await chat.sendMessage({ text: "Who am I?" });
+
+      assert.equal(chat.error, undefined);
+      assert.deepEqual(await sentToModel(1), ["user: I am Grace."]);
+      assert.deepEqual(await sentToModel(2), ["user: I am Grace.", "assistant: Hello, Grace.", "user: Who am I?"]);
+      assert.deepEqual(
+        chat.messages.map((message) => `${message.role}: ${textOf(message)}`),
+        ["user: I am Grace.", "assistant: Hello, Grace.", "user: Who am I?", "assistant: You are Grace."],
+      );
+    });
+
+    test("editing an earlier message is refused with a 409 that names the last message", async () => {
+      await control("reset");
+      const chat = newChat();
+      await chat.sendMessage({ text: "First." });
+      await chat.sendMessage({ text: "Second." });
+
+      await chat.sendMessage({ text: "First, edited.", messageId: chat.messages[0].id });
+
+      assert.equal(chat.status, "error");
+      const body = JSON.parse(chat.error.message);
+      assert.equal(body.error, "conflict");
+      assert.match(body.detail, /last message/);
+      assert.equal((await upstreamRequests()).length, 2, "the refused edit never reached the model");
+    });
+
     test("another visitor using the same chat id starts from nothing", async () => {
       await control("reset");
       await script({ chunks: ["Got it."] }, { chunks: ["Hello."] });

@@ -24,9 +24,16 @@ def user(text: str, message_id: str = "u1") -> dict[str, Any]:
     return {"id": message_id, "role": "user", "parts": [{"type": "text", "text": text}]}
 
 
-def body(text: str, chat_id: str = "chat-1", **fields: Any) -> dict[str, Any]:
-    """What DefaultChatTransport sends for `sendMessage({text})`."""
-    return {"id": chat_id, "messages": [user(text)], "trigger": "submit-message", "messageId": None, **fields}
+def body(text: str, chat_id: str = "chat-1", message_id: str | None = None, **fields: Any) -> dict[str, Any]:
+    """What DefaultChatTransport sends for `sendMessage({text})`: a message with a new id of its own,
+    unless `message_id` says which (a regenerated or edited message keeps its id)."""
+    message = user(text, message_id or uuid.uuid4().hex[:16])
+    return {"id": chat_id, "messages": [message], "trigger": "submit-message", "messageId": None, **fields}
+
+
+def edit(text: str, message_id: str, chat_id: str = "chat-1") -> dict[str, Any]:
+    """What DefaultChatTransport sends for `sendMessage({text, messageId})`: the edited message, last."""
+    return body(text, chat_id, message_id, messageId=message_id)
 
 
 def chunks(response: httpx2.Response) -> list[Any]:
@@ -184,9 +191,9 @@ async def test_regenerate_replaces_the_last_answer(
 ) -> None:
     upstream.script(Reply(chunks=["One."]), Reply(chunks=["Two."]), Reply(chunks=["Three."]))
     async with client_for(upstream_settings()) as client:
-        await client.post("/api/chat", json=body("First?"))
-        await client.post("/api/chat", json=body("Second?"))
-        response = await client.post("/api/chat", json=body("Second?", trigger="regenerate-message"))
+        await client.post("/api/chat", json=body("First?", message_id="u1"))
+        await client.post("/api/chat", json=body("Second?", message_id="u2"))
+        response = await client.post("/api/chat", json=body("Second?", message_id="u2", trigger="regenerate-message"))
         assert text_of(chunks(response)) == "Three."
         assert await history(client, response) == [
             "user: First?",
@@ -224,6 +231,82 @@ async def test_regenerating_an_answer_that_was_never_stored_keeps_the_turns_befo
             "assistant: Two.",
         ]
     assert sent_to_model(upstream, 2) == ["user: First?", "assistant: One.", "user: Second?"]
+
+
+async def test_a_regenerate_from_a_client_that_lost_the_ids_replaces_the_last_turn_by_its_text(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, client_for: Any
+) -> None:
+    """A page restored without the ids it sent (or turns stored before ids were kept)."""
+    upstream.script(Reply(chunks=["One."]), Reply(chunks=["Two."]))
+    async with client_for(upstream_settings()) as client:
+        await client.post("/api/chat", json=body("Question?", message_id="u1"))
+        response = await client.post(
+            "/api/chat", json=body("Question?", message_id="new", trigger="regenerate-message")
+        )
+        assert await history(client, response) == ["user: Question?", "assistant: Two."]
+
+
+async def test_editing_the_last_message_replaces_the_last_turn_and_can_be_done_again(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, client_for: Any
+) -> None:
+    upstream.script(Reply(chunks=["One."]), Reply(chunks=["Two."]), Reply(chunks=["Three."]), Reply(chunks=["Four."]))
+    async with client_for(upstream_settings()) as client:
+        await client.post("/api/chat", json=body("First?", message_id="u1"))
+        await client.post("/api/chat", json=body("Second?", message_id="u2"))
+        edited = await client.post("/api/chat", json=edit("Second, edited?", "u2"))
+        assert text_of(chunks(edited)) == "Three."
+        assert await history(client, edited) == [
+            "user: First?",
+            "assistant: One.",
+            "user: Second, edited?",
+            "assistant: Three.",
+        ]
+        again = await client.post("/api/chat", json=edit("Second, edited twice?", "u2"))
+        assert await history(client, again) == [
+            "user: First?",
+            "assistant: One.",
+            "user: Second, edited twice?",
+            "assistant: Four.",
+        ]
+    assert sent_to_model(upstream, 2) == ["user: First?", "assistant: One.", "user: Second, edited?"]
+
+
+@pytest.mark.parametrize("trigger", ["submit-message", "regenerate-message"], ids=["edit", "regenerate"])
+async def test_editing_or_regenerating_an_earlier_message_is_a_409_that_costs_nothing(
+    trigger: str, upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, client_for: Any
+) -> None:
+    async with client_for(upstream_settings()) as client:
+        await client.post("/api/chat", json=body("First?", message_id="u1"))
+        last = await client.post("/api/chat", json=body("Second?", message_id="u2"))
+        request = edit("First, edited?", "u1") if trigger == "submit-message" else body("First?", message_id="u1")
+        refused = await client.post("/api/chat", json={**request, "trigger": trigger})
+        assert refused.status_code == 409
+        assert refused.json()["error"] == "conflict"
+        assert "last message" in refused.json()["detail"]
+        assert (await client.get("/rate-limit-info")).json()["remaining"] == 8
+        assert await history(client, last) == [
+            "user: First?",
+            "assistant: Hello from upstream.",
+            "user: Second?",
+            "assistant: Hello from upstream.",
+        ]
+    assert len(upstream.requests) == 2
+
+
+async def test_editing_a_message_whose_answer_was_never_stored_answers_it_as_a_new_turn(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, client_for: Any
+) -> None:
+    upstream.script(Reply(chunks=["One."]), Reply(status=500), Reply(chunks=["Two."]))
+    async with client_for(upstream_settings()) as client:
+        await client.post("/api/chat", json=body("First?", message_id="u1"))
+        await client.post("/api/chat", json=body("Second?", message_id="u2"))  # fails: nothing stored
+        response = await client.post("/api/chat", json=edit("Second, edited?", "u2"))
+        assert await history(client, response) == [
+            "user: First?",
+            "assistant: One.",
+            "user: Second, edited?",
+            "assistant: Two.",
+        ]
 
 
 async def test_a_chat_keeps_the_session_message_cap(
@@ -322,6 +405,7 @@ async def test_a_new_chat_whose_session_the_store_fails_to_create_costs_nothing(
         {"id": "chat/../1", "messages": [user("hi")]},
         {"id": "x" * 129, "messages": [user("hi")]},
         {"id": "chat-1", "messages": [user("hi")], "trigger": "resume-stream"},
+        {"id": "chat-1", "messages": [user("hi", "m" * 257)]},
     ],
     ids=[
         "no-id",
@@ -334,6 +418,7 @@ async def test_a_new_chat_whose_session_the_store_fails_to_create_costs_nothing(
         "id-with-a-slash",
         "id-too-long",
         "unknown-trigger",
+        "message-id-too-long",
     ],
 )
 async def test_a_bad_body_is_a_422_that_costs_nothing(bad: dict[str, Any], client: httpx2.AsyncClient) -> None:

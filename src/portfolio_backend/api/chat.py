@@ -15,13 +15,13 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..chat import Turn, TurnReport, before_last_turn
+from ..chat import Turn, TurnReport, replaced_turn_start
 from ..clock import now_ms
 from ..deps import TurnContextDep
 from ..errors import Unprocessable
 from ..quota import charge_turn
 from ..settings import Settings
-from ..store import SessionRecord, StoreError, Stores
+from ..store import Message, SessionRecord, StoreError, Stores
 from ..wire.ui_message import HEADERS, UIMessageEncoder
 from .body import RequestBody
 from .sse import EventStreamResponse
@@ -47,7 +47,8 @@ class UIMessagePart(BaseModel):
 class UIMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    id: str
+    # the client's id: kept with the visitor's message, so an edit can name it (the SDK's are 16 characters)
+    id: str = Field(..., max_length=256)
     role: Literal["system", "user", "assistant"]
     parts: list[UIMessagePart]
 
@@ -64,7 +65,12 @@ class ChatRequest(RequestBody):
     trigger: Literal["submit-message", "regenerate-message"] = Field(
         "submit-message", description="`regenerate-message` replaces the chat's last answer."
     )
-    message_id: str | None = Field(None, alias="messageId", description="Unused: edits are sent as new messages.")
+    message_id: str | None = Field(
+        None,
+        alias="messageId",
+        description="With `submit-message`, the id of the last message when it is an edit of a message sent before: "
+        "it replaces the chat's last turn, and an earlier message is refused (409).",
+    )
 
 
 def newest_prompt(body: ChatRequest, max_chars: int) -> str:
@@ -97,15 +103,16 @@ def newest_prompt(body: ChatRequest, max_chars: int) -> str:
 async def chat(body: ChatRequest, context: TurnContextDep) -> EventStreamResponse:
     """Answer an AI SDK chat's newest message (`useChat`), as the UI message stream."""
     settings, stores, visitor = context.settings, context.stores, context.visitor
-    turn = Turn(prompt=newest_prompt(body, settings.prompt_max_chars), visitor=visitor.key)
+    prompt, prompt_id = newest_prompt(body, settings.prompt_max_chars), body.messages[-1].id
+    turn = Turn(prompt=prompt, visitor=visitor.key, prompt_client_id=prompt_id)
     now = now_ms()
     record = await _chat_session(stores, visitor.key, body.id, now, settings.session_ttl_seconds)
     if record is not None:
         turn.session_id = record.meta.session_id
         turn.history = record.messages
-        earlier = before_last_turn(record.messages, turn.prompt) if body.trigger == "regenerate-message" else None
-        if earlier is not None:
-            turn.history = earlier
+        start = _replaced_turn_start(body, record.messages, prompt)
+        if start is not None:
+            turn.history = record.messages[:start]
             turn.replaces_last_turn = True
 
     charges = await charge_turn(context.limiter, context.bounds, visitor.key, new_session=turn.session_id is None)
@@ -135,6 +142,20 @@ async def chat(body: ChatRequest, context: TurnContextDep) -> EventStreamRespons
         keepalive_seconds=settings.keepalive_seconds,
         on_close=lambda: settle(report),
     )
+
+
+def _replaced_turn_start(body: ChatRequest, history: list[Message], prompt: str) -> int | None:
+    """Where the turn a regenerate or an edit replaces starts (chat/replacement.py); None for a new turn.
+
+    Both name the message they answer again by its id: a regenerate resends it as the last message
+    (its `messageId`, if any, is the answer's, which the server never knew); an edit's `messageId`
+    is the id of the message it changes, which `sendMessage({text, messageId})` sends last."""
+    last_id = body.messages[-1].id
+    if body.trigger == "regenerate-message":
+        return replaced_turn_start(history, last_id, same_text=prompt)
+    if body.message_id == last_id:
+        return replaced_turn_start(history, last_id)
+    return None
 
 
 async def _chat_session(stores: Stores, visitor: str, chat_id: str, now: int, ttl: int) -> SessionRecord | None:

@@ -1,7 +1,8 @@
 """The chat domain: one turn from prompt to stored history, independent of HTTP."""
 
 from .events import End, Error, RoundStarted, Sources, TextDelta, ToolCalled, ToolOutput, TurnEvent
-from .turn import ChatService, Turn, TurnOutcome, TurnReport, before_last_turn
+from .replacement import replaced_turn_start
+from .turn import ChatService, Turn, TurnOutcome, TurnReport
 
 __all__ = [
     "ChatService",
@@ -16,5 +17,5 @@ __all__ = [
     "TurnEvent",
     "TurnOutcome",
     "TurnReport",
-    "before_last_turn",
+    "replaced_turn_start",
 ]
