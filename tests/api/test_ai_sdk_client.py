@@ -25,6 +25,9 @@ from ..fixtures.processes import free_port
 from ..fixtures.upstream import ScriptedUpstream
 
 NODE_TESTS = ROOT / "tests" / "aisdk"
+# Short, so the test of stop() alone (a disconnect: the answer runs on this long) stays quick, and
+# long enough that Stop's "at once" is told apart from it.
+GRACE_SECONDS = 3
 
 
 # both kinds of store; the route's own tests cover Redis Cluster
@@ -37,11 +40,12 @@ def test_the_ai_sdk_client_against_the_live_service(
     assert (ROOT / "node_modules" / "ai").is_dir(), "run `npm ci` first (test.sh and .ci/run do)"
     search = f"http://127.0.0.1:{free_port()}"
     settings = upstream_settings(
-        rate_limit="3/day",  # small, so the 429 test reaches it in a few turns
+        rate_limit="4/day",  # small, so the 429 test reaches it in a few turns
         session_create_limit="2/day",  # and the new-chat 429 in two
         trusted_proxies="127.0.0.1/32",  # each Node test is its own visitor, by X-Forwarded-For
         keepalive_seconds=0.1,
         searxng_url=search,
+        resume_grace_seconds=GRACE_SECONDS,
     )
     with live_server_for(settings) as server:
         env = {
@@ -50,6 +54,7 @@ def test_the_ai_sdk_client_against_the_live_service(
             "UPSTREAM_CONTROL": f"http://127.0.0.1:{upstream.port}",
             "SEARCH_SERVICE": search,
             "NODE_NO_WARNINGS": "1",
+            "RESUME_GRACE_SECONDS": str(GRACE_SECONDS),
         }
         result = subprocess.run(
             [node, "--test", "--test-concurrency=1", "--test-reporter=spec", str(NODE_TESTS)],
