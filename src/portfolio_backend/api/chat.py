@@ -94,6 +94,7 @@ def newest_prompt(body: ChatRequest, max_chars: int) -> str:
             "content": {"text/event-stream": {}},
             "description": "The AI SDK's UI message stream, protocol v1 (`x-vercel-ai-ui-message-stream: v1`).",
         },
+        409: {"description": "An edit or regenerate of a message before the chat's last one"},
         413: {"description": "Body too large"},
         422: {"description": "Invalid request"},
         429: {"description": "Quota exceeded"},
