@@ -8,6 +8,7 @@ handler, as {"error": <code>, "detail": <message safe to show>}.
     │   ├── BadRequest                  400
     │   ├── Unauthorized                401
     │   ├── NotFound                    404
+    │   ├── Conflict                    409, the request does not fit the state it would change
     │   ├── Unprocessable               422
     │   ├── RateLimited                 429, with the quota's headers
     │   └── ServiceUnavailable          503, for a reason other than the store (the knowledge index)
@@ -73,6 +74,11 @@ class Unauthorized(ServiceError):
 class NotFound(ServiceError):
     status_code = 404
     error = "not_found"
+
+
+class Conflict(ServiceError):
+    status_code = 409
+    error = "conflict"
 
 
 class Unprocessable(ServiceError):

@@ -123,7 +123,7 @@ class Settings(BaseSettings):
         RateSpec(10, 86400), description="POST /stream per visitor, e.g. 10/day."
     )
     session_create_limit: Annotated[RateSpec, NoDecode] = Field(
-        RateSpec(30, 3600), description="POST /session per visitor."
+        RateSpec(30, 3600), description="Sessions a visitor may create: POST /session, and new chats on POST /api/chat."
     )
     tools_test_limit: Annotated[RateSpec, NoDecode] = Field(
         RateSpec(30, 3600), description="POST /tools/test per visitor."

@@ -4,21 +4,30 @@
 //
 // The service and the scripted OpenAI-compatible upstream are started by
 // tests/api/test_ai_sdk_client.py, which runs this file with their addresses in CHAT_SERVICE and
-// UPSTREAM_CONTROL. Tests run one after another: they share the upstream's script queue.
+// UPSTREAM_CONTROL, and the address its web search tool asks in SEARCH_SERVICE (served here).
+// Tests run one after another: they share the upstream's script queue.
 
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 
 import * as ai7 from "ai";
 import * as ai6 from "ai-v6";
 
 import { chatClass } from "./node-chat.mjs";
+import { HeldSearchService } from "./search-service.mjs";
 
 const SERVICE = process.env.CHAT_SERVICE;
 const UPSTREAM = process.env.UPSTREAM_CONTROL;
+const SEARCH = process.env.SEARCH_SERVICE;
 // how long the service lets an answer nobody reads run on (RESUME_GRACE_SECONDS), in ms
 const GRACE_MS = Number(process.env.RESUME_GRACE_SECONDS ?? "0") * 1000;
-const skip = SERVICE && UPSTREAM ? false : "run through pytest tests/api/test_ai_sdk_client.py";
+const skip = SERVICE && UPSTREAM && SEARCH ? false : "run through pytest tests/api/test_ai_sdk_client.py";
+
+const search = new HeldSearchService();
+if (!skip) {
+  before(() => search.start(SEARCH));
+  after(() => search.close());
+}
 
 const CLIENTS = [
   ["ai 7", ai7],
@@ -63,6 +72,16 @@ async function quotaLeft(visitor) {
 
 function lastMessage(chat) {
   return chat.messages.at(-1);
+}
+
+function toolParts(message) {
+  return message.parts.filter((part) => part.type.startsWith("tool-"));
+}
+
+/** Each state a message's first tool part went through, in order, as the client wrote them. */
+function toolStates(updates) {
+  const states = updates.map((message) => toolParts(message)[0]?.state).filter(Boolean);
+  return states.filter((state, index) => state !== states[index - 1]);
 }
 
 function textOf(message) {
@@ -196,6 +215,61 @@ for (const [label, ai] of CLIENTS) {
       assert.equal(parts[3].text, "25 squared is 625.");
     });
 
+    test("a tool part is running (input-available) while its tool runs, then has its output", async () => {
+      await control("reset");
+      await script(
+        { chunks: [], tool_calls: [{ name: "web_search", arguments: '{"query": "ledgerline"}' }] },
+        { chunks: ["Ledgerline is a ledger."] },
+      );
+      const chat = newChat();
+      const running = chat.recorded.waitFor((message) => toolParts(message)[0]?.state === "input-available");
+
+      const sending = chat.sendMessage({ text: "Search the web for Ledgerline." });
+      const seen = await running;
+      // the tool's search has reached the search service, which has not answered it: it runs
+      const held = await search.nextRequest();
+      assert.equal(held.query.q, "ledgerline");
+      const [part] = toolParts(seen);
+      assert.equal(part.type, "tool-web_search");
+      assert.deepEqual(part.input, { query: "ledgerline" });
+      assert.equal(part.output, undefined);
+      held.answer({ results: [{ title: "Ledgerline", url: "https://example.com/ledgerline", content: "A ledger." }] });
+      await sending;
+
+      assert.equal(chat.error, undefined);
+      const [done] = toolParts(lastMessage(chat));
+      assert.equal(done.state, "output-available");
+      assert.match(done.output, /Ledgerline — https:\/\/example\.com\/ledgerline/);
+      assert.deepEqual(toolStates(chat.recorded.updates), ["input-streaming", "input-available", "output-available"]);
+    });
+
+    test("two model rounds that only call tools are two steps, and the answer a third", async () => {
+      await control("reset");
+      await script(
+        { chunks: [], tool_calls: [{ id: "call_1", name: "calculate", arguments: '{"expression": "2+2"}' }] },
+        { chunks: [], tool_calls: [{ id: "call_2", name: "calculate", arguments: '{"expression": "4*4"}' }] },
+        { chunks: ["2+2 squared is 16."] },
+      );
+      const chat = newChat();
+
+      await chat.sendMessage({ text: "What is 2+2, squared?" });
+
+      assert.equal(chat.error, undefined);
+      const parts = lastMessage(chat).parts;
+      assert.deepEqual(
+        parts.map((part) => part.type),
+        ["step-start", "tool-calculate", "step-start", "tool-calculate", "step-start", "text"],
+      );
+      assert.equal(parts.filter((part) => part.type === "step-start").length, 3);
+      assert.deepEqual(
+        toolParts(lastMessage(chat)).map((part) => [part.toolCallId, part.state, part.output]),
+        [
+          ["call_1", "output-available", "Result: 2+2 = 4"],
+          ["call_2", "output-available", "Result: 4*4 = 16"],
+        ],
+      );
+    });
+
     test("the owner's pages and files the answer draws on appear as source parts", async () => {
       await control("reset");
       await script({ chunks: ["Alex built Ledgerline."] });
@@ -258,6 +332,40 @@ for (const [label, ai] of CLIENTS) {
       );
     });
 
+    test("editing the last message replaces the last turn on the server too", async () => {
+      await control("reset");
+      await script({ chunks: ["Hello, Ada."] }, { chunks: ["Hello, Grace."] }, { chunks: ["You are Grace."] });
+      const chat = newChat();
+
+      await chat.sendMessage({ text: "I am Ada." });
+      const [sent] = chat.messages;
+      await chat.sendMessage({ text: "I am Grace.", messageId: sent.id });
+      await chat.sendMessage({ text: "Who am I?" });
+
+      assert.equal(chat.error, undefined);
+      assert.deepEqual(await sentToModel(1), ["user: I am Grace."]);
+      assert.deepEqual(await sentToModel(2), ["user: I am Grace.", "assistant: Hello, Grace.", "user: Who am I?"]);
+      assert.deepEqual(
+        chat.messages.map((message) => `${message.role}: ${textOf(message)}`),
+        ["user: I am Grace.", "assistant: Hello, Grace.", "user: Who am I?", "assistant: You are Grace."],
+      );
+    });
+
+    test("editing an earlier message is refused with a 409 that names the last message", async () => {
+      await control("reset");
+      const chat = newChat();
+      await chat.sendMessage({ text: "First." });
+      await chat.sendMessage({ text: "Second." });
+
+      await chat.sendMessage({ text: "First, edited.", messageId: chat.messages[0].id });
+
+      assert.equal(chat.status, "error");
+      const body = JSON.parse(chat.error.message);
+      assert.equal(body.error, "conflict");
+      assert.match(body.detail, /last message/);
+      assert.equal((await upstreamRequests()).length, 2, "the refused edit never reached the model");
+    });
+
     test("another visitor using the same chat id starts from nothing", async () => {
       await control("reset");
       await script({ chunks: ["Got it."] }, { chunks: ["Hello."] });
@@ -289,6 +397,28 @@ for (const [label, ai] of CLIENTS) {
       assert.equal(body.error, "rate_limited");
       assert.match(body.detail, /Try again after/);
       assert.equal((await upstreamRequests()).length, allowed);
+    });
+
+    test("a new chat beyond the session quota is a 429, the same as POST /session's", async () => {
+      await control("reset");
+      const visitor = newVisitor();
+      const newSession = () => fetch(`${SERVICE}/session`, { method: "POST", headers: { "x-forwarded-for": visitor } });
+      // the session quota is 2 a day (set by the pytest runner): a session, then a chat, use it up
+      assert.equal((await newSession()).status, 200);
+      const first = newChat({ visitor });
+      await first.sendMessage({ text: "Hello." });
+      assert.equal(first.error, undefined);
+
+      const second = newChat({ visitor });
+      await second.sendMessage({ text: "Hello again." });
+
+      assert.equal(second.status, "error");
+      const body = JSON.parse(second.error.message);
+      const refused = await newSession();
+      assert.equal(refused.status, 429);
+      assert.deepEqual(body, await refused.json());
+      assert.match(body.detail, /Too many sessions created/);
+      assert.equal((await upstreamRequests()).length, 1, "the refused chat never reached the model");
     });
 
     test("an upstream failure surfaces as the chat's error and costs no quota", async () => {

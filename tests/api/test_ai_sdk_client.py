@@ -2,6 +2,8 @@
 
 The service and the scripted upstream are this suite's own fixtures (one source of truth); the
 Node tests reach them through CHAT_SERVICE and UPSTREAM_CONTROL and script the upstream over HTTP.
+The web search tool asks SEARCH_SERVICE, a SearXNG the Node tests serve themselves, so they decide
+when a tool answers.
 The pinned `ai` versions come from package-lock.json (`npm ci`, which .ci/run and test.sh run).
 """
 
@@ -19,6 +21,7 @@ import pytest
 from portfolio_backend.settings import Settings
 
 from ..conftest import ROOT
+from ..fixtures.processes import free_port
 from ..fixtures.upstream import ScriptedUpstream
 
 NODE_TESTS = ROOT / "tests" / "aisdk"
@@ -35,10 +38,13 @@ def test_the_ai_sdk_client_against_the_live_service(
     node = shutil.which("node")
     assert node, "Node.js 20+ is needed for the AI SDK client tests (apt-get install nodejs npm)"
     assert (ROOT / "node_modules" / "ai").is_dir(), "run `npm ci` first (test.sh and .ci/run do)"
+    search = f"http://127.0.0.1:{free_port()}"
     settings = upstream_settings(
         rate_limit="4/day",  # small, so the 429 test reaches it in a few turns
+        session_create_limit="2/day",  # and the new-chat 429 in two
         trusted_proxies="127.0.0.1/32",  # each Node test is its own visitor, by X-Forwarded-For
         keepalive_seconds=0.1,
+        searxng_url=search,
         resume_grace_seconds=GRACE_SECONDS,
     )
     with live_server_for(settings) as server:
@@ -46,6 +52,7 @@ def test_the_ai_sdk_client_against_the_live_service(
             **os.environ,
             "CHAT_SERVICE": server.url,
             "UPSTREAM_CONTROL": f"http://127.0.0.1:{upstream.port}",
+            "SEARCH_SERVICE": search,
             "NODE_NO_WARNINGS": "1",
             "RESUME_GRACE_SECONDS": str(GRACE_SECONDS),
         }

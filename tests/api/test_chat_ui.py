@@ -7,6 +7,7 @@ in tests/aisdk (run by test_ai_sdk_client.py).
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -23,9 +24,16 @@ def user(text: str, message_id: str = "u1") -> dict[str, Any]:
     return {"id": message_id, "role": "user", "parts": [{"type": "text", "text": text}]}
 
 
-def body(text: str, chat_id: str = "chat-1", **fields: Any) -> dict[str, Any]:
-    """What DefaultChatTransport sends for `sendMessage({text})`."""
-    return {"id": chat_id, "messages": [user(text)], "trigger": "submit-message", "messageId": None, **fields}
+def body(text: str, chat_id: str = "chat-1", message_id: str | None = None, **fields: Any) -> dict[str, Any]:
+    """What DefaultChatTransport sends for `sendMessage({text})`: a message with a new id of its own,
+    unless `message_id` says which (a regenerated or edited message keeps its id)."""
+    message = user(text, message_id or uuid.uuid4().hex[:16])
+    return {"id": chat_id, "messages": [message], "trigger": "submit-message", "messageId": None, **fields}
+
+
+def edit(text: str, message_id: str, chat_id: str = "chat-1") -> dict[str, Any]:
+    """What DefaultChatTransport sends for `sendMessage({text, messageId})`: the edited message, last."""
+    return body(text, chat_id, message_id, messageId=message_id)
 
 
 def chunks(response: httpx2.Response) -> list[Any]:
@@ -78,6 +86,13 @@ async def test_an_answer_is_the_ui_message_stream_v1_with_the_quota_headers(
     assert response.text.endswith("data: [DONE]\n\n")
 
 
+def types_of(parsed: list[Any]) -> list[str]:
+    return [chunk["type"] if isinstance(chunk, dict) else chunk for chunk in parsed]
+
+
+TOOL_PART = ["tool-input-start", "tool-input-delta", "tool-input-available", "tool-output-available"]
+
+
 async def test_a_tool_call_is_a_tool_part_of_the_step_that_made_it(
     upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, client_for: Any
 ) -> None:
@@ -87,23 +102,40 @@ async def test_a_tool_call_is_a_tool_part_of_the_step_that_made_it(
     )
     async with client_for(upstream_settings()) as client:
         parsed = chunks(await client.post("/api/chat", json=body("25 squared?")))
-    types = [chunk["type"] if isinstance(chunk, dict) else chunk for chunk in parsed]
-    assert types == [
+    assert types_of(parsed) == [
         "start",
-        "start-step",
-        "tool-input-available",
-        "tool-output-available",
-        "finish-step",
-        "start-step",
-        "text-start",
-        "text-delta",
-        "text-end",
-        "finish-step",
+        *("start-step", *TOOL_PART, "finish-step"),
+        *("start-step", "text-start", "text-delta", "text-end", "finish-step"),
         "finish",
         "[DONE]",
     ]
-    assert parsed[2]["input"] == {"expression": "25^2"}
-    assert parsed[3]["output"] == "Result: 25^2 = 625"
+    assert parsed[2] == {"type": "tool-input-start", "toolCallId": "call_1", "toolName": "calculate"}
+    assert parsed[4]["input"] == {"expression": "25^2"}
+    assert parsed[5]["output"] == "Result: 25^2 = 625"
+
+
+async def test_two_tool_only_rounds_in_a_row_are_two_steps(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, client_for: Any
+) -> None:
+    upstream.script(
+        Reply(chunks=[], tool_calls=[ScriptedToolCall("calculate", '{"expression": "2+2"}', id="call_1")]),
+        Reply(chunks=[], tool_calls=[ScriptedToolCall("calculate", '{"expression": "4*4"}', id="call_2")]),
+        Reply(chunks=["16."]),
+    )
+    async with client_for(upstream_settings()) as client:
+        parsed = chunks(await client.post("/api/chat", json=body("2+2, squared?")))
+    assert types_of(parsed) == [
+        "start",
+        *("start-step", *TOOL_PART, "finish-step"),
+        *("start-step", *TOOL_PART, "finish-step"),
+        *("start-step", "text-start", "text-delta", "text-end", "finish-step"),
+        "finish",
+        "[DONE]",
+    ]
+    assert [chunk["toolCallId"] for chunk in parsed if chunk != "[DONE]" and chunk["type"] == "tool-input-start"] == [
+        "call_1",
+        "call_2",
+    ]
 
 
 async def test_a_chat_is_a_session_whose_history_the_server_keeps(
@@ -159,9 +191,9 @@ async def test_regenerate_replaces_the_last_answer(
 ) -> None:
     upstream.script(Reply(chunks=["One."]), Reply(chunks=["Two."]), Reply(chunks=["Three."]))
     async with client_for(upstream_settings()) as client:
-        await client.post("/api/chat", json=body("First?"))
-        await client.post("/api/chat", json=body("Second?"))
-        response = await client.post("/api/chat", json=body("Second?", trigger="regenerate-message"))
+        await client.post("/api/chat", json=body("First?", message_id="u1"))
+        await client.post("/api/chat", json=body("Second?", message_id="u2"))
+        response = await client.post("/api/chat", json=body("Second?", message_id="u2", trigger="regenerate-message"))
         assert text_of(chunks(response)) == "Three."
         assert await history(client, response) == [
             "user: First?",
@@ -199,6 +231,82 @@ async def test_regenerating_an_answer_that_was_never_stored_keeps_the_turns_befo
             "assistant: Two.",
         ]
     assert sent_to_model(upstream, 2) == ["user: First?", "assistant: One.", "user: Second?"]
+
+
+async def test_a_regenerate_from_a_client_that_lost_the_ids_replaces_the_last_turn_by_its_text(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, client_for: Any
+) -> None:
+    """A page restored without the ids it sent (or turns stored before ids were kept)."""
+    upstream.script(Reply(chunks=["One."]), Reply(chunks=["Two."]))
+    async with client_for(upstream_settings()) as client:
+        await client.post("/api/chat", json=body("Question?", message_id="u1"))
+        response = await client.post(
+            "/api/chat", json=body("Question?", message_id="new", trigger="regenerate-message")
+        )
+        assert await history(client, response) == ["user: Question?", "assistant: Two."]
+
+
+async def test_editing_the_last_message_replaces_the_last_turn_and_can_be_done_again(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, client_for: Any
+) -> None:
+    upstream.script(Reply(chunks=["One."]), Reply(chunks=["Two."]), Reply(chunks=["Three."]), Reply(chunks=["Four."]))
+    async with client_for(upstream_settings()) as client:
+        await client.post("/api/chat", json=body("First?", message_id="u1"))
+        await client.post("/api/chat", json=body("Second?", message_id="u2"))
+        edited = await client.post("/api/chat", json=edit("Second, edited?", "u2"))
+        assert text_of(chunks(edited)) == "Three."
+        assert await history(client, edited) == [
+            "user: First?",
+            "assistant: One.",
+            "user: Second, edited?",
+            "assistant: Three.",
+        ]
+        again = await client.post("/api/chat", json=edit("Second, edited twice?", "u2"))
+        assert await history(client, again) == [
+            "user: First?",
+            "assistant: One.",
+            "user: Second, edited twice?",
+            "assistant: Four.",
+        ]
+    assert sent_to_model(upstream, 2) == ["user: First?", "assistant: One.", "user: Second, edited?"]
+
+
+@pytest.mark.parametrize("trigger", ["submit-message", "regenerate-message"], ids=["edit", "regenerate"])
+async def test_editing_or_regenerating_an_earlier_message_is_a_409_that_costs_nothing(
+    trigger: str, upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, client_for: Any
+) -> None:
+    async with client_for(upstream_settings()) as client:
+        await client.post("/api/chat", json=body("First?", message_id="u1"))
+        last = await client.post("/api/chat", json=body("Second?", message_id="u2"))
+        request = edit("First, edited?", "u1") if trigger == "submit-message" else body("First?", message_id="u1")
+        refused = await client.post("/api/chat", json={**request, "trigger": trigger})
+        assert refused.status_code == 409
+        assert refused.json()["error"] == "conflict"
+        assert "last message" in refused.json()["detail"]
+        assert (await client.get("/rate-limit-info")).json()["remaining"] == 8
+        assert await history(client, last) == [
+            "user: First?",
+            "assistant: Hello from upstream.",
+            "user: Second?",
+            "assistant: Hello from upstream.",
+        ]
+    assert len(upstream.requests) == 2
+
+
+async def test_editing_a_message_whose_answer_was_never_stored_answers_it_as_a_new_turn(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, client_for: Any
+) -> None:
+    upstream.script(Reply(chunks=["One."]), Reply(status=500), Reply(chunks=["Two."]))
+    async with client_for(upstream_settings()) as client:
+        await client.post("/api/chat", json=body("First?", message_id="u1"))
+        await client.post("/api/chat", json=body("Second?", message_id="u2"))  # fails: nothing stored
+        response = await client.post("/api/chat", json=edit("Second, edited?", "u2"))
+        assert await history(client, response) == [
+            "user: First?",
+            "assistant: One.",
+            "user: Second, edited?",
+            "assistant: Two.",
+        ]
 
 
 async def test_a_chat_keeps_the_session_message_cap(
@@ -247,6 +355,43 @@ async def test_a_429_is_the_json_body_and_headers_of_stream_and_the_quota_is_sha
         assert (await client.get("/sessions")).json()["total_sessions"] == 1
 
 
+async def test_a_new_chat_counts_against_the_session_quota_as_post_session_does(
+    make_settings: Callable[..., Settings], client_for: Any
+) -> None:
+    async with client_for(make_settings(session_create_limit="2/day")) as client:
+        assert (await client.post("/session")).status_code == 200
+        assert (await client.post("/api/chat", json=body("hi", "chat-a"))).status_code == 200
+        # the same chat again: its session exists, nothing more is created
+        assert (await client.post("/api/chat", json=body("and again", "chat-a"))).status_code == 200
+        refused = await client.post("/api/chat", json=body("hi", "chat-b"))
+        refused_session = await client.post("/session")
+        assert refused.status_code == refused_session.status_code == 429
+        assert refused.json() == refused_session.json()
+        assert "Too many sessions created" in refused.json()["detail"]
+        for header in ("retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "ratelimit"):
+            assert refused.headers[header] == refused_session.headers[header]
+        # a refused request leaves nothing behind: no session, and its turn was not charged
+        assert (await client.get("/sessions")).json()["total_sessions"] == 2
+        assert (await client.get("/rate-limit-info")).json()["remaining"] == 8
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
+async def test_a_new_chat_whose_session_the_store_fails_to_create_costs_nothing(
+    make_settings: Callable[..., Settings], client_for: Any
+) -> None:
+    settings = make_settings(session_create_limit="1/day")
+    async with client_for(settings) as client:
+        # the real store, failing where a full disk or a lost connection would: creating the session
+        with sqlite3.connect(settings.database_path) as db:
+            db.execute("CREATE TRIGGER full BEFORE INSERT ON sessions BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        failed = await client.post("/api/chat", json=body("hi"))
+        with sqlite3.connect(settings.database_path) as db:
+            db.execute("DROP TRIGGER full")
+        assert failed.status_code == 503
+        assert (await client.get("/rate-limit-info")).json()["remaining"] == 10
+        assert (await client.post("/session")).status_code == 200, "the session quota was given back"
+
+
 @pytest.mark.parametrize(
     "bad",
     [
@@ -260,6 +405,7 @@ async def test_a_429_is_the_json_body_and_headers_of_stream_and_the_quota_is_sha
         {"id": "chat/../1", "messages": [user("hi")]},
         {"id": "x" * 129, "messages": [user("hi")]},
         {"id": "chat-1", "messages": [user("hi")], "trigger": "resume-stream"},
+        {"id": "chat-1", "messages": [user("hi", "m" * 257)]},
     ],
     ids=[
         "no-id",
@@ -272,6 +418,7 @@ async def test_a_429_is_the_json_body_and_headers_of_stream_and_the_quota_is_sha
         "id-with-a-slash",
         "id-too-long",
         "unknown-trigger",
+        "message-id-too-long",
     ],
 )
 async def test_a_bad_body_is_a_422_that_costs_nothing(bad: dict[str, Any], client: httpx2.AsyncClient) -> None:

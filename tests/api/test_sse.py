@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from portfolio_backend.api.sse import EventStreamResponse
-from portfolio_backend.chat import TextDelta, TurnEvent
+from portfolio_backend.chat import End, RoundStarted, TextDelta, ToolCalled, TurnEvent
 from portfolio_backend.wire.stream import StreamEncoder
 
 from ..sse import parse_events
@@ -96,6 +96,21 @@ async def test_a_keepalive_never_interleaves_with_a_body_send_or_follows_the_las
     assert chunks(client) == ["0", "1", "2"]
     assert bodies[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
     assert all(message["more_body"] for message in bodies[:-1])
+
+
+async def test_an_event_the_format_writes_nothing_for_is_no_send() -> None:
+    async def rounds_and_calls() -> AsyncIterator[TurnEvent]:
+        yield RoundStarted()
+        yield TextDelta("a")
+        yield ToolCalled("call_1", "calculate", "{}")
+        yield End()
+
+    client = SlowClient()
+    response = respond(rounds_and_calls())
+    await response({"type": "http", "method": "POST", "path": "/stream"}, client.receive, client.send)
+    bodies = [message["body"] for message in client.messages if message["type"] == "http.response.body"]
+    assert len(bodies) == 3, "the chunk, the end, and the empty message that ends the body"
+    assert all(bodies[:-1])
 
 
 async def test_keepalives_still_flow_while_the_body_is_quiet() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from portfolio_backend.api.stream import settle_turn
-from portfolio_backend.chat import ChatService, Error, TextDelta, Turn, TurnReport
+from portfolio_backend.chat import ChatService, Error, RoundStarted, TextDelta, Turn, TurnReport
 from portfolio_backend.clock import now_ms
 from portfolio_backend.observability import Metrics
 from portfolio_backend.quota import Bounds, Limiter, charge_turn
@@ -25,6 +25,7 @@ async def test_a_turn_whose_session_vanished_mid_answer_gives_its_open_stream_sl
     report = TurnReport()
     turn = Turn("hi", "visitor", session.session_id, release_key=charges.open_stream.key)
     events = chat.run_turn(turn, report)
+    assert await anext(events) == RoundStarted()
     assert await anext(events) == TextDelta("Hello")
     await chat.stores.sessions.delete(session.session_id)  # the visitor deletes it in another tab
     assert isinstance([event async for event in events][-1], Error)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portfolio_backend.chat import End, Error, Sources, TextDelta, ToolOutput, TurnEvent
+from portfolio_backend.chat import End, Error, RoundStarted, Sources, TextDelta, ToolCalled, ToolOutput, TurnEvent
 from portfolio_backend.live.codec import decode_event, encode_event
 
 
@@ -13,6 +13,9 @@ from portfolio_backend.live.codec import decode_event, encode_event
     [
         TextDelta('Grüße "quoted"\nnext \u2028 😀'),
         TextDelta(""),
+        RoundStarted(),
+        ToolCalled("call_1", "calculate", '{"expression":"2+2"}'),
+        ToolCalled("call_3", "get_current_time", ""),
         ToolOutput("call_1", "calculate", '{"expression":"2+2"}', "2+2 = 4", ok=True),
         ToolOutput("call_2", "get_weather", "{bad", "Weather is not configured.", ok=False),
         Sources(({"title": "Rates", "file": "rates.md", "snippet": "650 EUR"},)),

@@ -20,7 +20,7 @@ import pytest
 from ..fixtures.redis_cluster import LocalRedisCluster
 from ..fixtures.redis_server import RedisServer
 from ..fixtures.service import ServiceProcess, start_all
-from ..fixtures.upstream import Reply, ScriptedUpstream
+from ..fixtures.upstream import Reply, ScriptedToolCall, ScriptedUpstream
 from ..sse import Events, UIChunks, text_of, ui_text_of
 
 pytestmark = pytest.mark.slow
@@ -95,7 +95,8 @@ async def test_a_client_cut_on_one_process_gets_exactly_the_rest_from_the_other(
     async with b.stream("GET", f"/stream/{turn_id}", params={"after": seen[-1]["seq"]}) as response:
         rest = await Events(response).take()
     assert text_of(seen) + text_of(rest) == "".join(WORDS)
-    assert [event["seq"] for event in seen + rest] == list(range(1, len(seen) + len(rest) + 1))
+    # seq 1 is the model round's start, which this format writes nothing for
+    assert [event["seq"] for event in seen + rest] == list(range(2, len(seen) + len(rest) + 2))
     assert rest[-1]["type"] == "end"
     history = (await b.get(f"/session/{session_id}")).json()["messages"]
     assert [(m["role"], m["content"]) for m in history] == [("user", "go on"), ("assistant", "".join(WORDS))]
@@ -173,6 +174,37 @@ async def test_an_ai_sdk_chat_cut_on_one_process_resumes_whole_on_the_other(
     messages = (await b.get(f"/session/{session_id}")).json()["messages"]
     assert [(m["role"], m["content"]) for m in messages] == [("user", "go on"), ("assistant", "".join(WORDS))]
     assert (await a.get(f"/api/chat/{chat['id']}/stream")).status_code == 204, "nothing runs any more"
+
+
+async def test_an_ai_sdk_chat_cut_after_a_tool_resumes_on_the_other_process_with_its_steps(
+    clients: tuple[httpx2.AsyncClient, httpx2.AsyncClient], upstream: ScriptedUpstream
+) -> None:
+    """The other process knows the turn only from its buffer: the model rounds and the tool call
+    it stored come back as the same steps and tool part the cut client read."""
+    a, b = clients
+    upstream.script(
+        Reply(chunks=[], tool_calls=[ScriptedToolCall("calculate", '{"expression": "25^2"}')]),
+        Reply(chunks=WORDS[:10], delay=0.15),
+    )
+    chat = new_chat("25 squared?")
+    async with a.stream("POST", "/api/chat", json=chat) as response:
+        cut = UIChunks(response)
+        seen = await cut.take(until="tool-output-available")
+    async with b.stream("GET", f"/api/chat/{chat['id']}/stream") as response:
+        resumed = UIChunks(response)
+        replay = await resumed.take()
+    tool_part = ["tool-input-start", "tool-input-delta", "tool-input-available", "tool-output-available"]
+    assert [chunk["type"] for chunk in seen] == ["start", "start-step", *tool_part]
+    assert [chunk if chunk == "[DONE]" else chunk["type"] for chunk in replay] == [
+        "start",
+        *("start-step", *tool_part, "finish-step"),
+        *("start-step", "text-start", *["text-delta"] * 10, "text-end", "finish-step"),
+        "finish",
+        "[DONE]",
+    ]
+    assert replay[: len(seen)] == seen
+    assert resumed.raw.startswith(cut.raw), "a replay on the other process writes the same bytes"
+    assert ui_text_of(replay) == "".join(WORDS[:10])
 
 
 async def test_an_ai_sdk_chat_is_stopped_from_the_other_process(

@@ -52,7 +52,7 @@ async def test_every_field_of_a_message_comes_back(stores: Stores) -> None:
     await stores.sessions.create(session_id, "v", NOW, DAY)
     call = [{"id": "call_1", "type": "function", "function": {"name": "calculate", "arguments": '{"x":"ü"}'}}]
     sent = [
-        Message("user", 'ünïcode ✓ and "quotes"', NOW),
+        Message("user", 'ünïcode ✓ and "quotes"', NOW, client_id="Zx8kQ2mP0aB7cD1e"),
         Message("assistant", "", NOW + 1, tool_calls=call),
         Message("tool", "Result: 4", NOW + 2, tool_call_id="call_1", name="calculate"),
         Message("assistant", "It is 4", NOW + 3),

@@ -155,3 +155,19 @@ async def test_an_ai_sdk_chat_is_held_to_the_same_budget_and_its_usage_recorded(
     assert refused.headers["retry-after"] == "60"
     assert usage["days"][-1]["turns"] == 1
     assert usage["days"][-1]["prompt_tokens"] > 0
+
+
+async def test_a_new_chat_the_budget_refuses_creates_no_session_and_costs_none(
+    make_settings: Callable[..., Settings],
+) -> None:
+    clock = Clock(MIDNIGHT - 60)
+    settings = make_settings(visitor_daily_tokens=1, session_create_limit="1/day")
+    async with await _client(settings, clock) as client:
+        assert (await client.post("/stream", json={"prompt": "Hello!"})).status_code == 200
+        refused = await client.post("/api/chat", json=_chat("Hello again!", "u1"))
+        created = await client.post("/session")
+        listed = (await client.get("/sessions")).json()
+    assert refused.status_code == 429
+    assert refused.json()["budget"] == "visitor_tokens"
+    assert created.status_code == 200, "the refused chat's session charge was given back"
+    assert listed["total_sessions"] == 1

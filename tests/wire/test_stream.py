@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from portfolio_backend.chat import End, Error, TextDelta, ToolOutput, TurnEvent
+from portfolio_backend.chat import End, Error, RoundStarted, TextDelta, ToolCalled, ToolOutput, TurnEvent
 from portfolio_backend.wire.stream import StreamEncoder
 
 
@@ -70,6 +70,17 @@ def test_seq_numbers_a_responses_events_from_the_resume_point_keepalives_exclude
     second = parse(encoder.encode(End()))
     assert (first["seq"], second["seq"]) == (42, 43)
     assert "seq" not in keepalive
+
+
+def test_rounds_and_tool_calls_write_nothing_but_count_in_seq() -> None:
+    """Seed clients never see the events this format has no line for; the numbering stays the
+    turn's own, so a reattach with `after` means the same event on every format."""
+    encoder = StreamEncoder()
+    round_started = encoder.encode(RoundStarted())
+    called = encoder.encode(ToolCalled("call_1", "calculate", '{"expression":"2+2"}'))
+    output = parse(encoder.encode(ToolOutput("call_1", "calculate", '{"expression":"2+2"}', "2+2 = 4", ok=True)))
+    assert (round_started, called) == (b"", b"")
+    assert output["seq"] == 3
 
 
 def test_a_failed_tool_is_reported_like_a_successful_one() -> None:

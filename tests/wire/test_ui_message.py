@@ -9,10 +9,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from portfolio_backend.chat import End, Error, Sources, TextDelta, ToolOutput, TurnEvent
+from portfolio_backend.chat import End, Error, RoundStarted, Sources, TextDelta, ToolCalled, ToolOutput, TurnEvent
 from portfolio_backend.wire.ui_message import HEADERS, UIMessageEncoder
 
+ROUND = RoundStarted()
+CALL = ToolCalled("call_1", "calculate", '{"expression": "25^2"}')
 OUTPUT = ToolOutput("call_1", "calculate", '{"expression": "25^2"}', "Result: 25^2 = 625", ok=True)
+# what the AI SDK's streamText writes for a tool call: the input's start, its text, the input whole
+CALL_CHUNKS = [
+    {"type": "tool-input-start", "toolCallId": "call_1", "toolName": "calculate"},
+    {"type": "tool-input-delta", "toolCallId": "call_1", "inputTextDelta": '{"expression": "25^2"}'},
+    {"type": "tool-input-available", "toolCallId": "call_1", "toolName": "calculate", "input": {"expression": "25^2"}},
+]
 
 
 def encode(events: list[TurnEvent]) -> bytes:
@@ -52,19 +60,14 @@ def test_a_text_answer_is_one_text_part_inside_one_step() -> None:
 
 
 def test_a_tool_round_is_its_own_step_with_the_call_before_its_output() -> None:
-    raw = encode([TextDelta("Let me see."), OUTPUT, TextDelta("625."), End()])
+    raw = encode([ROUND, TextDelta("Let me see."), CALL, OUTPUT, ROUND, TextDelta("625."), End()])
     assert chunks(raw) == [
         {"type": "start"},
         {"type": "start-step"},
         {"type": "text-start", "id": "text-1"},
         {"type": "text-delta", "id": "text-1", "delta": "Let me see."},
         {"type": "text-end", "id": "text-1"},
-        {
-            "type": "tool-input-available",
-            "toolCallId": "call_1",
-            "toolName": "calculate",
-            "input": {"expression": "25^2"},
-        },
+        *CALL_CHUNKS,
         {"type": "tool-output-available", "toolCallId": "call_1", "output": "Result: 25^2 = 625"},
         {"type": "finish-step"},
         {"type": "start-step"},
@@ -74,6 +77,67 @@ def test_a_tool_round_is_its_own_step_with_the_call_before_its_output() -> None:
         {"type": "finish-step"},
         {"type": "finish", "finishReason": "stop"},
         "[DONE]",
+    ]
+
+
+def test_a_tool_call_is_written_when_called_so_the_client_shows_it_running() -> None:
+    """The part is `input-available` (running) on the client from the call until the output."""
+    encoder = UIMessageEncoder()
+    called = chunks(encoder.encode(ROUND) + encoder.encode(CALL))
+    answered = chunks(encoder.encode(OUTPUT))
+    assert called == [{"type": "start"}, {"type": "start-step"}, *CALL_CHUNKS]
+    assert answered == [{"type": "tool-output-available", "toolCallId": "call_1", "output": "Result: 25^2 = 625"}]
+
+
+def test_two_tool_only_rounds_in_a_row_are_two_steps() -> None:
+    second_call = ToolCalled("call_2", "calculate", '{"expression": "625+1"}')
+    second_output = ToolOutput("call_2", "calculate", '{"expression": "625+1"}', "Result: 625+1 = 626", ok=True)
+    raw = encode([ROUND, CALL, OUTPUT, ROUND, second_call, second_output, ROUND, TextDelta("626."), End()])
+    types = [chunk["type"] if isinstance(chunk, dict) else chunk for chunk in chunks(raw)]
+    tool = ["tool-input-start", "tool-input-delta", "tool-input-available", "tool-output-available"]
+    assert types == [
+        "start",
+        *("start-step", *tool, "finish-step"),
+        *("start-step", *tool, "finish-step"),
+        *("start-step", "text-start", "text-delta", "text-end", "finish-step"),
+        "finish",
+        "[DONE]",
+    ]
+
+
+def test_a_round_that_fails_before_its_first_part_opens_no_step() -> None:
+    """As the SDK, which opens a step with the model's first chunk: a model that never answered has none."""
+    assert chunks(encode([ROUND, Error("The model failed to answer.")])) == [
+        {"type": "start"},
+        {"type": "error", "errorText": "The model failed to answer."},
+        "[DONE]",
+    ]
+
+
+def test_every_call_of_a_round_is_running_before_the_first_output() -> None:
+    second_call = ToolCalled("call_2", "get_current_time", "")
+    second_output = ToolOutput("call_2", "get_current_time", "", "12:00 UTC", ok=True)
+    parsed = chunks(encode([ROUND, CALL, second_call, OUTPUT, second_output]))
+    assert [(chunk["type"], chunk["toolCallId"]) for chunk in parsed[2:]] == [
+        ("tool-input-start", "call_1"),
+        ("tool-input-delta", "call_1"),
+        ("tool-input-available", "call_1"),
+        ("tool-input-start", "call_2"),  # no arguments: no input text to send
+        ("tool-input-available", "call_2"),
+        ("tool-output-available", "call_1"),
+        ("tool-output-available", "call_2"),
+    ]
+    assert parsed[-3]["input"] == ""
+
+
+def test_an_output_whose_call_was_not_written_brings_its_input_first() -> None:
+    """Events from before `ToolCalled` existed (a turn buffer): the client needs the part before its output."""
+    parsed = chunks(encode([OUTPUT]))
+    assert [chunk["type"] for chunk in parsed] == [
+        "start",
+        "start-step",
+        "tool-input-available",
+        "tool-output-available",
     ]
 
 
@@ -120,7 +184,7 @@ def test_text_keeps_unicode_quotes_and_newlines_on_one_line() -> None:
 
 def test_replaying_the_events_through_a_new_encoder_gives_the_same_bytes() -> None:
     """What a resumed stream needs: the AI SDK replays a resumed answer from its start."""
-    events: list[TurnEvent] = [TextDelta("a"), OUTPUT, TextDelta("b"), End()]
+    events: list[TurnEvent] = [ROUND, TextDelta("a"), CALL, OUTPUT, ROUND, TextDelta("b"), End()]
     assert encode(events) == encode(events)
 
 

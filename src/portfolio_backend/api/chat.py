@@ -16,19 +16,19 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..chat import Turn, TurnReport, before_last_turn
+from ..chat import Turn, TurnReport, replaced_turn_start
 from ..clock import now_ms
 from ..deps import TurnContextDep
 from ..errors import Unprocessable
 from ..quota import charge_turn
 from ..settings import Settings
-from ..store import SessionRecord, StoreError, Stores
+from ..store import Message, SessionRecord, StoreError, Stores
 from ..wire.ui_message import HEADERS, UIMessageEncoder
 from .body import RequestBody
 from .chat_ids import CHAT_ID_PATTERN
 from .live_answers import answer_live
 from .sse import EventStreamResponse
-from .turn_accounting import admit_budget, settle_turn
+from .turn_accounting import admit_budget, give_back_session, settle_turn
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
@@ -46,7 +46,8 @@ class UIMessagePart(BaseModel):
 class UIMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    id: str
+    # the client's id: kept with the visitor's message, so an edit can name it (the SDK's are 16 characters)
+    id: str = Field(..., max_length=256)
     role: Literal["system", "user", "assistant"]
     parts: list[UIMessagePart]
 
@@ -63,7 +64,12 @@ class ChatRequest(RequestBody):
     trigger: Literal["submit-message", "regenerate-message"] = Field(
         "submit-message", description="`regenerate-message` replaces the chat's last answer."
     )
-    message_id: str | None = Field(None, alias="messageId", description="Unused: edits are sent as new messages.")
+    message_id: str | None = Field(
+        None,
+        alias="messageId",
+        description="With `submit-message`, the id of the last message when it is an edit of a message sent before: "
+        "it replaces the chat's last turn, and an earlier message is refused (409).",
+    )
 
 
 def newest_prompt(body: ChatRequest, max_chars: int) -> str:
@@ -88,6 +94,7 @@ def newest_prompt(body: ChatRequest, max_chars: int) -> str:
             "content": {"text/event-stream": {}},
             "description": "The AI SDK's UI message stream, protocol v1 (`x-vercel-ai-ui-message-stream: v1`).",
         },
+        409: {"description": "An edit or regenerate of a message before the chat's last one"},
         413: {"description": "Body too large"},
         422: {"description": "Invalid request"},
         429: {"description": "Quota exceeded"},
@@ -96,18 +103,19 @@ def newest_prompt(body: ChatRequest, max_chars: int) -> str:
 async def chat(body: ChatRequest, context: TurnContextDep) -> EventStreamResponse:
     """Answer an AI SDK chat's newest message (`useChat`), as the UI message stream."""
     settings, stores, visitor = context.settings, context.stores, context.visitor
-    turn = Turn(prompt=newest_prompt(body, settings.prompt_max_chars), visitor=visitor.key)
+    prompt, prompt_id = newest_prompt(body, settings.prompt_max_chars), body.messages[-1].id
+    turn = Turn(prompt=prompt, visitor=visitor.key, prompt_client_id=prompt_id)
     now = now_ms()
     record = await _chat_session(stores, visitor.key, body.id, now, settings.session_ttl_seconds)
     if record is not None:
         turn.session_id = record.meta.session_id
         turn.history = record.messages
-        earlier = before_last_turn(record.messages, turn.prompt) if body.trigger == "regenerate-message" else None
-        if earlier is not None:
-            turn.history = earlier
+        start = _replaced_turn_start(body, record.messages, prompt)
+        if start is not None:
+            turn.history = record.messages[:start]
             turn.replaces_last_turn = True
 
-    charges = await charge_turn(context.limiter, context.bounds, visitor.key)
+    charges = await charge_turn(context.limiter, context.bounds, visitor.key, new_session=turn.session_id is None)
     admission = await admit_budget(context, turn, charges)
 
     def settle(report: TurnReport) -> Awaitable[None]:
@@ -121,6 +129,7 @@ async def chat(body: ChatRequest, context: TurnContextDep) -> EventStreamRespons
             turn.session_id = await _start_chat_session(stores, visitor.key, body.id, now, settings)
         except StoreError:
             await settle(TurnReport())  # never started: refunded
+            await give_back_session(context.limiter, charges)  # and no session was made
             raise
     turn.release_key = charges.open_stream.key if charges else None
     if settings.log_prompts:
@@ -131,6 +140,20 @@ async def chat(body: ChatRequest, context: TurnContextDep) -> EventStreamRespons
     return answer_live(
         context, turn, report, encoder=UIMessageEncoder(), headers=headers, settle=lambda: settle(report)
     )
+
+
+def _replaced_turn_start(body: ChatRequest, history: list[Message], prompt: str) -> int | None:
+    """Where the turn a regenerate or an edit replaces starts (chat/replacement.py); None for a new turn.
+
+    Both name the message they answer again by its id: a regenerate resends it as the last message
+    (its `messageId`, if any, is the answer's, which the server never knew); an edit's `messageId`
+    is the id of the message it changes, which `sendMessage({text, messageId})` sends last."""
+    last_id = body.messages[-1].id
+    if body.trigger == "regenerate-message":
+        return replaced_turn_start(history, last_id, same_text=prompt)
+    if body.message_id == last_id:
+        return replaced_turn_start(history, last_id)
+    return None
 
 
 async def _chat_session(stores: Stores, visitor: str, chat_id: str, now: int, ttl: int) -> SessionRecord | None:

@@ -103,7 +103,9 @@ class EventStreamResponse(Response):
                 self._last_send = loop.time()
             encode = self.encoder.encode
             async for event in self.events:
-                await send_body(encode(event))
+                line = encode(event)
+                if line:  # an event this format writes nothing for is no send, and no sign of life
+                    await send_body(line)
             await send_body(b"", last=True)
         except asyncio.CancelledError:
             if not disconnected:

@@ -10,7 +10,7 @@ from ..chat import Turn, TurnOutcome, TurnReport
 from ..deps import TurnContext
 from ..errors import RateLimited
 from ..observability import Metrics
-from ..quota import Limiter, TurnCharges
+from ..quota import Limiter, QuotaDecision, TurnCharges
 from ..store import StoreError
 from ..usage.ledger import Admission, SpendLedger, budget_decision
 
@@ -35,13 +35,13 @@ async def admit_budget(context: TurnContext, turn: Turn, charges: TurnCharges | 
         if context.settings.rate_limit_fail_open:
             log.warning("usage store down, failing open: %s", exc)
             return None
-        await _give_back(limiter, charges)
+        await give_back_all(limiter, charges)
         raise
     refused = admission.state.refused
     if refused is None:
         turn.budget = ledger.running(admission.reservation)
         return admission
-    await _give_back(limiter, charges)
+    await give_back_all(limiter, charges)
     context.metrics.quota_rejections.labels(refused.value).inc()
     decision = budget_decision(admission, ledger.budgets)
     raise RateLimited(
@@ -54,13 +54,23 @@ async def admit_budget(context: TurnContext, turn: Turn, charges: TurnCharges | 
     )
 
 
-async def _give_back(limiter: Limiter, charges: TurnCharges | None) -> None:
-    """Give back everything a turn that will not run was charged."""
+async def give_back_all(limiter: Limiter, charges: TurnCharges | None) -> None:
+    """Give back everything a turn that will not run was charged (a session it would have created too)."""
     if charges is not None:
-        try:
-            await limiter.give_back([charges.open_stream, *charges.spent])
-        except StoreError:
-            log.warning("could not give back the quota of a refused turn")
+        await _give_back(limiter, charges.taken)
+
+
+async def give_back_session(limiter: Limiter, charges: TurnCharges | None) -> None:
+    """Give back the session charge of a turn whose session the store failed to create."""
+    if charges is not None and charges.session is not None:
+        await _give_back(limiter, [charges.session])
+
+
+async def _give_back(limiter: Limiter, decisions: list[QuotaDecision]) -> None:
+    try:
+        await limiter.give_back(decisions)
+    except StoreError:
+        log.warning("could not give back quota counters %s", [decision.key for decision in decisions])
 
 
 async def settle_turn(
@@ -85,10 +95,7 @@ async def settle_turn(
     give_back = [] if report.slot_released else [charges.open_stream]
     if report.outcome in REFUNDED:
         give_back += charges.spent
-    try:
-        await limiter.give_back(give_back)
-    except StoreError:
-        log.warning("could not give back quota counters %s", [decision.key for decision in give_back])
+    await _give_back(limiter, give_back)
 
 
 def _observe(metrics: Metrics, report: TurnReport) -> None:

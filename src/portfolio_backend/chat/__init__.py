@@ -1,18 +1,21 @@
 """The chat domain: one turn from prompt to stored history, independent of HTTP."""
 
-from .events import End, Error, Sources, TextDelta, ToolOutput, TurnEvent
-from .turn import ChatService, Turn, TurnOutcome, TurnReport, before_last_turn
+from .events import End, Error, RoundStarted, Sources, TextDelta, ToolCalled, ToolOutput, TurnEvent
+from .replacement import replaced_turn_start
+from .turn import ChatService, Turn, TurnOutcome, TurnReport
 
 __all__ = [
     "ChatService",
     "End",
     "Error",
+    "RoundStarted",
     "Sources",
     "TextDelta",
+    "ToolCalled",
     "ToolOutput",
     "Turn",
     "TurnEvent",
     "TurnOutcome",
     "TurnReport",
-    "before_last_turn",
+    "replaced_turn_start",
 ]

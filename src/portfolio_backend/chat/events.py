@@ -4,6 +4,18 @@
 `portfolio_backend/wire/` (POST /stream's `data:` JSON lines in `wire/stream.py`). A turn always
 ends with exactly one `End` or `Error`. Keep-alives are not events: the transport sends them.
 
+A turn's events, in order:
+
+    RoundStarted                       each model round begins with one
+      Sources? TextDelta...            the round's text (its sources first)
+      ToolCalled...                    the round's tool calls, complete, before any of them runs
+      ToolOutput...                    each call's result, once the tools have answered
+    RoundStarted ...                   the next round, after tool calls
+    End | Error
+
+A format may write nothing for an event (POST /stream writes nothing for `RoundStarted` and
+`ToolCalled`): the events still count in the turn's numbering (`seq`).
+
 The hot path is the text: a model's `TextDelta` passes through a turn unchanged, so a token
 costs one object (the delta the model client built) and one serialisation (in the encoder).
 """
@@ -14,6 +26,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..llm import TextDelta
+
+
+@dataclass(frozen=True, slots=True)
+class RoundStarted:
+    """A model round begins: the model is asked (again, after tool calls). One per round, so a
+    format can mark each round (the AI SDK's steps)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCalled:
+    """The model called a tool: its round's calls are complete and the tool is about to run."""
+
+    call_id: str  # the model's id for the call, unique within the turn
+    tool_name: str
+    arguments: str  # the JSON text the model sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +77,6 @@ class Error:
     message: str
 
 
-TurnEvent = TextDelta | ToolOutput | Sources | End | Error
+TurnEvent = TextDelta | RoundStarted | ToolCalled | ToolOutput | Sources | End | Error
 
-__all__ = ["End", "Error", "Sources", "TextDelta", "ToolOutput", "TurnEvent"]
+__all__ = ["End", "Error", "RoundStarted", "Sources", "TextDelta", "ToolCalled", "ToolOutput", "TurnEvent"]

@@ -24,7 +24,7 @@ from ..store import Message, StoreError, Stores
 from ..tools import ToolContext, ToolRegistry, ToolResult
 from ..usage.estimate import estimate_prompt, estimate_round
 from ..usage.prices import PriceTable
-from .events import End, Error, Sources, ToolOutput, TurnEvent
+from .events import End, Error, RoundStarted, Sources, ToolCalled, ToolOutput, TurnEvent
 from .upstream import upstream_message
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,8 @@ class Turn:
     session_id: str | None = None
     history: list[Message] = field(default_factory=list)
     release_key: str | None = None  # a counter the final append gives back (the open-stream slot)
-    replaces_last_turn: bool = False  # a regenerated answer: stored in place of the last turn
+    replaces_last_turn: bool = False  # a regenerated answer or an edit: stored in place of the last turn
+    prompt_client_id: str | None = None  # the client's id for the prompt's message, stored with it
     # Stop (issue 16): whoever cancels the turn's task to stop it sets `stop_requested` first, and
     # the turn then stores what it answered so far; a cancellation without it stores nothing.
     # `finishing`: the turn is storing its complete answer, too late to stop it.
@@ -61,19 +62,6 @@ class TurnBudget(Protocol):
         """Whether the day's spend, with the `spent_micro_usd` this turn has spent so far, has
         reached the budget. Must not raise: a store it cannot read counts as not reached."""
         ...
-
-
-def before_last_turn(history: list[Message], prompt: str) -> list[Message] | None:
-    """What a regenerated answer to `prompt` continues: the history without its last turn (its
-    last user message and all after it; stores drop the same with `replace_last_turn`).
-
-    None when that turn is not this prompt's: the answer being regenerated was never stored (the
-    visitor stopped it, or it failed), so there is nothing to replace and the turns before stay.
-    """
-    last_user = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
-    if last_user is None or history[last_user].content != prompt:
-        return None
-    return history[:last_user]
 
 
 class TurnOutcome(Enum):
@@ -162,7 +150,7 @@ class ChatService:
         report.model = self.llm.model
         selection = await self.select_knowledge(turn)
         upstream = self.upstream_messages(turn, selection)
-        new_messages = [Message("user", turn.prompt, now_ms())]
+        new_messages = [Message("user", turn.prompt, now_ms(), client_id=turn.prompt_client_id)]
         visitor_text = "\n".join([*(m.content for m in turn.history if m.role == "user"), turn.prompt])
         ctx = ToolContext(self.settings, self.stores, self.http, turn.visitor, turn.session_id, visitor_text)
         shown: list[dict[str, Any]] = []  # the sources sent to the visitor, stored with the answer
@@ -175,6 +163,7 @@ class ChatService:
                 offered = self.tools.specs() if round_number < max_rounds else []
                 text = []
                 completion = Completion()
+                yield RoundStarted()
                 # aclosing: a visitor who leaves closes the upstream request now, not at GC time
                 async with aclosing(self.llm.stream(upstream, offered)) as deltas:
                     async for delta in deltas:
@@ -196,8 +185,9 @@ class ChatService:
                 if not completion.tool_calls:
                     new_messages.append(Message("assistant", said, now_ms(), sources=shown or None))
                     break
-                async for output in self._run_tools(completion.tool_calls, text, upstream, new_messages, ctx, report):
-                    yield output
+                calls = completion.tool_calls
+                async for tool_event in self._run_tools(calls, text, upstream, new_messages, ctx, report):
+                    yield tool_event
                 # before another model round: a turn that reached the daily budget goes no further
                 if turn.budget is not None and await turn.budget.reached(report.cost_micro_usd):
                     report.outcome = _failed(report)
@@ -276,7 +266,10 @@ class ChatService:
         new_messages: list[Message],
         ctx: ToolContext,
         report: TurnReport,
-    ) -> AsyncIterator[ToolOutput]:
+    ) -> AsyncIterator[ToolCalled | ToolOutput]:
+        # every call first, before any runs: a client shows them as running until their outputs
+        for call in calls:
+            yield ToolCalled(call.id, call.name, call.arguments)
         call_message = Message(
             "assistant",
             "".join(text),

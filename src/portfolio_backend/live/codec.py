@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, assert_never
 
-from ..chat import End, Error, Sources, TextDelta, ToolOutput, TurnEvent
+from ..chat import End, Error, RoundStarted, Sources, TextDelta, ToolCalled, ToolOutput, TurnEvent
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -20,7 +20,11 @@ def encode_event(event: TurnEvent) -> str:
     if isinstance(event, TextDelta):
         return _dumps(event.content)
     body: dict[str, Any]
-    if isinstance(event, ToolOutput):
+    if isinstance(event, RoundStarted):
+        body = {"t": "round"}
+    elif isinstance(event, ToolCalled):
+        body = {"t": "call", "call_id": event.call_id, "tool_name": event.tool_name, "arguments": event.arguments}
+    elif isinstance(event, ToolOutput):
         body = {
             "t": "tool",
             "call_id": event.call_id,
@@ -46,6 +50,10 @@ def decode_event(text: str) -> TurnEvent:
     if isinstance(value, str):
         return TextDelta(value)
     kind = value.get("t") if isinstance(value, dict) else None
+    if kind == "round":
+        return RoundStarted()
+    if kind == "call":
+        return ToolCalled(value["call_id"], value["tool_name"], value["arguments"])
     if kind == "tool":
         return ToolOutput(value["call_id"], value["tool_name"], value["arguments"], value["result"], bool(value["ok"]))
     if kind == "sources":

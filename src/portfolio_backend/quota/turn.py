@@ -10,25 +10,42 @@ from .limiter import Limiter, QuotaDecision
 
 @dataclass(frozen=True, slots=True)
 class TurnCharges:
-    """The charges of one POST /stream, taken together in one atomic step."""
+    """The charges of one chat turn (POST /stream, POST /api/chat), taken together in one atomic step."""
 
     turn: QuotaDecision  # the visitor's chat quota; its X-RateLimit-* headers go on the response
     open_stream: QuotaDecision  # a slot held while the stream is open, given back when it ends
     global_daily: QuotaDecision | None  # the service-wide daily cap, when GLOBAL_DAILY_REQUESTS is set
+    # a session the turn creates (a new AI SDK chat), charged as POST /session is: kept once the
+    # session exists, whatever becomes of the turn
+    session: QuotaDecision | None = None
 
     @property
     def spent(self) -> list[QuotaDecision]:
         """What the turn costs the visitor and the service: refunded together, or not at all."""
         return [self.turn] if self.global_daily is None else [self.turn, self.global_daily]
 
+    @property
+    def taken(self) -> list[QuotaDecision]:
+        """Everything charged: what a turn that will not run gives back."""
+        return [self.open_stream, *self.spent, *([self.session] if self.session is not None else [])]
 
-async def charge_turn(limiter: Limiter, bounds: Bounds, visitor: str) -> TurnCharges | None:
-    """Charge a turn or raise RateLimited; None when the store is down and the limiter fails open."""
+
+async def charge_turn(
+    limiter: Limiter, bounds: Bounds, visitor: str, *, new_session: bool = False
+) -> TurnCharges | None:
+    """Charge a turn or raise RateLimited; None when the store is down and the limiter fails open.
+
+    `new_session`: the turn creates a session, so the session quota is charged in the same step:
+    a turn refused by any bound creates and costs nothing.
+    """
     charges = [(bounds.chat, visitor), (bounds.streams, visitor)]
+    if new_session:
+        charges.append((bounds.sessions, visitor))
     if bounds.global_daily is not None:
         charges.append((bounds.global_daily, GLOBAL_SUBJECT))
     decisions = await limiter.admit(charges)
     if decisions is None:
         return None
-    turn, open_stream, *global_daily = decisions
-    return TurnCharges(turn, open_stream, global_daily[0] if global_daily else None)
+    turn, open_stream, *rest = decisions
+    session = rest.pop(0) if new_session else None
+    return TurnCharges(turn, open_stream, rest[0] if rest else None, session)

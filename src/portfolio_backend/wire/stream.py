@@ -15,7 +15,9 @@ events too. Every event is `{"type": ..., <fields>, "seq": N, "timestamp": <ms w
 
 `seq` numbers the turn's events 1, 2, 3...: a client that lost the connection reattaches with
 GET /stream/{turn_id}?after=<last seq it saw>. It counts every event of the turn, including those
-this format writes nothing for, so it is the turn's own numbering whichever response carries it.
+this format writes nothing for (the start of each model round, a tool call before it runs: the
+AI SDK's format shows them), so it is the turn's own numbering whichever response carries it, and
+the numbers a client sees may skip: a turn's first chunk is seq 2.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import json
 from typing import Any, assert_never
 
-from ..chat.events import End, Error, Sources, TextDelta, ToolOutput, TurnEvent
+from ..chat.events import End, Error, RoundStarted, Sources, TextDelta, ToolCalled, ToolOutput, TurnEvent
 from ..clock import now_ms
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -55,6 +57,8 @@ class StreamEncoder:
                 seq,
                 now_ms(),
             )
+        if isinstance(event, (RoundStarted, ToolCalled)):
+            return b""  # not part of this format: clients learn of a tool from its result
         if isinstance(event, ToolOutput):
             return _line("tool_result", tool_name=event.tool_name, result=event.result, seq=seq)
         if isinstance(event, Sources):

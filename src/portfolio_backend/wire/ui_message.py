@@ -2,28 +2,38 @@
 
 What the `ai` package's `DefaultChatTransport` reads (versions 5 to 7; tests/aisdk pins the client):
 `data: <json>` Server-Sent Events, one UI message chunk each, ending with `data: [DONE]`, on a
-response with the `x-vercel-ai-ui-message-stream: v1` header. A turn becomes:
+response with the `x-vercel-ai-ui-message-stream: v1` header. A turn becomes what the SDK's own
+server (`streamText(...).toUIMessageStreamResponse()`, read in `ai` 7.0's dist) writes for a model
+that calls tools its server runs:
 
     start
-    start-step                                   one step per model round
+    start-step                                   one step per model round, opened by its first part
       source-url {sourceId, url, title} / source-document {sourceId, mediaType, title, filename}
                                                  the owner's pages and files the text draws on
       text-start {id} / text-delta {id, delta}... / text-end {id}
-      tool-input-available {toolCallId, toolName, input}        for each tool the round called,
-      tool-output-available {toolCallId, output}                once it has answered
+      tool-input-start {toolCallId, toolName}    for each tool the round called, when the calls
+      tool-input-delta {toolCallId, inputTextDelta}   are complete and before any runs: the client
+      tool-input-available {toolCallId, toolName, input}   shows the part as running
+      ...
+      tool-output-available {toolCallId, output}     each one's output, once the tools have answered
         (tool-output-error {toolCallId, errorText} when it failed)
-    finish-step
+    finish-step                                  when the next round starts, or the turn ends
     ... the next round's step ...
     finish {finishReason: "stop"}        or, when the turn fails:   error {errorText}
     [DONE]
 
-A round ends with its tool outputs, so what comes after a tool output opens the next step (two
-rounds that only call tools, one after the other, share a step). The client keeps a text part
-open between `text-start` and `text-end` and rejects a delta for a part it does not know, so an
-encoder remembers whether a step and a text part are open: it is
-built per response and its output is a function of the events it was given, in order (no clock,
-no random ids). Replaying a turn's events through a new encoder gives the same bytes, which is
-what a resumed stream needs: the AI SDK replays a resumed answer from its start.
+Steps follow the turn's `RoundStarted` events, so two rounds that only call tools are two steps, as
+the SDK writes them. A step opens with its round's first part, as the SDK opens it with the model's
+first chunk: a round whose model failed before answering has none. The arguments arrive whole
+(the model client assembles them), so the input's text is one `tool-input-delta`, as the SDK's
+OpenAI provider writes a tool call that arrives in one piece.
+
+The client keeps a text part open between `text-start` and `text-end`, rejects a delta for a part
+it does not know and an output for a call it has not seen, so an encoder remembers whether a step
+and a text part are open and which calls it has written: it is built per response and its output is
+a function of the events it was given, in order (no clock, no random ids). Replaying a turn's events
+through a new encoder gives the same bytes, which is what a resumed stream needs: the AI SDK replays
+a resumed answer from its start.
 
 Keep-alives are SSE comments (`: keep-alive`), as the AI SDK's own server sends them: its parser
 skips comments, while a `data:` event that is not a UI message chunk fails the whole answer.
@@ -35,7 +45,7 @@ import json
 from pathlib import PurePosixPath
 from typing import Any, assert_never
 
-from ..chat.events import End, Error, Sources, TextDelta, ToolOutput, TurnEvent
+from ..chat.events import End, Error, RoundStarted, Sources, TextDelta, ToolCalled, ToolOutput, TurnEvent
 
 HEADERS = {"x-vercel-ai-ui-message-stream": "v1"}
 
@@ -81,14 +91,14 @@ def _source(source: dict[str, Any]) -> bytes:
 class UIMessageEncoder:
     """The `EventEncoder` of POST /api/chat: one per response (it tracks the open step and text part)."""
 
-    __slots__ = ("_started", "_step_open", "_text_id", "_texts", "_tools_answered")
+    __slots__ = ("_calls", "_started", "_step_open", "_text_id", "_texts")
 
     def __init__(self) -> None:
         self._started = False
         self._step_open = False
         self._text_id: bytes | None = None  # the open text part's id, JSON-encoded
         self._texts = 0  # text parts opened so far: each gets its own id
-        self._tools_answered = False  # the open step's round has ended with tool outputs
+        self._calls: set[str] = set()  # tool calls written whose output is still to come
 
     def encode(self, event: TurnEvent) -> bytes:
         if isinstance(event, TextDelta):
@@ -98,19 +108,26 @@ class UIMessageEncoder:
                 self._text_id,
                 _dumps(event.content).encode(),
             )
+        if isinstance(event, RoundStarted):
+            return self._close_step()  # the round before has ended; this one's step opens with its first part
+        if isinstance(event, ToolCalled):
+            # the call's part, running until its output; text before it is closed
+            self._calls.add(event.call_id)
+            return self._step() + self._close_text() + _tool_called(event.call_id, event.tool_name, event.arguments)
         if isinstance(event, ToolOutput):
-            # the outputs of one round share its step; text before them is closed
-            head = self._start() + self._open_step() + self._close_text()
-            self._tools_answered = True
-            called = _chunk(
-                "tool-input-available",
-                toolCallId=event.call_id,
-                toolName=event.tool_name,
-                input=_tool_input(event.arguments),
-            )
+            head = self._step() + self._close_text()
+            if event.call_id in self._calls:
+                self._calls.discard(event.call_id)
+            else:  # its call was never written (events from before `ToolCalled`): the part first
+                head += _chunk(
+                    "tool-input-available",
+                    toolCallId=event.call_id,
+                    toolName=event.tool_name,
+                    input=_tool_input(event.arguments),
+                )
             if event.ok:
-                return head + called + _chunk("tool-output-available", toolCallId=event.call_id, output=event.result)
-            return head + called + _chunk("tool-output-error", toolCallId=event.call_id, errorText=event.result)
+                return head + _chunk("tool-output-available", toolCallId=event.call_id, output=event.result)
+            return head + _chunk("tool-output-error", toolCallId=event.call_id, errorText=event.result)
         if isinstance(event, Sources):
             return self._step() + b"".join(_source(source) for source in event.sources)
         if isinstance(event, End):
@@ -129,18 +146,12 @@ class UIMessageEncoder:
         return _chunk("start")
 
     def _step(self) -> bytes:
-        """`start` first; then a step for this event: the open one, or a new one after a tool round."""
+        """`start` first; then the round's step, opened by its first part."""
         head = self._start()
-        if self._step_open and self._tools_answered:
-            head += self._close_step()
-        return head + self._open_step()
-
-    def _open_step(self) -> bytes:
         if self._step_open:
-            return b""
+            return head
         self._step_open = True
-        self._tools_answered = False
-        return _chunk("start-step")
+        return head + _chunk("start-step")
 
     def _open_text(self) -> bytes:
         head = self._step()
@@ -156,9 +167,17 @@ class UIMessageEncoder:
         return closing
 
     def _close_step(self) -> bytes:
-        """Close the open text part and step, if any (a new round opens its own step)."""
+        """Close the open text part and step, if any."""
         closing = self._close_text()
         if self._step_open:
             self._step_open = False
             closing += _chunk("finish-step")
         return closing
+
+
+def _tool_called(call_id: str, tool_name: str, arguments: str) -> bytes:
+    """A tool call as the SDK writes one whose input arrived whole: its start, its text, its input."""
+    called = _chunk("tool-input-start", toolCallId=call_id, toolName=tool_name)
+    if arguments:
+        called += _chunk("tool-input-delta", toolCallId=call_id, inputTextDelta=arguments)
+    return called + _chunk("tool-input-available", toolCallId=call_id, toolName=tool_name, input=_tool_input(arguments))

@@ -27,6 +27,9 @@ class Message:
     name: str | None = None
     sources: list[dict[str, Any]] | None = None  # where an answer came from (owner knowledge), as shown
     stopped: bool = False  # an answer the visitor stopped part-way (issue 16)
+    # the id the visitor's client gave a user message (the AI SDK's UI message id): how an edit
+    # or a regenerate names the turn it replaces (chat/replacement.py)
+    client_id: str | None = None
 
     def to_json(self) -> str:
         # role first, always: the Redis trim script reads it without a full decode
@@ -45,6 +48,8 @@ class Message:
             body["sources"] = self.sources
         if self.stopped:
             body["stopped"] = True
+        if self.client_id:
+            body["client_id"] = self.client_id
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
