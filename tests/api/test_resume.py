@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -18,6 +19,7 @@ import pytest
 from portfolio_backend.settings import Settings
 
 from ..fixtures.upstream import Reply, ScriptedUpstream
+from ..knowledge import corpus
 from ..sse import Events, parse_events, text_of
 
 WORDS = [f"word{i} " for i in range(30)]
@@ -120,6 +122,38 @@ async def test_stop_ends_the_turn_at_once_and_keeps_the_partial_answer_marked_st
     assert [(m["role"], m["content"], m.get("stopped")) for m in session["messages"]] == [
         ("user", "go on", None),
         ("assistant", "Half an", True),
+    ]
+
+
+async def test_stop_while_the_owners_pages_are_looked_up_is_a_stop_not_an_abandoned_answer(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, live_server_for: Any, tmp_path: Path
+) -> None:
+    """Before the model is asked, the question is embedded to rank the owner's passages: a Stop
+    then ends the turn as stopped (not "nobody was reading it"), and the model is never asked."""
+    question = "Which vector databases has she used?"
+    settings = upstream_settings(
+        knowledge_dir=corpus.write(tmp_path / "corpus"), knowledge_max_tokens=300, embeddings_model="scripted-embed"
+    )
+    upstream.hold_embedding_of = question
+    try:
+        with live_server_for(settings) as server:
+            async with httpx2.AsyncClient(base_url=server.url, timeout=10) as client:
+                session_id = await new_session(client)
+                body = {"prompt": question, "session_id": session_id}
+                async with client.stream("POST", "/stream", json=body) as response:
+                    turn_id = response.headers["X-Turn-Id"]
+                    assert await asyncio.to_thread(upstream.embedding_held.wait, 10)
+                    stopped = await client.delete(f"/stream/{turn_id}")
+                    events = await Events(response).take()
+                session = (await client.get(f"/session/{session_id}")).json()
+    finally:
+        upstream.release_embeddings.set()
+    assert stopped.status_code == 200
+    assert [(event["type"], event.get("stopped")) for event in events] == [("end", True)]
+    assert upstream.requests == [], "the model was never asked"
+    assert [(m["role"], m["content"], m.get("stopped")) for m in session["messages"]] == [
+        ("user", question, None),
+        ("assistant", "", True),
     ]
 
 

@@ -148,16 +148,18 @@ class ChatService:
         report.started_at = loop.time()
         report.outcome = TurnOutcome.ABANDONED  # until it ends otherwise
         report.model = self.llm.model
-        selection = await self.select_knowledge(turn)
-        upstream = self.upstream_messages(turn, selection)
         new_messages = [Message("user", turn.prompt, now_ms(), client_id=turn.prompt_client_id)]
         visitor_text = "\n".join([*(m.content for m in turn.history if m.role == "user"), turn.prompt])
         ctx = ToolContext(self.settings, self.stores, self.http, turn.visitor, turn.session_id, visitor_text)
         shown: list[dict[str, Any]] = []  # the sources sent to the visitor, stored with the answer
         max_rounds = self.settings.max_tool_rounds
+        upstream: list[dict[str, Any]] = []
         offered: list[dict[str, Any]] = []
         text: list[str] = []
         try:
+            # inside the try: a Stop while the owner's passages are looked up is a Stop too
+            selection = await self.select_knowledge(turn)
+            upstream = self.upstream_messages(turn, selection)
             for round_number in range(max_rounds + 1):
                 # the last round offers no tools, so the model has to answer in words
                 offered = self.tools.specs() if round_number < max_rounds else []
