@@ -27,6 +27,9 @@ class Message:
     name: str | None = None
     sources: list[dict[str, Any]] | None = None  # where an answer came from (owner knowledge), as shown
     stopped: bool = False  # an answer the visitor stopped part-way (issue 16)
+    # on the answer that ends a live turn: the turn's id, so a client back from a reload can tell
+    # that the history holds the turn it was showing
+    turn_id: str | None = None
 
     def to_json(self) -> str:
         # role first, always: the Redis trim script reads it without a full decode
@@ -45,6 +48,8 @@ class Message:
             body["sources"] = self.sources
         if self.stopped:
             body["stopped"] = True
+        if self.turn_id:
+            body["turn_id"] = self.turn_id
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
