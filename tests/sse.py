@@ -44,3 +44,32 @@ class Events:
             if count is not None and len(events) == count:
                 break
         return events
+
+
+class UIChunks:
+    """A POST /api/chat response read the way the AI SDK reads it, chunk by chunk: `data:` events
+    (`[DONE]` as the string), keep-alive comments skipped. `raw` holds the bytes read so far."""
+
+    def __init__(self, response: httpx2.Response) -> None:
+        assert response.status_code == 200, response.status_code
+        self._lines = response.aiter_lines()
+        self.raw = ""
+
+    async def take(self, until: str | None = None) -> list[Any]:
+        """The next chunks: all the rest, or up to and including the next of type `until`."""
+        chunks: list[Any] = []
+        async for line in self._lines:
+            self.raw += line + "\n"
+            if not line or line.startswith(":"):
+                continue
+            assert line.startswith("data: "), line
+            data = line[6:]
+            chunk = data if data == "[DONE]" else json.loads(data)
+            chunks.append(chunk)
+            if until is not None and isinstance(chunk, dict) and chunk["type"] == until:
+                break
+        return chunks
+
+
+def ui_text_of(chunks: list[Any]) -> str:
+    return "".join(chunk["delta"] for chunk in chunks if isinstance(chunk, dict) and chunk["type"] == "text-delta")

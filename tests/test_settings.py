@@ -110,3 +110,10 @@ def test_an_unknown_log_level_is_refused(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("LOG_LEVEL", "chatty")
     with pytest.raises(ValidationError, match="log_level"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("value", ["calculate; drop", "auto,calculate", "x" * 65])
+def test_a_tool_choice_is_auto_or_a_tool_name(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("OPENAI_TOOL_CHOICE", value)
+    with pytest.raises(ValidationError, match="openai_tool_choice"):
+        Settings(_env_file=None)  # type: ignore[call-arg]

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import NoMatchFound
 
 from . import __version__
-from .api import chat, health, quota, sessions, stream, tools, widget
+from .api import chat, chat_stream, health, quota, sessions, stream, tools, widget
 from .api.admin import admin_router
 from .api.sse import SHUTDOWN_MESSAGE
 from .chat import ChatService
@@ -83,6 +83,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
                 stack.push_async_callback(knowledge.close)
                 await knowledge.open()  # a source or an index that cannot be read is logged, never fatal
             registry = registry_from_settings(settings, knowledge)
+            forced = settings.openai_tool_choice
+            if forced not in ("", "auto") and forced not in {spec["function"]["name"] for spec in registry.specs()}:
+                log.warning("OPENAI_TOOL_CHOICE names %s, which is not an enabled tool: it is never sent", forced)
             prices = PriceTable(settings.model_prices)
             if prices.price(llm.model) is None:
                 log.warning(
@@ -157,6 +160,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
         health.router,
         stream.router,
         chat.router,
+        chat_stream.router,
         quota.router,
         sessions.router,
         tools.router,

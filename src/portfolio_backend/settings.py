@@ -85,6 +85,15 @@ class Settings(BaseSettings):
     openai_read_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the next streamed byte.")
     openai_max_retries: int = Field(2, ge=0, le=10, description="Retries before the first token only.")
     openai_stream_usage: bool = Field(True, description="Ask for token usage in the stream (stream_options).")
+    openai_tool_choice: str = Field(
+        "",
+        pattern=r"^(|auto|[A-Za-z0-9_-]{1,64})$",
+        description=(
+            "`tool_choice` sent with the tools. Unset: none (the server decides; OpenAI's default is auto). "
+            "`auto`: for servers that call tools only when asked. A tool's name: the model must call that "
+            "tool in each turn's first round, then chooses freely."
+        ),
+    )
     system_prompt_file: Path = Field(Path("data/system_prompt.md"), description="The site owner's persona.")
     demo_word_delay: float = Field(0.03, ge=0, le=1, description="Pause between the demo model's words.")
     max_tool_rounds: int = Field(4, ge=0, le=16, description="Model-tool round trips per turn.")

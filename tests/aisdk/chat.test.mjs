@@ -16,6 +16,8 @@ import { chatClass } from "./node-chat.mjs";
 
 const SERVICE = process.env.CHAT_SERVICE;
 const UPSTREAM = process.env.UPSTREAM_CONTROL;
+// how long the service lets an answer nobody reads run on (RESUME_GRACE_SECONDS), in ms
+const GRACE_MS = Number(process.env.RESUME_GRACE_SECONDS ?? "0") * 1000;
 const skip = SERVICE && UPSTREAM ? false : "run through pytest tests/api/test_ai_sdk_client.py";
 
 const CLIENTS = [
@@ -90,6 +92,48 @@ function recordingFetch() {
   recorded.bodies = () => Promise.all(raw);
   return recorded;
 }
+
+/** A fetch whose POST loses its connection after `deltas` text deltas, as a phone in a lift
+ * would: the request is aborted and the client reads a network error ("network error"), as from
+ * a browser's fetch. Other requests (the resume's GET) pass untouched. */
+function cuttingFetch(deltas) {
+  const decoder = new TextDecoder();
+  return async (input, init = {}) => {
+    if (init.method !== "POST") return fetch(input, init);
+    const line = new AbortController();
+    const signal = init.signal ? AbortSignal.any([init.signal, line.signal]) : line.signal;
+    const response = await fetch(input, { ...init, signal });
+    const reader = response.body.getReader();
+    let seen = 0;
+    const body = new ReadableStream({
+      async pull(controller) {
+        if (seen >= deltas) {
+          line.abort();
+          controller.error(new TypeError("network error"));
+          return;
+        }
+        const { done, value } = await reader.read();
+        if (done) return controller.close();
+        seen += (decoder.decode(value, { stream: true }).match(/"type":"text-delta"/g) ?? []).length;
+        controller.enqueue(value);
+      },
+    });
+    return new Response(body, { status: response.status, headers: response.headers });
+  };
+}
+
+/** What a page's Stop button does (docs/ai-sdk.md): stop the chat's answer on the server, then
+ * end the request. The SDK's stop() alone only aborts the request, which is a disconnect. */
+async function pressStop(chat, visitor) {
+  const stopped = await fetch(`${SERVICE}/api/chat/${encodeURIComponent(chat.id)}/stream`, {
+    method: "DELETE",
+    headers: { "x-forwarded-for": visitor },
+  });
+  await chat.stop();
+  return stopped;
+}
+
+const LONG_STORY = Array.from({ length: 30 }, (_, i) => `word${i} `);
 
 for (const [label, ai] of CLIENTS) {
   const Chat = chatClass(ai);
@@ -273,46 +317,145 @@ for (const [label, ai] of CLIENTS) {
       assert.match(body.detail, /Prompt is too long/);
     });
 
-    test("stop ends the stream and the upstream call, and stores nothing", async () => {
+    test("Stop (DELETE, then stop()) ends the answer and the upstream call at once, and keeps the answer", async () => {
       await control("reset");
       // two text chunks, then the upstream holds the stream open until its client leaves
+      await script({ chunks: ["Once ", "upon "], stall_after: 2 }, { chunks: ["And so on."] });
+      const visitor = newVisitor();
+      const chat = newChat({ visitor });
+
+      const sending = chat.sendMessage({ text: "Tell me a long story." });
+      await chat.recorded.waitFor((message) => textOf(message) === "Once upon ");
+      const pressed = Date.now();
+      const stopped = await pressStop(chat, visitor);
+      await sending;
+
+      assert.equal(stopped.status, 200);
+      const upstream = await control("wait-disconnect", { timeout: GRACE_MS / 2000 });
+      assert.equal(upstream.disconnected, true, "the upstream call was not closed at once");
+      assert.ok(Date.now() - pressed < GRACE_MS, "stopped before the grace period would have ended it");
+      assert.equal(upstream.completed_streams, 0);
+      assert.equal(chat.status, "ready");
+      assert.equal(textOf(lastMessage(chat)), "Once upon ");
+      // the stopped answer is history (marked stopped): the next turn continues from it
+      await chat.sendMessage({ text: "Go on." });
+      assert.equal(chat.error, undefined);
+      assert.deepEqual(await sentToModel(1), ["user: Tell me a long story.", "assistant: Once upon ", "user: Go on."]);
+    });
+
+    test("stop() alone is a disconnect: the answer runs on for the grace period, then ends storing nothing", async () => {
+      await control("reset");
       await script({ chunks: ["Once ", "upon "], stall_after: 2 }, { chunks: ["Fresh start."] });
       const chat = newChat();
 
       const sending = chat.sendMessage({ text: "Tell me a long story." });
       await chat.recorded.waitFor((message) => textOf(message) === "Once upon ");
+      const aborted = Date.now();
       await chat.stop();
       await sending;
 
-      const upstream = await control("wait-disconnect", { timeout: 10 });
-      assert.equal(upstream.disconnected, true);
-      assert.equal(upstream.completed_streams, 0);
       assert.equal(chat.status, "ready");
       assert.equal(textOf(lastMessage(chat)), "Once upon ");
-      // the stopped answer is not history: the next turn starts from the visitor's words alone
+      const upstream = await control("wait-disconnect", { timeout: 10 + GRACE_MS / 1000 });
+      assert.equal(upstream.disconnected, true);
+      assert.ok(Date.now() - aborted >= GRACE_MS - 50, "kept for a resume until the grace period ended");
+      assert.equal(upstream.completed_streams, 0);
+      // nobody came back for it: not history, the next turn starts from the visitor's words alone
       await chat.sendMessage({ text: "Start again." });
       assert.equal(chat.error, undefined);
       assert.deepEqual(await sentToModel(1), ["user: Start again."]);
     });
 
-    test("regenerating a stopped answer keeps the turns before it", async () => {
+    test("regenerating a stopped answer replaces it and keeps the turns before it", async () => {
       await control("reset");
       await script({ chunks: ["Hi."] }, { chunks: ["Once ", "upon "], stall_after: 2 }, { chunks: ["The end."] });
-      const chat = newChat();
+      const visitor = newVisitor();
+      const chat = newChat({ visitor });
       await chat.sendMessage({ text: "Hello!" });
 
       const sending = chat.sendMessage({ text: "A story, please." });
       await chat.recorded.waitFor((message) => textOf(message) === "Once upon ");
-      await chat.stop();
+      assert.equal((await pressStop(chat, visitor)).status, 200);
       await sending;
       await chat.regenerate();
+      await chat.sendMessage({ text: "Thanks." });
 
       assert.equal(chat.error, undefined);
       assert.deepEqual(await sentToModel(2), ["user: Hello!", "assistant: Hi.", "user: A story, please."]);
+      assert.deepEqual(await sentToModel(3), [
+        "user: Hello!",
+        "assistant: Hi.",
+        "user: A story, please.",
+        "assistant: The end.",
+        "user: Thanks.",
+      ]);
       assert.deepEqual(
-        chat.messages.map((message) => `${message.role}: ${textOf(message)}`),
+        chat.messages.map((message) => `${message.role}: ${textOf(message)}`).slice(0, 4),
         ["user: Hello!", "assistant: Hi.", "user: A story, please.", "assistant: The end."],
       );
+    });
+
+    test("a chat cut mid-answer resumes with resumeStream(): the answer is the upstream's text exactly", async () => {
+      await control("reset");
+      await script({ chunks: LONG_STORY, delay: 0.05 });
+      const chat = newChat({ fetch: cuttingFetch(3) });
+
+      await chat.sendMessage({ text: "Tell me a long story." });
+      // the SDK reports the cut and keeps what it had, to resume
+      assert.equal(chat.status, "error");
+      const before = textOf(lastMessage(chat));
+      assert.ok(before.length > 0 && LONG_STORY.join("").startsWith(before), before);
+
+      await chat.resumeStream();
+
+      assert.equal(chat.status, "ready");
+      assert.equal(chat.error, undefined);
+      assert.deepEqual(
+        chat.messages.map((message) => message.role),
+        ["user", "assistant"],
+      );
+      assert.equal(textOf(lastMessage(chat)), LONG_STORY.join(""));
+      assert.equal((await upstreamRequests()).length, 1, "the resume followed the same answer");
+    });
+
+    test("a page reloaded mid-answer resumes it: a new Chat of the same id and resumeStream()", async () => {
+      await control("reset");
+      await script({ chunks: LONG_STORY, delay: 0.05 });
+      const visitor = newVisitor();
+      const first = newChat({ visitor, fetch: cuttingFetch(2) });
+      await first.sendMessage({ text: "Tell me a long story." });
+
+      // what useChat({ id, messages, resume: true }) does when the page loads again
+      const reloaded = newChat({ visitor, id: first.id, messages: first.messages.slice(0, 1) });
+      await reloaded.resumeStream();
+
+      assert.equal(reloaded.error, undefined);
+      assert.deepEqual(
+        reloaded.messages.map((message) => `${message.role}: ${textOf(message)}`),
+        ["user: Tell me a long story.", `assistant: ${LONG_STORY.join("")}`],
+      );
+    });
+
+    test("resumeStream() when no answer is running changes nothing", async () => {
+      await control("reset");
+      await script({ chunks: ["Done."] });
+      const visitor = newVisitor();
+      const chat = newChat({ visitor });
+      await chat.sendMessage({ text: "Hi" });
+
+      await chat.resumeStream();
+      // another visitor's chat of the same id has nothing running either
+      const stranger = newChat({ id: chat.id });
+      await stranger.resumeStream();
+
+      assert.equal(chat.status, "ready");
+      assert.equal(chat.error, undefined);
+      assert.deepEqual(
+        chat.messages.map((message) => `${message.role}: ${textOf(message)}`),
+        ["user: Hi", "assistant: Done."],
+      );
+      assert.equal(stranger.status, "ready");
+      assert.deepEqual(stranger.messages, []);
     });
 
     test("keep-alives while the model is slow are comments the client skips", async () => {

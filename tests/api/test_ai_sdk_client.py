@@ -22,6 +22,9 @@ from ..conftest import ROOT
 from ..fixtures.upstream import ScriptedUpstream
 
 NODE_TESTS = ROOT / "tests" / "aisdk"
+# Short, so the test of stop() alone (a disconnect: the answer runs on this long) stays quick, and
+# long enough that Stop's "at once" is told apart from it.
+GRACE_SECONDS = 3
 
 
 # both kinds of store; the route's own tests cover Redis Cluster
@@ -33,9 +36,10 @@ def test_the_ai_sdk_client_against_the_live_service(
     assert node, "Node.js 20+ is needed for the AI SDK client tests (apt-get install nodejs npm)"
     assert (ROOT / "node_modules" / "ai").is_dir(), "run `npm ci` first (test.sh and .ci/run do)"
     settings = upstream_settings(
-        rate_limit="3/day",  # small, so the 429 test reaches it in a few turns
+        rate_limit="4/day",  # small, so the 429 test reaches it in a few turns
         trusted_proxies="127.0.0.1/32",  # each Node test is its own visitor, by X-Forwarded-For
         keepalive_seconds=0.1,
+        resume_grace_seconds=GRACE_SECONDS,
     )
     with live_server_for(settings) as server:
         env = {
@@ -43,6 +47,7 @@ def test_the_ai_sdk_client_against_the_live_service(
             "CHAT_SERVICE": server.url,
             "UPSTREAM_CONTROL": f"http://127.0.0.1:{upstream.port}",
             "NODE_NO_WARNINGS": "1",
+            "RESUME_GRACE_SECONDS": str(GRACE_SECONDS),
         }
         result = subprocess.run(
             [node, "--test", "--test-concurrency=1", "--test-reporter=spec", str(NODE_TESTS)],

@@ -29,16 +29,24 @@ async def test_an_allowed_origin_may_stream_and_read_the_quota_headers(
 async def test_a_site_using_the_ai_sdk_may_chat_and_read_the_session_and_quota_headers(
     make_settings: Callable[..., Settings], client_for: Any
 ) -> None:
-    """What docs/ai-sdk.md promises a Next.js site on another origin."""
+    """What docs/ai-sdk.md promises a Next.js site on another origin, its Stop button included."""
     chat = {"id": "c1", "messages": [{"id": "m1", "role": "user", "parts": [{"type": "text", "text": "hi"}]}]}
     async with client_for(make_settings(cors_origins="https://alex.dev")) as client:
         preflight = await client.options("/api/chat", headers={"Origin": "https://alex.dev", **PREFLIGHT})
         response = await client.post("/api/chat", json=chat, headers={"Origin": "https://alex.dev"})
+        stop_preflight = await client.options(
+            "/api/chat/c1/stream", headers={"Origin": "https://alex.dev", "Access-Control-Request-Method": "DELETE"}
+        )
     assert preflight.status_code == 200
     assert response.headers["access-control-allow-origin"] == "https://alex.dev"
     exposed = response.headers["access-control-expose-headers"].lower()
     assert "x-session-id" in exposed
     assert "x-ratelimit-remaining" in exposed
+    # the page's Stop button calls DELETE /api/chat/{id}/stream; the turn id is readable too
+    assert "x-turn-id" in exposed
+    assert response.headers["x-turn-id"]
+    assert stop_preflight.status_code == 200
+    assert "DELETE" in stop_preflight.headers["access-control-allow-methods"]
 
 
 async def test_an_unlisted_origin_is_refused(make_settings: Callable[..., Settings], client_for: Any) -> None:

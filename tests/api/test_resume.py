@@ -18,7 +18,7 @@ import pytest
 from portfolio_backend.settings import Settings
 
 from ..fixtures.upstream import Reply, ScriptedUpstream
-from ..sse import Events, text_of
+from ..sse import Events, parse_events, text_of
 
 WORDS = [f"word{i} " for i in range(30)]
 
@@ -181,3 +181,17 @@ async def test_a_turn_without_a_session_is_not_resumable(
             response = await client.post("/stream", json={"prompt": "hi"})
     assert "X-Turn-Id" not in response.headers
     assert [json.loads(line[6:])["seq"] for line in response.text.splitlines() if line] == [1, 2, 3, 4]
+
+
+async def test_a_live_answer_read_to_its_end_is_already_settled(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, client_for: Any
+) -> None:
+    """The response closes once the turn is settled, so the visitor's next request sees the refund."""
+    upstream.script(Reply(status=500))
+    async with client_for(upstream_settings(rate_limit="5/day")) as client:
+        session_id = await new_session(client)
+        failed = await client.post("/stream", json={"prompt": "hi", "session_id": session_id})
+        quota = (await client.get("/rate-limit-info")).json()
+    assert "X-Turn-Id" in failed.headers
+    assert [event["type"] for event in parse_events(failed.text)] == ["error"]
+    assert quota["current_requests"] == 0, "an upstream failure before any text is refunded"

@@ -1,4 +1,5 @@
-"""Resumable answers across two processes on one store (issue 16): reattach elsewhere, Stop elsewhere.
+"""Resumable answers across two processes on one store (issue 16): reattach elsewhere, Stop elsewhere,
+for POST /stream's turns (by turn id) and POST /api/chat's (by chat id, as the AI SDK resumes).
 
 Process A runs the turn; process B knows it only through the store's turn buffer. Both are
 `python main.py` against the scripted upstream, on one SQLite file, one redis-server, or one
@@ -8,8 +9,10 @@ Redis Cluster.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -18,12 +21,18 @@ from ..fixtures.redis_cluster import LocalRedisCluster
 from ..fixtures.redis_server import RedisServer
 from ..fixtures.service import ServiceProcess, start_all
 from ..fixtures.upstream import Reply, ScriptedUpstream
-from ..sse import Events, text_of
+from ..sse import Events, UIChunks, text_of, ui_text_of
 
 pytestmark = pytest.mark.slow
 
 WORDS = [f"w{i} " for i in range(25)]
 GRACE_SECONDS = 2
+
+
+def new_chat(text: str) -> dict[str, Any]:
+    """The body DefaultChatTransport sends for the first message of a new chat."""
+    message = {"id": "u1", "role": "user", "parts": [{"type": "text", "text": text}]}
+    return {"id": f"chat-{uuid.uuid4().hex}", "messages": [message], "trigger": "submit-message"}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "redis", "redis-cluster"])
@@ -139,3 +148,53 @@ async def test_an_unknown_or_foreign_turn_is_404_on_the_other_process(
         ]
         assert (await b.delete(f"/stream/{turn_id}")).status_code == 200
     assert [answer.status_code for answer in answers] == [404] * 4
+
+
+async def test_an_ai_sdk_chat_cut_on_one_process_resumes_whole_on_the_other(
+    clients: tuple[httpx2.AsyncClient, httpx2.AsyncClient], upstream: ScriptedUpstream
+) -> None:
+    a, b = clients
+    upstream.script(Reply(chunks=WORDS, delay=0.15))
+    chat = new_chat("go on")
+    async with a.stream("POST", "/api/chat", json=chat) as response:
+        turn_id, session_id = response.headers["X-Turn-Id"], response.headers["X-Session-Id"]
+        cut = UIChunks(response)
+        seen = await cut.take(until="text-delta")
+    async with b.stream("GET", f"/api/chat/{chat['id']}/stream") as response:
+        assert response.headers["X-Turn-Id"] == turn_id
+        resumed = UIChunks(response)
+        replay = await resumed.take()
+    assert ui_text_of(seen) == WORDS[0]
+    # the whole answer from its start, as the AI SDK expects of a resume, then live to its end
+    assert ui_text_of(replay) == "".join(WORDS)
+    assert replay[0] == {"type": "start"}
+    assert replay[-2:] == [{"type": "finish", "finishReason": "stop"}, "[DONE]"]
+    assert resumed.raw.startswith(cut.raw), "a replay on the other process writes the same bytes"
+    messages = (await b.get(f"/session/{session_id}")).json()["messages"]
+    assert [(m["role"], m["content"]) for m in messages] == [("user", "go on"), ("assistant", "".join(WORDS))]
+    assert (await a.get(f"/api/chat/{chat['id']}/stream")).status_code == 204, "nothing runs any more"
+
+
+async def test_an_ai_sdk_chat_is_stopped_from_the_other_process(
+    clients: tuple[httpx2.AsyncClient, httpx2.AsyncClient], upstream: ScriptedUpstream
+) -> None:
+    a, b = clients
+    upstream.script(Reply(chunks=["Half an", " answer"], stall_after=1))
+    chat = new_chat("go on")
+    async with a.stream("POST", "/api/chat", json=chat) as response:
+        turn_id, session_id = response.headers["X-Turn-Id"], response.headers["X-Session-Id"]
+        chunks = UIChunks(response)
+        first = await chunks.take(until="text-delta")
+        stopped = await b.delete(f"/api/chat/{chat['id']}/stream")
+        rest = await chunks.take()
+    assert await asyncio.to_thread(upstream.disconnected.wait, 10), "the upstream call was not closed"
+    assert stopped.status_code == 200, stopped.text
+    assert stopped.json() == {"turn_id": turn_id, "message": "The answer was stopped."}
+    assert ui_text_of(first) == "Half an"
+    assert rest[-2:] == [{"type": "finish", "finishReason": "stop"}, "[DONE]"]
+    messages = (await b.get(f"/session/{session_id}")).json()["messages"]
+    assert [(m["role"], m["content"], m.get("stopped")) for m in messages] == [
+        ("user", "go on", None),
+        ("assistant", "Half an", True),
+    ]
+    assert (await b.delete(f"/api/chat/{chat['id']}/stream")).status_code == 404, "nothing runs any more"

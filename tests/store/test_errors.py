@@ -31,7 +31,7 @@ WRITES: dict[str, Call] = {
     "reminders.complete": lambda s: s.reminders.complete(REMINDER, NOW, delivered=True),
     "reminders.reschedule": lambda s: s.reminders.reschedule(REMINDER, NOW),
     "leads.add": lambda s: s.leads.add(Lead("l1", "question", NOW, question="?")),
-    "turns.begin": lambda s: s.turns.begin("t1", "s1", NOW, 60),
+    "turns.begin": lambda s: s.turns.append("t1", [], ended=False, now=NOW, ttl_seconds=60, max_events=9, begin="s1"),
     "turns.append": lambda s: s.turns.append("t1", [(1, "{}")], ended=False, now=NOW, ttl_seconds=60, max_events=9),
     "turns.read": lambda s: s.turns.read("t1", 0, 10, NOW),
     "turns.request_stop": lambda s: s.turns.request_stop("t1"),

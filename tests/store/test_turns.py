@@ -14,8 +14,34 @@ def events(first: int, last: int) -> list[tuple[int, str]]:
     return [(seq, f'{{"n":{seq}}}') for seq in range(first, last + 1)]
 
 
+async def begin(stores: Stores, turn_id: str, session_id: str) -> TurnControl:
+    """A turn's first append, with no events yet: its buffer exists and is the session's running turn."""
+    return await stores.turns.append(
+        turn_id, [], ended=False, now=now_ms(), ttl_seconds=TTL, max_events=100, begin=session_id
+    )
+
+
+async def test_the_first_append_begins_the_buffer_with_its_events_in_one_step(stores: Stores) -> None:
+    control = await stores.turns.append(
+        "t1", events(1, 3), ended=False, now=now_ms(), ttl_seconds=TTL, max_events=100, begin="s1"
+    )
+    assert control == TurnControl(stop_requested=False, last_follow_ms=0)
+    page = await stores.turns.read("t1", 0, 10, now_ms())
+    assert page is not None
+    assert page.session_id == "s1"
+    assert page.events == events(1, 3)
+    assert await stores.turns.running_turn("s1") == "t1"
+    # a retried first append (its answer was lost) neither begins it again nor adds anything twice
+    await stores.turns.append(
+        "t1", events(1, 4), ended=False, now=now_ms(), ttl_seconds=TTL, max_events=100, begin="s1"
+    )
+    page = await stores.turns.read("t1", 0, 10, now_ms())
+    assert page is not None
+    assert page.events == events(1, 4)
+
+
 async def test_a_follower_reads_every_event_after_the_one_it_saw(stores: Stores) -> None:
-    await stores.turns.begin("t1", "s1", now_ms(), TTL)
+    await begin(stores, "t1", "s1")
     await stores.turns.append("t1", events(1, 5), ended=False, now=now_ms(), ttl_seconds=TTL, max_events=100)
 
     page = await stores.turns.read("t1", 2, 100, now_ms())
@@ -28,7 +54,7 @@ async def test_a_follower_reads_every_event_after_the_one_it_saw(stores: Stores)
 
 
 async def test_reads_page_through_a_long_buffer_and_end_at_its_last_event(stores: Stores) -> None:
-    await stores.turns.begin("t1", "s1", now_ms(), TTL)
+    await begin(stores, "t1", "s1")
     await stores.turns.append("t1", events(1, 7), ended=True, now=now_ms(), ttl_seconds=TTL, max_events=100)
 
     first = await stores.turns.read("t1", 0, 4, now_ms())
@@ -43,7 +69,7 @@ async def test_reads_page_through_a_long_buffer_and_end_at_its_last_event(stores
 
 
 async def test_a_retried_append_adds_nothing_twice(stores: Stores) -> None:
-    await stores.turns.begin("t1", "s1", now_ms(), TTL)
+    await begin(stores, "t1", "s1")
     await stores.turns.append("t1", events(1, 3), ended=False, now=now_ms(), ttl_seconds=TTL, max_events=100)
     await stores.turns.append("t1", events(2, 6), ended=False, now=now_ms(), ttl_seconds=TTL, max_events=100)
 
@@ -54,7 +80,7 @@ async def test_a_retried_append_adds_nothing_twice(stores: Stores) -> None:
 
 
 async def test_a_full_buffer_keeps_no_more_and_says_so(stores: Stores) -> None:
-    await stores.turns.begin("t1", "s1", now_ms(), TTL)
+    await begin(stores, "t1", "s1")
     await stores.turns.append("t1", events(1, 8), ended=False, now=now_ms(), ttl_seconds=TTL, max_events=5)
     await stores.turns.append("t1", events(9, 9), ended=True, now=now_ms(), ttl_seconds=TTL, max_events=5)
 
@@ -67,7 +93,7 @@ async def test_a_full_buffer_keeps_no_more_and_says_so(stores: Stores) -> None:
 
 
 async def test_stop_reaches_the_running_turn_on_its_next_append(stores: Stores) -> None:
-    await stores.turns.begin("t1", "s1", now_ms(), TTL)
+    await begin(stores, "t1", "s1")
     before = await stores.turns.append("t1", events(1, 1), ended=False, now=now_ms(), ttl_seconds=TTL, max_events=9)
 
     assert await stores.turns.request_stop("t1")
@@ -78,7 +104,7 @@ async def test_stop_reaches_the_running_turn_on_its_next_append(stores: Stores) 
 
 
 async def test_an_ended_or_unknown_turn_cannot_be_stopped(stores: Stores) -> None:
-    await stores.turns.begin("t1", "s1", now_ms(), TTL)
+    await begin(stores, "t1", "s1")
     await stores.turns.append("t1", events(1, 1), ended=True, now=now_ms(), ttl_seconds=TTL, max_events=9)
 
     assert not await stores.turns.request_stop("t1")
@@ -86,7 +112,7 @@ async def test_an_ended_or_unknown_turn_cannot_be_stopped(stores: Stores) -> Non
 
 
 async def test_the_running_turn_learns_when_a_follower_last_read(stores: Stores) -> None:
-    await stores.turns.begin("t1", "s1", now_ms(), TTL)
+    await begin(stores, "t1", "s1")
     unread = await stores.turns.append("t1", [], ended=False, now=now_ms(), ttl_seconds=TTL, max_events=9)
     read_at = now_ms()
     await stores.turns.read("t1", 0, 10, read_at)
@@ -107,8 +133,8 @@ async def test_an_unknown_buffer_reads_as_none_and_tells_its_writer_to_stop(stor
 
 async def test_a_session_has_one_running_turn_until_it_ends(stores: Stores) -> None:
     assert await stores.turns.running_turn("s1") is None
-    await stores.turns.begin("t1", "s1", now_ms(), TTL)
-    await stores.turns.begin("t2", "s2", now_ms(), TTL)
+    await begin(stores, "t1", "s1")
+    await begin(stores, "t2", "s2")
 
     assert await stores.turns.running_turn("s1") == "t1"
     await stores.turns.append("t1", events(1, 1), ended=True, now=now_ms(), ttl_seconds=TTL, max_events=9)
@@ -117,7 +143,7 @@ async def test_a_session_has_one_running_turn_until_it_ends(stores: Stores) -> N
 
 
 async def test_a_buffer_expires_after_its_ttl(stores: Stores) -> None:
-    await stores.turns.begin("t1", "s1", now_ms(), TTL)
+    await begin(stores, "t1", "s1")
     await stores.turns.append("t1", events(1, 2), ended=True, now=now_ms(), ttl_seconds=1, max_events=9)
 
     deadline = asyncio.get_running_loop().time() + 10
@@ -128,7 +154,7 @@ async def test_a_buffer_expires_after_its_ttl(stores: Stores) -> None:
 
 async def test_a_deleted_session_takes_its_running_turn_pointer(stores: Stores) -> None:
     await stores.sessions.create("s1", "visitor", now_ms(), TTL)
-    await stores.turns.begin("t1", "s1", now_ms(), TTL)
+    await begin(stores, "t1", "s1")
 
     await stores.sessions.delete("s1")
 

@@ -3,6 +3,7 @@
 The same turn as POST /stream (quota, tools, store, errors; refunds through its settle_turn),
 in the AI SDK's wire format (wire/ui_message.py). The chat `id` names a session of the visitor
 who sends it; the history is the server's, so only the newest user message of a request is read.
+The turn is live: GET and DELETE /api/chat/{id}/stream resume and stop it (api/chat_stream.py).
 """
 
 from __future__ import annotations
@@ -24,15 +25,13 @@ from ..settings import Settings
 from ..store import SessionRecord, StoreError, Stores
 from ..wire.ui_message import HEADERS, UIMessageEncoder
 from .body import RequestBody
+from .chat_ids import CHAT_ID_PATTERN
+from .live_answers import answer_live
 from .sse import EventStreamResponse
 from .turn_accounting import admit_budget, settle_turn
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
-
-# What a chat id may hold: the SDK's generated ids (16 letters and digits), uuids, slugs. No `/`,
-# so the id can stand in a path (the SDK resumes a chat at GET /api/chat/{id}/stream).
-CHAT_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
 
 
 class UIMessagePart(BaseModel):
@@ -127,12 +126,10 @@ async def chat(body: ChatRequest, context: TurnContextDep) -> EventStreamRespons
     if settings.log_prompts:
         log.info("prompt", extra={"prompt": turn.prompt, "session_id": turn.session_id})
     report = TurnReport()
-    return EventStreamResponse(
-        context.chat.run_turn(turn, report),
-        encoder=UIMessageEncoder(),
-        headers={**(charges.turn.headers() if charges else {}), **HEADERS, "X-Session-Id": turn.session_id},
-        keepalive_seconds=settings.keepalive_seconds,
-        on_close=lambda: settle(report),
+    headers = {**(charges.turn.headers() if charges else {}), **HEADERS, "X-Session-Id": turn.session_id}
+    # a live turn: resumable (GET /api/chat/{id}/stream) and stoppable (DELETE) from any process
+    return answer_live(
+        context, turn, report, encoder=UIMessageEncoder(), headers=headers, settle=lambda: settle(report)
     )
 
 

@@ -7,9 +7,7 @@ Stop stops it. A turn without a session streams directly, as before: no session,
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import re
 from collections.abc import Awaitable
 from typing import Annotated
 
@@ -21,25 +19,18 @@ from ..chat import Turn, TurnReport
 from ..clock import now_ms
 from ..deps import LiveTurnsDep, SettingsDep, StoresDep, TurnContextDep
 from ..errors import NotFound, Unprocessable
-from ..live import PAGE_EVENTS, SYNC_SECONDS, LiveTurn, LiveTurns, follow_stored
+from ..live import LiveTurns
 from ..quota import charge_turn
-from ..store import TurnBufferStore, TurnPage
+from ..store import TurnBufferStore
 from ..wire.stream import StreamEncoder
 from .body import RequestBody
+from .live_answers import PAST_THE_END, TURN_ID_HEADER, FoundTurn, answer_live, find_turn, stop_turn
 from .session_views import parse_session_id
 from .sse import EventStreamResponse
 from .turn_accounting import admit_budget, settle_turn
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
-
-TURN_ID_HEADER = "X-Turn-Id"
-# What `new_turn_id()` makes (22 url-safe characters); anything else names no turn
-_TURN_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-# How long DELETE waits for a stopped turn to store its partial answer before answering
-STOP_WAIT_SECONDS = 5.0
-# A seq no turn reaches: reading after it gives a buffer's state without its events
-_PAST_THE_END = 10**12
 
 
 class StreamRequest(RequestBody):
@@ -107,31 +98,19 @@ async def stream(body: StreamRequest, context: TurnContextDep) -> EventStreamRes
             keepalive_seconds=settings.keepalive_seconds,
             on_close=settle,
         )
-    # settled when the turn ends, which may be long after this response closed
-    live = context.live.start(turn, chat.run_turn(turn, report), on_end=settle)
-    return EventStreamResponse(
-        live.follow(0),
-        encoder=StreamEncoder(),
-        headers={**headers, TURN_ID_HEADER: live.turn_id},
-        keepalive_seconds=settings.keepalive_seconds,
-    )
+    return answer_live(context, turn, report, encoder=StreamEncoder(), headers=headers, settle=settle)
 
 
-async def _locate(
+async def _find(
     live_turns: LiveTurns, buffers: TurnBufferStore, turn_id: str, session_id: str | None, after: int
-) -> LiveTurn | TurnPage:
-    """The turn running on this process, else its buffer's events after `after` (another process
-    runs it, or it has ended); 404 if unknown, expired, of another session, or not a turn id."""
-    if not _TURN_ID.match(turn_id):
-        raise NotFound("Turn not found or expired.")
+) -> FoundTurn:
+    """The turn, on this process or through its buffer; 404 if unknown, expired, of another
+    session, or not a turn id."""
     session = None if session_id is None else parse_session_id(session_id)
-    live = live_turns.get(turn_id, session)
-    if live is not None:
-        return live
-    page = await buffers.read(turn_id, after, PAGE_EVENTS, now_ms())
-    if page is None or (session is not None and page.session_id != session):
+    found = await find_turn(live_turns, buffers, turn_id, session, after)
+    if found is None:
         raise NotFound("Turn not found or expired.")
-    return page
+    return found
 
 
 def _resume_point(after: int | None, last_event_id: str | None) -> int:
@@ -168,13 +147,9 @@ async def reattach(
 ) -> EventStreamResponse:
     """Reattach to a turn after a dropped connection: the events after `after`, then the rest live."""
     resume_at = _resume_point(after, last_event_id)
-    found = await _locate(live_turns, stores.turns, turn_id, session_id, resume_at)
-    if isinstance(found, LiveTurn):
-        events = found.follow(resume_at)
-    else:
-        events = follow_stored(stores.turns, turn_id, found, resume_at)
+    found = await _find(live_turns, stores.turns, turn_id, session_id, resume_at)
     return EventStreamResponse(
-        events,
+        found.follow(stores.turns, resume_at),
         encoder=StreamEncoder(after=resume_at),
         headers={TURN_ID_HEADER: turn_id},
         keepalive_seconds=settings.keepalive_seconds,
@@ -200,24 +175,5 @@ async def stop(
     Its stream ends with `{"type":"end","stopped":true}`. On another process than the one running
     the turn, the stop reaches it within a tenth of a second (its next sync with the store).
     """
-    found = await _locate(live_turns, stores.turns, turn_id, session_id, _PAST_THE_END)
-    if isinstance(found, LiveTurn):
-        if not found.stop():
-            raise NotFound("The turn has already ended.")
-        await asyncio.wait({found.task}, timeout=STOP_WAIT_SECONDS)
-        return _stopped(turn_id, done=found.ended)
-    if found.ended or not await stores.turns.request_stop(turn_id):
-        raise NotFound("The turn has already ended.")
-    deadline = asyncio.get_running_loop().time() + STOP_WAIT_SECONDS
-    while asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(SYNC_SECONDS)  # polling the buffer: the owner ends the turn at its next sync
-        page = await stores.turns.read(turn_id, _PAST_THE_END, 1, now_ms())
-        if page is None or page.ended:
-            return _stopped(turn_id, done=True)
-    return _stopped(turn_id, done=False)
-
-
-def _stopped(turn_id: str, *, done: bool) -> JSONResponse:
-    if done:
-        return JSONResponse({"turn_id": turn_id, "message": "The answer was stopped."})
-    return JSONResponse({"turn_id": turn_id, "message": "Stop requested."}, status_code=202)
+    found = await _find(live_turns, stores.turns, turn_id, session_id, PAST_THE_END)
+    return await stop_turn(stores.turns, found)

@@ -24,7 +24,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from ..chat import Error, Turn, TurnEvent
+from ..chat import End, Error, TextDelta, Turn, TurnEvent
 from ..clock import now_ms
 from ..store import StoreError, TurnBufferStore, TurnPage
 from .codec import decode_event, encode_event
@@ -54,8 +54,9 @@ class BufferSettings:
 class LiveTurn:
     """One running turn, its events so far, and who reads them.
 
-    `on_end` runs once when the turn has ended, however it ended: settlement (quota refunds, the
-    open-stream slot, metrics) belongs to the turn, not to whichever response was reading it.
+    `on_end` runs once when the turn has run, however it ended, and before its last event (End or
+    Error) is published: settlement (quota refunds, the open-stream slot, metrics) belongs to the
+    turn, not to whichever response was reading it, and is done when a reader learns of the end.
     """
 
     def __init__(
@@ -73,6 +74,7 @@ class LiveTurn:
         self.session_id = turn.session_id
         self.events: list[TurnEvent] = []  # events[i] has seq i + 1
         self.ended = False
+        self._settling = False  # the turn has run; its last event waits for `on_end`
         self.grace_seconds = grace_seconds
         self.subscribers = 0
         self._waiters: list[asyncio.Future[None]] = []
@@ -95,9 +97,13 @@ class LiveTurn:
 
     async def _run(self, events: AsyncIterator[TurnEvent]) -> None:
         append = self.events.append
+        last: TurnEvent | None = None  # End or Error: published once the turn is settled
         try:
             try:
                 async for event in events:
+                    if type(event) is not TextDelta and isinstance(event, End | Error):
+                        last = event
+                        continue
                     append(event)
                     if self._waiters:
                         self._wake()
@@ -107,28 +113,31 @@ class LiveTurn:
                 task = asyncio.current_task()
                 assert task is not None
                 task.uncancel()
-                append(Error(self._cancel_message))
+                last = Error(self._cancel_message)
         finally:
-            self.ended = True
+            # Settle first, then announce the end: a client that has the turn's last event (the
+            # AI SDK acts on it at once) finds its quota settled, a refund included, if it asks.
+            self._settling = True
             self._cancel_grace()
-            self._wake()
             try:
                 await asyncio.shield(self._on_end())
             except Exception:
                 log.exception("settling live turn %s failed", self.turn_id[:6])
+            finally:
+                if last is not None:
+                    append(last)
+                self.ended = True
+                self._wake()
 
     async def _sync(self, buffer: BufferSettings, session_id: str) -> bool:
         """Flush new events every SYNC_SECONDS, one round trip each, until the turn has ended."""
         store, ttl, bound = buffer.store, buffer.ttl_seconds, buffer.max_events
-        begun = False
+        begin: str | None = session_id  # the first append creates the buffer, in the same round trip
         stored = 0
         failures = 0
         while True:
             ended = self.task.done()  # read before the batch: an ended turn's batch is its last
             try:
-                if not begun:
-                    await store.begin(self.turn_id, session_id, now_ms(), ttl)
-                    begun = True
                 batch = self.events[stored:]
                 control = await store.append(
                     self.turn_id,
@@ -137,7 +146,9 @@ class LiveTurn:
                     now=now_ms(),
                     ttl_seconds=ttl,
                     max_events=bound,
+                    begin=begin,
                 )
+                begin = None
                 stored += len(batch)
                 if ended:
                     return True
@@ -212,17 +223,17 @@ class LiveTurn:
 
     def cancel(self, message: str) -> None:
         """End the turn now, storing nothing; readers get an `error` event with `message`."""
-        if not self.ended:
+        if not self.ended and not self._settling:
             self._cancel_message = message
             self.task.cancel()
 
     def stop(self) -> bool:
         """The visitor's Stop: cancel at once and store the partial answer, marked stopped.
 
-        False when the turn has already ended. A turn already storing its complete answer is let
-        finish: it ends with its full answer a moment later.
+        False when the turn has already ended (or is being settled: it has run). A turn already
+        storing its complete answer is let finish: it ends with its full answer a moment later.
         """
-        if self.ended:
+        if self.ended or self._settling:
             return False
         if not self.turn.finishing and not self.turn.stop_requested:
             self.turn.stop_requested = True

@@ -19,6 +19,7 @@ def provider_from_settings(settings: Settings) -> LLMProvider:
         read_timeout=settings.openai_read_timeout,
         max_retries=settings.openai_max_retries,
         stream_usage=settings.openai_stream_usage,
+        tool_choice=settings.openai_tool_choice or None,
     )
 
 

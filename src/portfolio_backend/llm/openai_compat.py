@@ -63,9 +63,11 @@ class OpenAICompatProvider:
         read_timeout: float = 60.0,
         max_retries: int = 2,
         stream_usage: bool = True,
+        tool_choice: str | None = None,
     ) -> None:
         self.model = model
         self.stream_usage = stream_usage
+        self.tool_choice = tool_choice
         timeout = openai.Timeout(read_timeout, connect=connect_timeout)
         self.client = AsyncOpenAI(
             api_key=api_key,
@@ -85,6 +87,9 @@ class OpenAICompatProvider:
         options: dict[str, Any] = {}
         if tools:
             options["tools"] = tools
+            choice = _tool_choice(self.tool_choice, messages, tools)
+            if choice is not None:
+                options["tool_choice"] = choice
         if self.stream_usage:
             options["stream_options"] = {"include_usage": True}
         assembler = ToolCallAssembler()
@@ -130,6 +135,21 @@ class OpenAICompatProvider:
             raise LLMError("The model stream was interrupted. Please try again.", kind="stream") from exc
         done.tool_calls = assembler.calls()
         yield done
+
+
+def _tool_choice(setting: str | None, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Any:
+    """What `tool_choice` to send with `tools` (OPENAI_TOOL_CHOICE), or None for none.
+
+    "auto" goes with every round that offers tools. A tool's name forces that tool in the turn's
+    first round only (the request ends with the visitor's message): later rounds send no choice, so
+    the model can answer. Never without tools: servers refuse a choice among none.
+    """
+    if setting is None or setting == "auto":
+        return setting
+    first_round = messages[-1].get("role") == "user"
+    if first_round and any(tool["function"]["name"] == setting for tool in tools):
+        return {"type": "function", "function": {"name": setting}}
+    return None
 
 
 def _usage(usage: dict[str, Any]) -> Usage:

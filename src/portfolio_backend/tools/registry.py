@@ -89,7 +89,9 @@ class ToolRegistry:
             raise UnknownTool(f"Unknown or disabled tool: {name!r}")
         if isinstance(arguments, str):
             try:
-                arguments = json.loads(arguments) if arguments.strip() else {}
+                # strict=False: a raw newline or tab inside a string, which small models under
+                # llama.cpp's JSON grammar write, is read as itself rather than refused
+                arguments = json.loads(arguments, strict=False) if arguments.strip() else {}
             except json.JSONDecodeError as exc:
                 raise InvalidArguments(f"arguments are not valid JSON ({exc.msg})") from exc
         if not isinstance(arguments, dict):

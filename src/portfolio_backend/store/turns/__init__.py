@@ -37,11 +37,6 @@ class TurnBufferStore(StoreContract):
     """Short-lived per-turn event buffers. Times are ms since the epoch."""
 
     @abstractmethod
-    async def begin(self, turn_id: str, session_id: str, now: int, ttl_seconds: int) -> None:
-        """Create the empty buffer of a running turn of `session_id` and make it the session's
-        running turn. The buffer lives `ttl_seconds`, refreshed by every `append`."""
-
-    @abstractmethod
     async def append(
         self,
         turn_id: str,
@@ -51,12 +46,17 @@ class TurnBufferStore(StoreContract):
         now: int,
         ttl_seconds: int,
         max_events: int,
+        begin: str | None = None,
     ) -> TurnControl:
         """In one atomic step: add `events` (seq ascending; an event whose seq is already stored is
         skipped, so a retried append adds nothing twice), keep at most `max_events` (past that the
         buffer is marked overflowed and keeps no more), and, if `ended`, mark the turn ended so it
-        is no longer the session's running turn. Refresh the TTL to `ttl_seconds`. Returns the
-        control state; an unknown or expired buffer answers "stop requested" (nobody can follow it)."""
+        is no longer the session's running turn. Refresh the TTL to `ttl_seconds`.
+
+        `begin`, on a turn's first append, is its session's id: the buffer is created (if it does
+        not exist yet) and becomes the session's running turn, in the same round trip as its first
+        events. Returns the control state; an unknown or expired buffer, without `begin`, answers
+        "stop requested" (nobody can follow it)."""
 
     @abstractmethod
     async def read(self, turn_id: str, after: int, limit: int, now: int) -> TurnPage | None:

@@ -10,13 +10,18 @@ from ..redis import RedisBackend, RedisPart
 from . import TurnBufferStore, TurnControl, TurnPage
 
 # The event list is contiguous from seq 1, so an event's seq is its list position + 1.
-# KEYS: meta, events. ARGV: ttl ms, max events, ended (0/1), then seq, event, seq, event ...
-# Returns {stop (0/1), last follow ms}, or {1, 0} for an unknown buffer.
+# KEYS: meta, events. ARGV: ttl ms, max events, ended (0/1), session id to begin with ('' for
+# none), now ms, then seq, event, seq, event ...
+# Returns {stop (0/1), last follow ms}, or {1, 0} for an unknown buffer not begun here.
 _APPEND = """
 local stored = tonumber(redis.call('HGET', KEYS[1], 'stored') or '-1')
-if stored < 0 then return {1, 0} end
+if stored < 0 then
+  if ARGV[4] == '' then return {1, 0} end
+  redis.call('HSET', KEYS[1], 'session', ARGV[4], 'stored', 0, 'started', ARGV[5])
+  stored = 0
+end
 local max = tonumber(ARGV[2])
-for i = 4, #ARGV, 2 do
+for i = 6, #ARGV, 2 do
   if tonumber(ARGV[i]) == stored + 1 then
     if stored < max then
       redis.call('RPUSH', KEYS[2], ARGV[i + 1])
@@ -56,9 +61,10 @@ redis.call('HSET', KEYS[1], 'stop', 1)
 return 1
 """
 
-# KEYS: the session's running-turn key. ARGV: turn id. Clears it if it still names that turn.
-_CLEAR = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+
+# KEYS: the session's running-turn key. ARGV: turn id, ttl seconds.
+_POINT = """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return 0
 """
 
@@ -82,15 +88,7 @@ class RedisTurnBufferStore(RedisPart, TurnBufferStore):
         self._append = self.client.register_script(_APPEND)
         self._read = self.client.register_script(_READ)
         self._stop = self.client.register_script(_STOP)
-        self._clear = self.client.register_script(_CLEAR)
-
-    async def begin(self, turn_id: str, session_id: str, now: int, ttl_seconds: int) -> None:
-        # not a transaction: the turn and the session's pointer live in different cluster slots
-        async with self.client.pipeline(transaction=False) as pipe:
-            pipe.hset(_meta_key(turn_id), mapping={"session": session_id, "stored": 0, "started": now})
-            pipe.expire(_meta_key(turn_id), ttl_seconds)
-            pipe.set(_running_key(session_id), turn_id, ex=ttl_seconds)
-            await pipe.execute()
+        self._point = self.client.register_script(_POINT)
 
     async def append(
         self,
@@ -101,15 +99,20 @@ class RedisTurnBufferStore(RedisPart, TurnBufferStore):
         now: int,
         ttl_seconds: int,
         max_events: int,
+        begin: str | None = None,
     ) -> TurnControl:
-        args: list[Any] = [ttl_seconds * 1000, max_events, 1 if ended else 0]
+        args: list[Any] = [ttl_seconds * 1000, max_events, 1 if ended else 0, begin or "", now]
         for seq, event in events:
             args += [seq, event]
-        stop, follow = await self._append(keys=[_meta_key(turn_id), _events_key(turn_id)], args=args)
-        if ended:
-            session_id = await self.client.hget(_meta_key(turn_id), "session")
-            if session_id:
-                await self._clear(keys=[_running_key(session_id)], args=[turn_id])
+        keys = [_meta_key(turn_id), _events_key(turn_id)]
+        if begin is None:
+            stop, follow = await self._append(keys=keys, args=args)
+        else:
+            # one round trip, not one transaction: the session's pointer is in another cluster slot
+            (stop, follow), _ = await self.backend.run_scripts(
+                [(self._append, keys, args), (self._point, [_running_key(begin)], [turn_id, ttl_seconds])]
+            )
+        # an ended turn's pointer stays until its TTL: `running_turn` reads the turn's own meta
         return TurnControl(bool(int(stop)), int(follow))
 
     async def read(self, turn_id: str, after: int, limit: int, now: int) -> TurnPage | None:
@@ -128,7 +131,7 @@ class RedisTurnBufferStore(RedisPart, TurnBufferStore):
         turn_id: str | None = await self.client.get(_running_key(session_id))
         if turn_id is None:
             return None
-        # the pointer is advisory (another slot, cleared after the end): the turn's own meta decides
+        # the pointer is advisory (another slot, left in place after the end): the turn's own meta decides
         meta = await self.client.hmget(_meta_key(turn_id), "session", "ended")
         if meta[0] != session_id or meta[1] == "1":
             return None

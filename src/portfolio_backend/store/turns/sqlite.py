@@ -45,17 +45,6 @@ class SqliteTurnBufferStore(SqlitePart, TurnBufferStore):
         backend.add_sweep(_sweep)
         backend.keep_with_session("turn_buffers")
 
-    async def begin(self, turn_id: str, session_id: str, now: int, ttl_seconds: int) -> None:
-        def begin(db: sqlite3.Connection) -> None:
-            if self._sweep_due():  # by the callers' clock, like every expiry here
-                _sweep(db, now)
-            db.execute(
-                "INSERT INTO turn_buffers (turn_id, session_id, started_at, expires_at) VALUES (?, ?, ?, ?)",
-                (turn_id, session_id, now, now + ttl_seconds * 1000),
-            )
-
-        await self.backend.write(begin)
-
     async def append(
         self,
         turn_id: str,
@@ -65,8 +54,17 @@ class SqliteTurnBufferStore(SqlitePart, TurnBufferStore):
         now: int,
         ttl_seconds: int,
         max_events: int,
+        begin: str | None = None,
     ) -> TurnControl:
         def append(db: sqlite3.Connection) -> TurnControl:
+            if begin is not None:
+                if self._sweep_due():  # by the callers' clock, like every expiry here
+                    _sweep(db, now)
+                db.execute(
+                    "INSERT OR IGNORE INTO turn_buffers (turn_id, session_id, started_at, expires_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (turn_id, begin, now, now + ttl_seconds * 1000),
+                )
             row = db.execute(
                 f"SELECT stored, stop, follow_at FROM turn_buffers WHERE {_LIVE}", (turn_id, now)
             ).fetchone()

@@ -1,0 +1,53 @@
+"""A live turn announces its end only once it is settled, and nothing stops or cancels it meanwhile.
+
+The AI SDK acts on a turn's last event at once (an `error` part fails the chat before the stream
+closes), so a page that then reads its quota must find the turn's refund already given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from portfolio_backend.chat import End, Error, TextDelta, Turn, TurnEvent
+from portfolio_backend.live import LiveTurn, new_turn_id
+
+
+async def answer(*events: TurnEvent) -> AsyncIterator[TurnEvent]:
+    for event in events:
+        yield event
+
+
+def a_turn() -> Turn:
+    return Turn(prompt="hi", visitor="v", session_id="s")
+
+
+async def test_the_last_event_is_published_only_after_the_turn_is_settled() -> None:
+    published_at_settlement: list[TurnEvent] = []
+
+    async def settle() -> None:
+        published_at_settlement.extend(live.events)
+
+    live = LiveTurn(new_turn_id(), a_turn(), answer(TextDelta("Hi"), End()), grace_seconds=60, on_end=settle)
+    received = [event async for event in live.follow(0)]
+
+    assert published_at_settlement == [TextDelta("Hi")]
+    assert received == [TextDelta("Hi"), End()]
+    assert live.ended
+
+
+async def test_a_turn_being_settled_cannot_be_stopped_or_cancelled() -> None:
+    """It has run: a Stop is too late (404), and the grace period ending changes nothing."""
+    stop_answers: list[bool] = []
+
+    async def settle() -> None:
+        stop_answers.append(live.stop())
+        live.cancel("nobody was reading")
+
+    live = LiveTurn(
+        new_turn_id(), a_turn(), answer(TextDelta("Hi"), Error("upstream")), grace_seconds=60, on_end=settle
+    )
+    received = [event async for event in live.follow(0)]
+
+    assert stop_answers == [False]
+    assert received == [TextDelta("Hi"), Error("upstream")]
+    assert not live.turn.stop_requested
