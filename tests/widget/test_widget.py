@@ -428,10 +428,16 @@ def test_failed_request_shows_the_reason_and_keeps_the_text(
 
 
 def test_stop_asks_the_service_to_stop_and_the_stored_answer_is_the_one_shown(
-    open_page: OpenPage, scripted_service: ServiceProcess, upstream: ScriptedUpstream, screenshot: Screenshot
+    open_page: OpenPage,
+    scripted_service: ServiceProcess,
+    upstream: ScriptedUpstream,
+    host_site: HostSite,
+    screenshot: Screenshot,
 ) -> None:
     upstream.script(Reply(chunks=[f"word{i} " for i in range(60)], delay=0.1), Reply(chunks=["Back", " again."]))
-    widget = widget_page(open_page, f"{scripted_service.url}/chat").open()
+    # embedded on another origin: the Stop's DELETE passes CORS, and X-Turn-Id is readable
+    url = host_site.page("/stop", host_page(f"{scripted_service.url}/widget.js"))
+    widget = widget_page(open_page, url).open()
     requests = record_requests(widget.page)
     widget.send("Count slowly")
     answer = widget.answers.last.locator(".pb-text")
