@@ -21,7 +21,8 @@ async def test_sources_are_stored_with_the_answer_and_shown_in_the_history(clien
     messages = history["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
     assert messages[1]["sources"] == grounded[0]["sources"]
-    # every other message keeps its documented shape exactly
-    for message in (messages[0], messages[2], messages[3]):
+    # every other message keeps its documented shape exactly: an answer also names its turn
+    for message in (messages[0], messages[2]):
         assert set(message) == {"role", "content", "timestamp"}
+    assert set(messages[3]) == {"role", "content", "timestamp", "turn_id"}
     assert {"role", "content", "timestamp"} <= set(messages[1])

@@ -53,8 +53,13 @@ async def test_a_client_cut_mid_answer_reattaches_and_gets_exactly_the_rest(
     # seq 1 is the model round's start, which this format writes nothing for
     assert [event["seq"] for event in seen + rest] == list(range(2, len(seen) + len(rest) + 2))
     assert rest[-1]["type"] == "end"
-    # the turn ran to its end though its first client left: stored whole
-    assert [(m["role"], m["content"]) for m in history] == [("user", "go on"), ("assistant", "".join(WORDS))]
+    # the turn ran to its end though its first client left: stored whole; its answer names the turn,
+    # so a client back from a reload sees that the history holds it (the user message keeps the
+    # seed's shape)
+    assert [(m["role"], m["content"], m.get("turn_id")) for m in history] == [
+        ("user", "go on", None),
+        ("assistant", "".join(WORDS), turn_id),
+    ]
 
 
 async def test_a_reload_reattaches_with_last_event_id_and_an_ended_turn_replays(
@@ -119,9 +124,9 @@ async def test_stop_ends_the_turn_at_once_and_keeps_the_partial_answer_marked_st
     assert text_of(first) == "Half an"
     assert rest == [{"type": "end", "stopped": True, "seq": first[-1]["seq"] + 1, "timestamp": rest[0]["timestamp"]}]
     assert again.status_code == 404, "an ended turn cannot be stopped"
-    assert [(m["role"], m["content"], m.get("stopped")) for m in session["messages"]] == [
-        ("user", "go on", None),
-        ("assistant", "Half an", True),
+    assert [(m["role"], m["content"], m.get("stopped"), m.get("turn_id")) for m in session["messages"]] == [
+        ("user", "go on", None, None),
+        ("assistant", "Half an", True, turn_id),
     ]
 
 

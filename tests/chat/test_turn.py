@@ -144,10 +144,10 @@ def test_a_turn_stopped_while_its_tools_run_keeps_its_text_but_no_unanswered_too
     """The model's API refuses a history with an assistant tool call and no tool answer after it."""
     call = {"id": "call_1", "type": "function", "function": {"name": "calculate", "arguments": "{}"}}
     asked = [Message("user", "what is 2+2?", 1), Message("assistant", "Let me work it out.", 2, tool_calls=[call])]
-    kept = stopped_messages(asked, "Let me work it out.")
-    assert [(m.role, m.content, m.tool_calls, m.stopped) for m in kept] == [
-        ("user", "what is 2+2?", None, False),
-        ("assistant", "Let me work it out.", None, True),
+    kept = stopped_messages(asked, "Let me work it out.", turn_id="t1")
+    assert [(m.role, m.content, m.tool_calls, m.stopped, m.turn_id) for m in kept] == [
+        ("user", "what is 2+2?", None, False, None),
+        ("assistant", "Let me work it out.", None, True, "t1"),  # the answer that ends the turn names it
     ]
 
 

@@ -7,7 +7,9 @@ Debian's /usr/bin/chromium driven by Playwright; Playwright's own browser downlo
 
 from __future__ import annotations
 
+import contextlib
 import re
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -73,6 +75,79 @@ def host_page(script_src: str, *, attributes: str = "", style: str = "", body: s
 <title>Host site</title><link rel="icon" href="data:,"><style>{style}</style></head>
 <body><h1>Someone's portfolio</h1><p>Welcome.</p>{body}
 <script src="{script_src}" defer {attributes}></script></body></html>"""
+
+
+class FlakyNetwork:
+    """The visitor's network between the browser and the service: a TCP relay a test can take down.
+
+    `down()` closes every open connection at once, as a phone that walks into a lift loses them
+    (the browser sees a streaming response end mid-body), and refuses new ones until `up()`.
+    """
+
+    def __init__(self, target_port: int) -> None:
+        self.target = ("127.0.0.1", target_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.connections: set[socket.socket] = set()
+        self.lock = threading.Lock()
+        self.is_up = True
+        self.thread = threading.Thread(target=self._accept, name="flaky-network", daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            if not self.is_up:
+                client.close()
+                continue
+            service = socket.create_connection(self.target)
+            with self.lock:
+                self.connections |= {client, service}
+            for source, sink in ((client, service), (service, client)):
+                threading.Thread(target=self._relay, args=(source, sink), daemon=True).start()
+
+    def _relay(self, source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        self._close(source, sink)  # one side ended: so does the connection
+
+    def _close(self, *sockets: socket.socket) -> None:
+        for sock in sockets:
+            with self.lock:
+                self.connections.discard(sock)
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def down(self) -> int:
+        """Drop every open connection and refuse new ones; returns how many sockets were open."""
+        self.is_up = False
+        with self.lock:
+            open_now = list(self.connections)
+        self._close(*open_now)
+        return len(open_now)
+
+    def up(self) -> None:
+        self.is_up = True
+
+    def close(self) -> None:
+        self.listener.close()
+        self.down()
+
+
+@pytest.fixture
+def flaky_network(scripted_service: ServiceProcess) -> Iterator[FlakyNetwork]:
+    """The scripted service behind a network a test can take down (`FlakyNetwork`)."""
+    network = FlakyNetwork(scripted_service.port)
+    yield network
+    network.close()
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from ..fixtures.service import ServiceProcess
 from ..fixtures.upstream import Reply, ScriptedToolCall, ScriptedUpstream
-from .conftest import SCRIPTED_PROMPT_MAX_CHARS, ConsoleWatch, HostSite, host_page
+from .conftest import SCRIPTED_PROMPT_MAX_CHARS, ConsoleWatch, FlakyNetwork, HostSite, host_page
 
 pytestmark = pytest.mark.browser
 
@@ -121,6 +121,28 @@ def widget_page(open_page: OpenPage, url: str, **options: Any) -> Widget:
     page = open_page(url, **options)
     expect(page.locator("portfolio-chat .pb-root")).to_be_visible()  # visible once its CSS loaded
     return Widget(page)
+
+
+def record_requests(page: Page) -> list[tuple[str, str]]:
+    """(method, URL) of every request the page makes from now on, across reloads."""
+    seen: list[tuple[str, str]] = []
+    page.on("request", lambda request: seen.append((request.method, request.url)))
+    return seen
+
+
+def turn_requests(requests: list[tuple[str, str]], method: str) -> list[str]:
+    """The URLs of the recorded requests to /stream or /stream/{turn_id} with this method."""
+    return [url for made, url in requests if made == method and re.search(r"/stream(/[\w-]+)?(\?|$)", url)]
+
+
+def session_of(page: Page, api: str) -> str:
+    """The session id the widget keeps for the API at `api`."""
+    return str(page.evaluate("(key) => localStorage.getItem(key)", f"portfolio-chat:session:{api}"))
+
+
+def stored_messages(service: ServiceProcess, session_id: str) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = httpx2.get(f"{service.url}/session/{session_id}").json()["messages"]
+    return messages
 
 
 # --- serving ----------------------------------------------------------------------------------------
@@ -405,11 +427,18 @@ def test_failed_request_shows_the_reason_and_keeps_the_text(
 # --- stop -----------------------------------------------------------------------------------------
 
 
-def test_stop_aborts_the_stream_and_cancels_the_upstream_call(
-    open_page: OpenPage, scripted_service: ServiceProcess, upstream: ScriptedUpstream, screenshot: Screenshot
+def test_stop_asks_the_service_to_stop_and_the_stored_answer_is_the_one_shown(
+    open_page: OpenPage,
+    scripted_service: ServiceProcess,
+    upstream: ScriptedUpstream,
+    host_site: HostSite,
+    screenshot: Screenshot,
 ) -> None:
     upstream.script(Reply(chunks=[f"word{i} " for i in range(60)], delay=0.1), Reply(chunks=["Back", " again."]))
-    widget = widget_page(open_page, f"{scripted_service.url}/chat").open()
+    # embedded on another origin: the Stop's DELETE passes CORS, and X-Turn-Id is readable
+    url = host_site.page("/stop", host_page(f"{scripted_service.url}/widget.js"))
+    widget = widget_page(open_page, url).open()
+    requests = record_requests(widget.page)
     widget.send("Count slowly")
     answer = widget.answers.last.locator(".pb-text")
     expect(answer).to_contain_text("word2")
@@ -430,8 +459,150 @@ def test_stop_aborts_the_stream_and_cancels_the_upstream_call(
     expect(widget.input).to_be_enabled()
     assert widget.active_element() == "pb-input", "focus should move to the input, not drop to the page"
     screenshot(widget.page, "stopped")
+    # Stop is the service's stop route, not a closed connection (which the service would take for
+    # a dropped one and keep answering); the answer shown to its end is the one stored, marked
+    session_id = session_of(widget.page, scripted_service.url)
+    [stop] = turn_requests(requests, "DELETE")
+    turn_id = stop.split("/stream/")[1].split("?")[0]
+    assert [
+        (m["role"], m["content"], m.get("stopped"), m.get("turn_id"))
+        for m in stored_messages(scripted_service, session_id)
+    ] == [("user", "Count slowly", None, None), ("assistant", stopped_at, True, turn_id)]
 
     expect(widget.ask("Are you there?")).to_have_text("Back again.")
+    widget.page.reload()  # the history shows the stopped answer as stopped
+    expect(Widget(widget.page).answers.first.locator(".pb-stopped-note")).to_have_text("Stopped.")
+
+
+# --- resuming ---------------------------------------------------------------------------------------
+
+# An answer slow enough to lose the connection in the middle of: 40 chunks, 50 ms apart.
+SLOW_WORDS = [f"word{i} " for i in range(39)] + ["word39."]
+SLOW_ANSWER = "".join(SLOW_WORDS)
+
+
+def test_a_dropped_connection_resumes_the_same_answer_without_losing_or_repeating_text(
+    open_page: OpenPage,
+    flaky_network: FlakyNetwork,
+    scripted_service: ServiceProcess,
+    upstream: ScriptedUpstream,
+    host_site: HostSite,
+    console: ConsoleWatch,
+    screenshot: Screenshot,
+) -> None:
+    console.allow(r"net::ERR_")  # the browser logs the cut response and the refused reattaches
+    upstream.script(Reply(chunks=SLOW_WORDS, delay=0.05))
+    # embedded on another origin: the widget can read X-Turn-Id only because the service exposes it
+    url = host_site.page("/flaky", host_page(f"{flaky_network.url}/widget.js"))
+    widget = widget_page(open_page, url).open()
+    widget.page.evaluate(RECORD_ANSWER_STATES)
+    requests = record_requests(widget.page)
+    widget.send("Count slowly")
+    answer = widget.answers.last.locator(".pb-text")
+    expect(answer).to_contain_text("word5 ")
+
+    assert flaky_network.down() > 0, "the answer's connection was open"
+    expect(widget.notice).to_have_text("Connection lost. Reconnecting…")
+    expect(widget.stop_button).to_be_visible()  # the same answer, still running, still stoppable
+    screenshot(widget.page, "reconnecting")
+    flaky_network.up()
+
+    expect(widget.notice).to_be_hidden()
+    expect(answer).to_have_text(SLOW_ANSWER)
+    widget.wait_idle()
+    assert answer.text_content() == SLOW_ANSWER
+    expect(widget.answers).to_have_count(1)
+    states = widget.page.evaluate("window.__answerStates")
+    assert all(SLOW_ANSWER.startswith(state) for state in states), "at no moment was text repeated"
+    reattaches = turn_requests(requests, "GET")
+    assert reattaches, "the widget reattached to the running turn"
+    after = [int(re.search(r"[?&]after=(\d+)", url)[1]) for url in reattaches]  # type: ignore[index]
+    assert min(after) > 0, f"each reattach continues after the last event shown: {reattaches}"
+    assert len(upstream.requests) == 1, "the rest came from the running turn, not from asking again"
+    session_id = session_of(widget.page, flaky_network.url)
+    assert [m["content"] for m in stored_messages(scripted_service, session_id)] == ["Count slowly", SLOW_ANSWER]
+
+
+def test_a_reload_mid_answer_shows_the_whole_answer_once(
+    open_page: OpenPage, scripted_service: ServiceProcess, upstream: ScriptedUpstream
+) -> None:
+    upstream.script(Reply(chunks=["First answer."]), Reply(chunks=SLOW_WORDS, delay=0.05))
+    widget = widget_page(open_page, f"{scripted_service.url}/chat").open()
+    widget.ask("Hello")
+    widget.send("Count slowly")
+    expect(widget.answers.last.locator(".pb-text")).to_contain_text("word5 ")
+    requests = record_requests(widget.page)
+
+    widget.page.reload()
+
+    restored = Widget(widget.page)
+    answer = restored.answers.last.locator(".pb-text")
+    expect(answer).to_have_text(SLOW_ANSWER)
+    restored.wait_idle()
+    assert answer.text_content() == SLOW_ANSWER
+    expect(restored.user_messages).to_have_text(["Hello", "Count slowly"])
+    expect(restored.answers.locator(".pb-text")).to_have_text(["First answer.", SLOW_ANSWER])
+    reattaches = turn_requests(requests, "GET")
+    assert len(reattaches) == 1
+    assert "after=0" in reattaches[0], "the page lost what it showed: the answer is rebuilt from its first event"
+    assert len(upstream.requests) == 2
+
+    requests.clear()
+    widget.page.reload()  # the turn has ended: the history alone shows it, once
+    again = Widget(widget.page)
+    expect(again.answers.locator(".pb-text")).to_have_text(["First answer.", SLOW_ANSWER])
+    again.wait_idle()
+    assert not turn_requests(requests, "GET")
+
+
+def test_an_answer_that_ended_while_the_page_was_away_is_shown_once_from_the_history(
+    open_page: OpenPage, scripted_service: ServiceProcess, upstream: ScriptedUpstream
+) -> None:
+    upstream.script(Reply(chunks=SLOW_WORDS, delay=0.02))
+    url = f"{scripted_service.url}/chat"
+    widget = widget_page(open_page, url).open()
+    widget.send("Count slowly")
+    expect(widget.answers.last.locator(".pb-text")).to_contain_text("word5 ")
+    running = json.loads(
+        widget.page.evaluate("(key) => sessionStorage.getItem(key)", f"portfolio-chat:turn:{scripted_service.url}")
+    )
+
+    widget.page.goto("about:blank")  # the tab is elsewhere while the turn ends
+    with httpx2.stream("GET", f"{scripted_service.url}/stream/{running['turnId']}", params={"after": 0}) as response:
+        last = [line for line in response.iter_lines() if line][-1]
+    assert json.loads(last[6:])["type"] == "end", "the turn ended, so the history holds it"
+    requests = record_requests(widget.page)
+    widget.page.goto(url)
+
+    restored = Widget(widget.page)
+    expect(restored.answers.locator(".pb-text")).to_have_text([SLOW_ANSWER])
+    expect(restored.user_messages).to_have_text(["Count slowly"])
+    restored.wait_idle()
+    assert not turn_requests(requests, "GET"), "nothing to reattach to: it is stored"
+    assert widget.page.evaluate("Object.keys(sessionStorage)") == [f"portfolio-chat:open:{scripted_service.url}"]
+
+
+def test_a_turn_the_service_no_longer_has_says_so_and_gives_the_message_back(
+    open_page: OpenPage, scripted_service: ServiceProcess, upstream: ScriptedUpstream, console: ConsoleWatch
+) -> None:
+    console.allow(r"status of 404")  # the browser logs the reattach that found nothing
+    upstream.script(Reply(chunks=["First answer."]))
+    widget = widget_page(open_page, f"{scripted_service.url}/chat").open()
+    widget.ask("Hello")
+    gone = {"turnId": "A" * 22, "sessionId": session_of(widget.page, scripted_service.url), "prompt": "Where were we?"}
+    widget.page.evaluate(
+        "([key, value]) => sessionStorage.setItem(key, value)",
+        [f"portfolio-chat:turn:{scripted_service.url}", json.dumps(gone)],
+    )
+
+    widget.page.reload()
+
+    restored = Widget(widget.page)
+    expect(restored.notice).to_have_text("The rest of this answer is no longer available. Please ask again.")
+    expect(restored.input).to_have_value("Where were we?")
+    expect(restored.user_messages).to_have_text(["Hello"])
+    restored.wait_idle()
+    assert widget.page.evaluate("Object.keys(sessionStorage)") == [f"portfolio-chat:open:{scripted_service.url}"]
 
 
 # --- safety ---------------------------------------------------------------------------------------

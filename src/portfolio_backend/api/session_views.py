@@ -29,7 +29,7 @@ def public_session(meta: SessionMeta) -> dict[str, Any]:
 
 def public_message(message: Message) -> dict[str, Any]:
     """A message as GET /session/{id} shows it: role, content, timestamp (+ tool name, + sources,
-    + `stopped` on an answer the visitor stopped part-way)."""
+    + `stopped` on an answer the visitor stopped part-way, + `turn_id` on the answer that ended a live turn)."""
     body: dict[str, Any] = {"role": message.role, "content": message.content, "timestamp": message.timestamp}
     if message.name:
         body["name"] = message.name
@@ -37,6 +37,8 @@ def public_message(message: Message) -> dict[str, Any]:
         body["sources"] = message.sources
     if message.stopped:
         body["stopped"] = True
+    if message.turn_id:
+        body["turn_id"] = message.turn_id
     return body
 
 

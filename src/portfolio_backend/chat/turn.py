@@ -53,6 +53,7 @@ class Turn:
     stop_requested: bool = False
     finishing: bool = False
     budget: TurnBudget | None = None  # the daily budget, checked before each further model round
+    turn_id: str | None = None  # a live turn's id (live/), stored on the answer that ends it
 
 
 class TurnBudget(Protocol):
@@ -185,7 +186,9 @@ class ChatService:
                 said = "".join(text)
                 self._count(report, completion.usage or estimate_round(upstream, offered, said, completion.tool_calls))
                 if not completion.tool_calls:
-                    new_messages.append(Message("assistant", said, now_ms(), sources=shown or None))
+                    new_messages.append(
+                        Message("assistant", said, now_ms(), sources=shown or None, turn_id=turn.turn_id)
+                    )
                     break
                 calls = completion.tool_calls
                 async for tool_event in self._run_tools(calls, text, upstream, new_messages, ctx, report):
@@ -211,7 +214,7 @@ class ChatService:
             task = asyncio.current_task()
             assert task is not None
             task.uncancel()
-            await self._store_stopped(turn, stopped_messages(new_messages, "".join(text), shown), report)
+            await self._store_stopped(turn, stopped_messages(new_messages, "".join(text), shown, turn.turn_id), report)
             yield End(stopped=True)
             return
 
@@ -302,7 +305,7 @@ def _new_sources(selection: Selection | None, ctx: ToolContext, shown: list[dict
 
 
 def stopped_messages(
-    new_messages: list[Message], text: str, sources: list[dict[str, Any]] | None = None
+    new_messages: list[Message], text: str, sources: list[dict[str, Any]] | None = None, turn_id: str | None = None
 ) -> list[Message]:
     """What a stopped turn stores: its complete messages, then the answer it was writing, marked
     stopped. A tool call cut before its results is kept as plain text: a history must never hold
@@ -311,7 +314,7 @@ def stopped_messages(
     kept = list(new_messages)
     last = kept[-1]
     if last.tool_calls:  # stopped while its tools ran: `text` is already its content
-        kept[-1] = Message("assistant", last.content, last.timestamp, stopped=True)
+        kept[-1] = Message("assistant", last.content, last.timestamp, stopped=True, turn_id=turn_id)
     else:
-        kept.append(Message("assistant", text, now_ms(), sources=sources or None, stopped=True))
+        kept.append(Message("assistant", text, now_ms(), sources=sources or None, stopped=True, turn_id=turn_id))
     return kept

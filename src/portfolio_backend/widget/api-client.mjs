@@ -58,6 +58,13 @@ export function quotaOf(response) {
   return { remaining: parseInt(remaining, 10), limit: parseInt(response.headers.get("X-RateLimit-Limit"), 10) };
 }
 
+// A turn's address; its session id binds the request to the session, as the service checks.
+function turnPath(turnId, sessionId, after) {
+  const query = new URLSearchParams({ session_id: sessionId });
+  if (after !== undefined) query.set("after", String(after));
+  return "/stream/" + encodeURIComponent(turnId) + "?" + query;
+}
+
 export class ChatApi {
   /** base: the API's base URL, without a trailing slash. */
   constructor(base) {
@@ -100,9 +107,18 @@ export class ChatApi {
   /**
    * Stop a running turn (its X-Turn-Id), upstream included. Closing the connection alone is not a
    * stop: the service keeps an answer running for a while so a dropped connection can resume it.
+   * The turn's stream then ends with {"type":"end","stopped":true}.
    */
-  stopTurn(turnId) {
-    return this.request("/stream/" + encodeURIComponent(turnId), { method: "DELETE" });
+  stopTurn(turnId, sessionId) {
+    return this.request(turnPath(turnId, sessionId), { method: "DELETE" });
+  }
+
+  /**
+   * Reattach to a turn (resume.mjs): the response, not yet read, whose body has the turn's events
+   * after seq `after` and then the rest live; a 404 when the turn is gone.
+   */
+  reattach(turnId, sessionId, after, signal) {
+    return this.request(turnPath(turnId, sessionId, after), { headers: { Accept: "text/event-stream" }, signal });
   }
 
   /**

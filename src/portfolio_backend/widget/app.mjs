@@ -3,7 +3,8 @@
  *
  * widget.js (the embed tag's script) imports this module and calls mount(); the other modules each
  * do one job: panel.mjs builds the DOM, messages.mjs the messages, api-client.mjs talks to the
- * service, stream-reader.mjs reads a turn's events, markdown*.mjs render answers.
+ * service, resume.mjs follows a turn's events across dropped connections and reloads (reading them
+ * with stream-reader.mjs), markdown*.mjs render answers.
  */
 
 import { ApiError, ChatApi, quotaOf, refusal, visible } from "./api-client.mjs";
@@ -11,8 +12,8 @@ import { fragmentOf, h } from "./dom.mjs";
 import { renderMarkdown } from "./markdown.mjs";
 import { AssistantMessage, toolLabel, userMessage } from "./messages.mjs";
 import { buildPanel, setAccentContrast } from "./panel.mjs";
+import { decodeRunningTurn, encodeRunningTurn, historyHolds, resumableEvents } from "./resume.mjs";
 import { storageGet, storageSet } from "./storage.mjs";
-import { readEvents } from "./stream-reader.mjs";
 
 /** Markdown rendered safely into `target`, replacing what it held (window.PortfolioChat.renderMarkdown). */
 export function renderInto(source, target) {
@@ -34,6 +35,8 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
   };
   const SESSION_KEY = "portfolio-chat:session:" + config.api;
   const OPEN_KEY = "portfolio-chat:open:" + config.api;
+  // The turn this tab is showing, while it runs: a reload or the site's next page picks it up.
+  const TURN_KEY = "portfolio-chat:turn:" + config.api;
   const api = new ChatApi(config.api);
   const ui = buildPanel({ ...config, stylesheet });
   const { host, shadow, root, bubble, panel, log, notice, quota, form, input, sendButton, stopButton } = ui;
@@ -42,7 +45,8 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
   let server = null; // the service's widget config, once asked: {prompt_max_chars, tool_labels}
   let historyLoaded = false;
   let controller = null; // the AbortController of the answer being streamed
-  let turnId = null; // X-Turn-Id of that answer: Stop asks the service to stop it
+  let running = null; // that answer's turn, {turnId, sessionId, prompt}: Stop asks the service to stop it
+  let stopping = false; // Stop was asked of the service: the stream ends with {"type":"end","stopped":true}
 
   // --- the service's settings -------------------------------------------------------------------
 
@@ -144,6 +148,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
         if (!current || current.answered) current = addAssistantMessage();
         current.setText(content);
         current.setSources(message.sources);
+        if (message.stopped) markStopped(current);
       } // an assistant message with no content is a tool-call stub: its tools follow
     }
   }
@@ -155,11 +160,15 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
       return;
     }
     log.setAttribute("aria-busy", "true");
+    let unfinished = null;
+    let labels;
     try {
       const [messages, settings] = await Promise.all([api.history(sessionId), loadServerConfig()]);
       if (messages === null) forgetSession(); // expired or deleted: start fresh
       showGreeting();
       if (messages) showHistory(messages, settings.tool_labels);
+      unfinished = unfinishedTurn(messages);
+      labels = settings.tool_labels;
     } catch (error) {
       if (!log.firstChild) showGreeting();
       showNotice(visible(error).message);
@@ -167,6 +176,21 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
       log.setAttribute("aria-busy", "false");
       scrollToEnd();
     }
+    if (unfinished) resume(unfinished, labels);
+  }
+
+  // The turn this tab was showing when its page went away (a reload, the site's next page). The
+  // history holds it if it has ended; otherwise it is still running, or ended after the history
+  // was read: either way its events are read again from the first, into a fresh answer.
+  function unfinishedTurn(messages) {
+    const turn = decodeRunningTurn(storageGet("sessionStorage", TURN_KEY));
+    if (turn && messages && turn.sessionId === sessionId && !historyHolds(messages, turn.turnId)) return turn;
+    rememberTurn(null);
+    return null;
+  }
+
+  function rememberTurn(turn) {
+    storageSet("sessionStorage", TURN_KEY, turn ? encodeRunningTurn(turn) : null);
   }
 
   async function refreshQuota() {
@@ -197,9 +221,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
     const userNode = addUserMessage(prompt);
     input.value = "";
     autosize();
-    const own = new AbortController();
-    controller = own;
-    setStreaming(true);
+    const own = begin();
     let message = null;
 
     try {
@@ -207,52 +229,119 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
       const reported = quotaOf(response);
       if (reported) showQuota(reported.remaining, reported.limit);
       if (!response.ok || !response.body) throw await refusal(response);
-      turnId = response.headers.get("X-Turn-Id");
+      const turnId = response.headers.get("X-Turn-Id"); // CORS_ORIGINS pages may read it: the service exposes it
+      const turn = turnId ? { turnId, sessionId, prompt } : null;
       message = addAssistantMessage();
-      message.node.classList.add("pb-streaming");
-      let ended = false;
-      for await (const event of readEvents(response.body)) {
-        if (event.type === "chunk") {
-          message.appendText(event.content);
-        } else if (event.type === "tool_result") {
-          message.addTool(event.tool_name, toolLabel(settings.tool_labels, event.tool_name), event.result);
-        } else if (event.type === "sources") {
-          message.setSources(event.sources);
-        } else if (event.type === "error") {
-          throw new ApiError(String(event.error || "The answer failed.") + " Please try again.");
-        } else if (event.type === "end") {
-          ended = true;
-        }
-        scrollToEnd();
-      }
-      if (!ended) throw new ApiError("The answer was cut off. Please try again.");
+      await streamAnswer(turn, response.body, message, settings.tool_labels, own);
     } catch (error) {
-      if (controller === own) showFailure(error, message, userNode, prompt);
+      if (controller === own) showFailure(error, message, userNode, prompt, own);
       // else "New conversation" superseded this answer: nothing to show
     } finally {
-      if (message) message.node.classList.remove("pb-streaming");
-      if (controller === own) {
-        // "New conversation" resets the controls itself
-        controller = null;
-        turnId = null;
-        const focusOnStop = shadow.activeElement === stopButton;
-        setStreaming(false);
-        if (focusOnStop) input.focus(); // the Stop button disappears: do not drop focus on the page
-      }
+      finish(own, message);
     }
   }
 
-  function showFailure(error, message, userNode, prompt) {
+  /** After a reload: the visitor's message again, and the running turn's answer rebuilt from its first event. */
+  async function resume(turn, labels) {
+    if (controller) return;
+    const userNode = addUserMessage(turn.prompt);
+    const own = begin();
+    const message = addAssistantMessage();
+    try {
+      await streamAnswer(turn, null, message, labels, own);
+    } catch (error) {
+      if (controller === own) showFailure(error, message, userNode, turn.prompt, own);
+    } finally {
+      finish(own, message);
+    }
+  }
+
+  function begin() {
+    const own = new AbortController();
+    controller = own;
+    stopping = false;
+    setStreaming(true);
+    return own;
+  }
+
+  /**
+   * A turn's events into `message`: from `body` (null: reattach from the first event), across
+   * dropped connections (resume.mjs). `turn` is null for a turn the service gave no id: then it
+   * cannot be resumed or stopped but by closing the connection.
+   */
+  async function streamAnswer(turn, body, message, labels, own) {
+    running = turn;
+    if (turn) rememberTurn(turn);
+    message.node.classList.add("pb-streaming");
+    const reattach = turn && ((after) => api.reattach(turn.turnId, turn.sessionId, after, own.signal));
+    const events = resumableEvents(body, { reattach, wait: (ms) => pause(ms, own.signal), signal: own.signal });
+    let reconnecting = false;
+    for await (const event of events) {
+      if (event.type === "chunk") {
+        message.appendText(event.content);
+      } else if (event.type === "tool_result") {
+        message.addTool(event.tool_name, toolLabel(labels, event.tool_name), event.result);
+      } else if (event.type === "sources") {
+        message.setSources(event.sources);
+      } else if (event.type === "error") {
+        throw new ApiError(String(event.error || "The answer failed.") + " Please try again.");
+      } else if (event.type === "end") {
+        if (event.stopped) markStopped(message);
+      } else if (event.type === "reconnecting") {
+        reconnecting = true;
+        showNotice("Connection lost. Reconnecting…", "info");
+      } else if (event.type === "resumed" && reconnecting) {
+        reconnecting = false;
+        hideNotice();
+      }
+      scrollToEnd();
+    }
+  }
+
+  // The wait before a reattach: cut short when the browser is back online; Stop ends it.
+  function pause(ms, signal) {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const settle = (then) => () => {
+        clearTimeout(timer);
+        window.removeEventListener("online", onOnline);
+        signal.removeEventListener("abort", onAbort);
+        then();
+      };
+      const onOnline = settle(resolve);
+      const onAbort = settle(() => reject(signal.reason));
+      const timer = setTimeout(onOnline, ms);
+      window.addEventListener("online", onOnline);
+      signal.addEventListener("abort", onAbort);
+    });
+  }
+
+  function finish(own, message) {
+    if (message) message.node.classList.remove("pb-streaming");
+    if (controller !== own) return; // "New conversation" resets the controls itself
+    controller = null;
+    running = null;
+    rememberTurn(null);
+    const focusOnStop = shadow.activeElement === stopButton;
+    setStreaming(false);
+    if (focusOnStop) input.focus(); // the Stop button disappears: do not drop focus on the page
+  }
+
+  function markStopped(message) {
+    message.node.classList.add("pb-stopped");
+    message.node.appendChild(h("p", { class: "pb-stopped-note", text: "Stopped." }));
+  }
+
+  function showFailure(error, message, userNode, prompt, own) {
     const restorePrompt = () => {
       if (!input.value) {
         input.value = prompt;
         autosize();
       }
     };
-    if (error && error.name === "AbortError") {
+    if (own.signal.aborted) {
       if (message) {
-        message.node.classList.add("pb-stopped");
-        message.node.appendChild(h("p", { class: "pb-stopped-note", text: "Stopped." }));
+        markStopped(message);
       } else {
         userNode.remove();
         restorePrompt();
@@ -269,19 +358,38 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
     }
   }
 
+  /**
+   * Stop asks the service to stop the turn (DELETE /stream/{turn_id}): it ends at once, upstream
+   * included, and stores the answer so far, marked stopped. The stream is read on to its
+   * {"type":"end","stopped":true}, so the answer shown is the one stored. Only when the service
+   * cannot be told (or the turn has no id yet) is the request aborted instead.
+   */
   function stop() {
-    if (!controller) return;
+    if (!controller || stopping) return;
     if (shadow.activeElement === stopButton) input.focus();
-    if (turnId) {
-      api.stopTurn(turnId).catch(() => {});
-      turnId = null;
+    const own = controller;
+    const turn = running;
+    stopping = true;
+    if (!turn) {
+      own.abort();
+      return;
     }
-    controller.abort();
+    api.stopTurn(turn.turnId, turn.sessionId).then(
+      (response) => {
+        if (!response.ok && response.status !== 404) own.abort(); // 404: it ended anyway, its end is on the way
+      },
+      () => own.abort()
+    );
   }
 
   function newConversation() {
-    stop();
+    if (controller) {
+      if (running) api.stopTurn(running.turnId, running.sessionId).catch(() => {});
+      controller.abort();
+    }
     controller = null;
+    running = null;
+    rememberTurn(null);
     setStreaming(false);
     forgetSession();
     hideNotice();
@@ -302,12 +410,15 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
     bubble.setAttribute("aria-expanded", "true");
     bubble.setAttribute("aria-label", "Close chat: " + config.title);
     storageSet("sessionStorage", OPEN_KEY, "1");
-    if (!historyLoaded) {
-      loadServerConfig();
-      loadHistory();
-      refreshQuota();
-    }
+    loadConversation();
     if (restoring !== true) input.focus();
+  }
+
+  function loadConversation() {
+    if (historyLoaded) return;
+    loadServerConfig();
+    loadHistory();
+    refreshQuota();
   }
 
   function close() {
@@ -350,6 +461,9 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
   document.body.appendChild(host);
   if (config.accent) setAccentContrast(host, shadow, config.accent);
   if (storageGet("sessionStorage", OPEN_KEY)) open(true); // stay open across the site's pages
+  // An answer was streaming when the last page went away: follow it now, panel open or not, so
+  // that the service does not cancel it for want of a reader.
+  else if (storageGet("sessionStorage", TURN_KEY)) loadConversation();
 
   return {
     open: () => open(false),

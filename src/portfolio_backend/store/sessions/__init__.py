@@ -30,6 +30,9 @@ class Message:
     # the id the visitor's client gave a user message (the AI SDK's UI message id): how an edit
     # or a regenerate names the turn it replaces (chat/replacement.py)
     client_id: str | None = None
+    # on the answer that ends a live turn: the turn's id, so a client back from a reload can tell
+    # that the history holds the turn it was showing
+    turn_id: str | None = None
 
     def to_json(self) -> str:
         # role first, always: the Redis trim script reads it without a full decode
@@ -50,6 +53,8 @@ class Message:
             body["stopped"] = True
         if self.client_id:
             body["client_id"] = self.client_id
+        if self.turn_id:
+            body["turn_id"] = self.turn_id
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
