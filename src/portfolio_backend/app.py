@@ -27,6 +27,7 @@ from .errors import PortfolioError, StartupError, StoreError
 from .knowledge import Knowledge, KnowledgeConfig
 from .live import LiveTurns
 from .llm import provider_from_settings
+from .logs import write_logs_directly
 from .middleware import RequestEdge
 from .observability import Metrics
 from .quota import Bounds, Limiter
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[State]:
         async with AsyncExitStack() as stack:
+            stack.callback(write_logs_directly)  # last, once everything else has closed
             system_prompt = await _read_system_prompt(settings)
             try:
                 stores = await open_stores(settings)

@@ -1,11 +1,21 @@
-"""Structured JSON logs on stderr, one object per line."""
+"""Structured JSON logs on stderr, one object per line, written off the event loop.
+
+A log call formats its record where it is made (the request id is a context variable there) and
+puts the line on a queue; one thread writes the queue to stderr. A write to a slow or full pipe
+(a log collector that lags, a terminal paused) then holds that thread, never the event loop and
+the streams it serves. The stdlib's QueueHandler and QueueListener do exactly this.
+"""
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import json
 import logging
+import queue
 import sys
 from datetime import UTC, datetime
+from logging.handlers import QueueHandler, QueueListener
 from typing import Any
 
 from .observability import RequestIdFilter
@@ -36,12 +46,55 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def configure_logging(settings: Settings) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+_listener: QueueListener | None = None
+_prompts = logging.getLogger("portfolio_backend.prompts")
+
+
+def log_prompt(prompt: str, session_id: str | None) -> None:
+    """LOG_PROMPTS: a visitor's prompt, with a fingerprint of its session, so that one
+    conversation's prompts can be followed. Never the session id: it is a bearer secret (whoever
+    holds it reads the whole history), and logs travel further than the store."""
+    session = hashlib.sha256(session_id.encode()).hexdigest()[:16] if session_id else None
+    _prompts.info("prompt", extra={"prompt": prompt, "session": session})
+
+
+@atexit.register
+def flush_logs() -> None:
+    """Write what is queued and end the writer thread (at exit, or before configuring again)."""
+    global _listener
+    if _listener is not None:
+        _listener.stop()
+        _listener = None
+
+
+def _lines_handler(handler: logging.Handler) -> logging.Handler:
+    handler.setFormatter(JsonFormatter())  # in the caller's thread, where the request id is known
     handler.addFilter(RequestIdFilter())
+    return handler
+
+
+def write_logs_directly() -> None:
+    """From now on write each line at once, in the caller's thread: for after the app has shut
+    down, when no stream is served any more. uvicorn then ends the process by raising SIGTERM
+    again, which skips atexit: lines still queued would be lost (its own last ones among them)."""
+    if _listener is None:
+        return
+    stream = _listener.handlers[0].stream  # type: ignore[attr-defined]  # the writer's StreamHandler
+    flush_logs()
+    logging.getLogger().handlers[:] = [_lines_handler(logging.StreamHandler(stream))]
+
+
+def configure_logging(settings: Settings) -> None:
+    """JSON lines on stderr, written by a thread of their own (`flush_logs` ends it)."""
+    global _listener
+    flush_logs()  # configured again: one writer at a time
+    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    writer = logging.StreamHandler(sys.stderr)
+    writer.setFormatter(logging.Formatter("%(message)s"))  # the record's message is already its JSON line
+    _listener = QueueListener(lines, writer)
+    _listener.start()
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [_lines_handler(QueueHandler(lines))]
     root.setLevel(settings.log_level)
     # our RequestEdge middleware writes the access log, with the request id and route
     logging.getLogger("uvicorn.access").disabled = True

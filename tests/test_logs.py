@@ -1,0 +1,90 @@
+"""Logs are JSON lines on stderr, written by a thread of their own: a slow stderr (a lagging log
+collector, a paused terminal) must never hold the event loop that serves the streams."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from portfolio_backend.logs import configure_logging, flush_logs, write_logs_directly
+from portfolio_backend.observability import request_id_var
+from portfolio_backend.settings import Settings
+
+
+class SlowStderr:
+    """Records which thread wrote each line; each write waits until the test lets it go."""
+
+    def __init__(self) -> None:
+        self.writes: list[tuple[int, str]] = []
+        self.released = threading.Event()
+
+    def write(self, text: str) -> int:
+        self.released.wait(10)
+        self.writes.append((threading.get_ident(), text))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def lines(self) -> list[dict[str, object]]:
+        text = "".join(written for _, written in self.writes)
+        return [json.loads(line) for line in text.splitlines()]
+
+
+@pytest.fixture
+def stderr(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlowStderr]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    slow = SlowStderr()
+    monkeypatch.setattr(sys, "stderr", slow)
+    configure_logging(Settings(_env_file=None, log_level="INFO"))  # type: ignore[call-arg]
+    yield slow
+    slow.released.set()
+    flush_logs()
+    root.handlers[:], root.level = handlers, level
+    logging.getLogger("uvicorn.access").disabled = False
+
+
+async def test_a_log_call_returns_while_stderr_is_blocked_and_the_line_is_written_later(stderr: SlowStderr) -> None:
+    log = logging.getLogger("portfolio_backend.test")
+    token = request_id_var.set("req-7")
+    try:
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            log.exception("turn failed", extra={"turn": 3})  # stderr is blocked: this must not wait
+        # the loop is free: another task runs while the line waits for stderr
+        assert await asyncio.wait_for(asyncio.sleep(0, result="ran"), 1) == "ran"
+        assert stderr.writes == []
+    finally:
+        request_id_var.reset(token)
+
+    stderr.released.set()
+    flush_logs()
+
+    assert stderr.writes
+    assert all(thread != threading.get_ident() for thread, _ in stderr.writes)
+    [line] = stderr.lines()
+    assert line["message"] == "turn failed"
+    assert line["level"] == "ERROR"
+    assert line["request_id"] == "req-7", "the request id is read where the log call is made"
+    assert line["turn"] == 3
+    assert "ValueError: boom" in str(line["exception"])
+
+
+def test_after_the_app_has_shut_down_lines_are_written_at_once(stderr: SlowStderr) -> None:
+    """uvicorn ends the process by raising SIGTERM again once the app has shut down, which skips
+    atexit: its last lines ("Application shutdown complete") must not wait in the queue."""
+    stderr.released.set()
+    write_logs_directly()  # the lifespan's last step
+    logging.getLogger("portfolio_backend.test").info("Application shutdown complete.")
+
+    assert [(thread, json.loads(text)["message"]) for thread, text in stderr.writes] == [
+        (threading.get_ident(), "Application shutdown complete.")
+    ]
