@@ -84,5 +84,16 @@ async def test_prompts_are_logged_only_when_asked(
 ) -> None:
     caplog.set_level(logging.INFO)
     async with client_for(upstream_settings(log_prompts=True)) as client:
-        await client.post("/stream", json={"prompt": "log this one"})
-    assert any(getattr(record, "prompt", None) == "log this one" for record in caplog.records)
+        session_id = (await client.post("/session")).json()["session_id"]
+        for prompt in ("log this one", "and this one"):
+            await client.post("/stream", json={"prompt": prompt, "session_id": session_id})
+        await client.post("/stream", json={"prompt": "no session"})
+    prompts = [record for record in caplog.records if hasattr(record, "prompt")]
+    assert [record.prompt for record in prompts] == ["log this one", "and this one", "no session"]
+    # one conversation's prompts can be followed, by a fingerprint: the session id is a secret
+    first, second, alone = (getattr(record, "session", None) for record in prompts)
+    assert first is not None
+    assert second == first
+    assert alone is None
+    logged = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
+    assert session_id not in logged

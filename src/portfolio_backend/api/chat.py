@@ -8,7 +8,6 @@ The turn is live: GET and DELETE /api/chat/{id}/stream resume and stop it (api/c
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Awaitable
 from typing import Literal
@@ -20,6 +19,7 @@ from ..chat import Turn, TurnReport, replaced_turn_start
 from ..clock import now_ms
 from ..deps import TurnContextDep
 from ..errors import Unprocessable
+from ..logs import log_prompt
 from ..quota import charge_turn
 from ..settings import Settings
 from ..store import Message, SessionRecord, StoreError, Stores
@@ -30,7 +30,6 @@ from .live_answers import answer_live
 from .sse import EventStreamResponse
 from .turn_accounting import admit_budget, give_back_session, settle_turn
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
 
 
@@ -133,7 +132,7 @@ async def chat(body: ChatRequest, context: TurnContextDep) -> EventStreamRespons
             raise
     turn.release_key = charges.open_stream.key if charges else None
     if settings.log_prompts:
-        log.info("prompt", extra={"prompt": turn.prompt, "session_id": turn.session_id})
+        log_prompt(turn.prompt, turn.session_id)
     report = TurnReport()
     headers = {**(charges.turn.headers() if charges else {}), **HEADERS, "X-Session-Id": turn.session_id}
     # a live turn: resumable (GET /api/chat/{id}/stream) and stoppable (DELETE) from any process

@@ -7,7 +7,6 @@ Stop stops it. A turn without a session streams directly, as before: no session,
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable
 from typing import Annotated
 
@@ -20,6 +19,7 @@ from ..clock import now_ms
 from ..deps import LiveTurnsDep, SettingsDep, StoresDep, TurnContextDep
 from ..errors import NotFound, Unprocessable
 from ..live import LiveTurns
+from ..logs import log_prompt
 from ..quota import charge_turn
 from ..store import TurnBufferStore
 from ..wire.stream import StreamEncoder
@@ -29,7 +29,6 @@ from .session_views import parse_session_id
 from .sse import EventStreamResponse
 from .turn_accounting import admit_budget, settle_turn
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
 
 
@@ -82,7 +81,7 @@ async def stream(body: StreamRequest, context: TurnContextDep) -> EventStreamRes
         turn.release_key = charges.open_stream.key
     admission = await admit_budget(context, turn, charges)
     if settings.log_prompts:
-        log.info("prompt", extra={"prompt": body.prompt, "session_id": turn.session_id})
+        log_prompt(body.prompt, turn.session_id)
 
     report = TurnReport()
     headers = charges.turn.headers() if charges else {}
