@@ -66,7 +66,15 @@ class BufferSync:
     async def _run(self) -> None:
         # the first flush at once: a new turn's buffer exists before a dropped client comes back
         while self._turns:
-            await self._flush()
+            try:
+                await self._flush()
+            except Exception:
+                # a bug, not the store (StoreError is handled): the turns that have ended are let
+                # go, so nothing waits on them forever (shutdown does); the others are tried again
+                log.exception("flushing live turns failed")
+                for live, progress in list(self._turns.items()):
+                    if live.task.done():
+                        self._finish(live, progress, stored=False)
             if self._turns:
                 await asyncio.sleep(SYNC_SECONDS)
 
