@@ -56,7 +56,12 @@ async def test_one_call_appends_for_several_turns_each_on_its_own(stores: Stores
         max_events=100,
     )
 
-    assert [control.stop_requested for control in controls] == [True, False, False, True]
+    assert [(control.stop_requested, control.gone) for control in controls] == [
+        (True, False),
+        (False, False),
+        (False, False),
+        (False, True),
+    ]
     pages = [await stores.turns.read(turn_id, 0, 10, now_ms()) for turn_id in ("t1", "t2", "t3", "gone")]
     assert [(page.session_id, page.events, page.ended) for page in pages if page is not None] == [
         ("s1", events(1, 2), False),
@@ -150,12 +155,30 @@ async def test_the_running_turn_learns_when_a_follower_last_read(stores: Stores)
     assert control.last_follow_ms == read_at
 
 
-async def test_an_unknown_buffer_reads_as_none_and_tells_its_writer_to_stop(stores: Stores) -> None:
+async def test_an_unknown_buffer_reads_as_none_and_tells_its_writer_it_is_gone(stores: Stores) -> None:
+    """Lost (a store restarted without persistence): the writer learns it, stores nothing, and
+    is not told to stop (the answer goes on; the buffer can be begun again)."""
     assert await stores.turns.read("no-such-turn", 0, 10, now_ms()) is None
     control = await stores.turns.append(
         "no-such-turn", events(1, 1), ended=False, now=now_ms(), ttl_seconds=TTL, max_events=9
     )
-    assert control.stop_requested
+    assert control == TurnControl(stop_requested=False, last_follow_ms=0, gone=True)
+    assert await stores.turns.read("no-such-turn", 0, 10, now_ms()) is None
+
+
+async def test_a_lost_buffer_begun_again_holds_every_event_once(stores: Stores) -> None:
+    await begin(stores, "t1", "s1")
+    await stores.turns.append("t1", events(1, 3), ended=False, now=now_ms(), ttl_seconds=1, max_events=100)
+    deadline = asyncio.get_running_loop().time() + 10
+    while await stores.turns.read("t1", 0, 10, now_ms()) is not None:  # lost, as after a restart
+        assert asyncio.get_running_loop().time() < deadline, "the buffer outlived its TTL"
+        await asyncio.sleep(0.1)
+    await stores.turns.append(
+        "t1", events(1, 5), ended=False, now=now_ms(), ttl_seconds=TTL, max_events=100, begin="s1"
+    )
+    page = await stores.turns.read("t1", 0, 100, now_ms())
+    assert page is not None
+    assert page.events == events(1, 5)
 
 
 async def test_a_session_has_one_running_turn_until_it_ends(stores: Stores) -> None:

@@ -37,7 +37,14 @@ class LiveTurns:
         self.sync = (
             None
             if store is None
-            else BufferSync(BufferSettings(store, settings.resume_buffer_ttl_seconds, settings.resume_max_events))
+            else BufferSync(
+                BufferSettings(
+                    store,
+                    settings.resume_buffer_ttl_seconds,
+                    settings.resume_max_events,
+                    running_ttl_seconds=settings.session_ttl_seconds,
+                )
+            )
         )
         self._turns: dict[str, LiveTurn] = {}
         self._forget: dict[str, asyncio.TimerHandle] = {}

@@ -13,7 +13,9 @@ from typing import Any, assert_never
 
 from ..chat import End, Error, RoundStarted, Sources, TextDelta, ToolCalled, ToolOutput, TurnEvent
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# ASCII: a lone surrogate an upstream sent (JSON allows "\ud800") stays an escape, which every
+# store can take and decoding gives back exactly; as raw text it fails the store's UTF-8
+_dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 
 
 def encode_event(event: TurnEvent) -> str:

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Flushes an ended turn's last events get before they are given up (the store is failing)
+FINAL_ATTEMPTS = 3
 # How often the running turns' new events are stored and a Stop asked elsewhere is learnt, and how
 # often a follower on another process reads: a tenth of a second is below what a reader notices
 # as lag, and a Stop from another process takes effect within it.
@@ -37,6 +39,7 @@ class BufferSettings:
     store: TurnBufferStore
     ttl_seconds: int  # kept this long after the last flush (RESUME_BUFFER_TTL_SECONDS)
     max_events: int  # RESUME_MAX_EVENTS
+    running_ttl_seconds: int  # a session's running-turn mark (SESSION_TTL_SECONDS)
 
 
 @dataclass(slots=True)
@@ -91,17 +94,27 @@ class BufferSync:
         settings = self.settings
         try:
             controls = await settings.store.append_many(
-                appends, now=now_ms(), ttl_seconds=settings.ttl_seconds, max_events=settings.max_events
+                appends,
+                now=now_ms(),
+                ttl_seconds=settings.ttl_seconds,
+                max_events=settings.max_events,
+                running_ttl_seconds=settings.running_ttl_seconds,
             )
         except StoreError as exc:
             for (live, progress), done in zip(turns, ended, strict=True):
                 progress.failures += 1
-                if progress.failures == 1 or done:  # once per turn, not ten times a second
+                if progress.failures == 1:  # once per turn, not ten times a second
                     log.warning("turn %s: could not store its events: %s", live.turn_id[:6], exc)
-                if done:
+                if done and progress.failures >= FINAL_ATTEMPTS:
+                    log.warning("turn %s: its last events were not stored: %s", live.turn_id[:6], exc)
                     self._finish(live, progress, stored=False)
             return
         for (live, progress), append, control in zip(turns, appends, controls, strict=True):
+            if control.gone:
+                # the store lost the buffer (a restart without persistence, a failover): begin it
+                # again with every event at the next flush; never a reason to stop the answer
+                progress.stored, progress.begun = 0, False
+                continue
             progress.stored += len(append.events)
             progress.begun = True
             if append.ended:

@@ -21,6 +21,9 @@ class TurnControl:
 
     stop_requested: bool
     last_follow_ms: int  # the newest read by a follower on any process (0: none yet)
+    # the buffer was not there (lost: a store restarted without persistence, a failover, an
+    # eviction): nothing was stored; the turn may begin it again with all its events
+    gone: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +53,13 @@ class TurnBufferStore(StoreContract):
 
     @abstractmethod
     async def append_many(
-        self, appends: Sequence[TurnAppend], *, now: int, ttl_seconds: int, max_events: int
+        self,
+        appends: Sequence[TurnAppend],
+        *,
+        now: int,
+        ttl_seconds: int,
+        max_events: int,
+        running_ttl_seconds: int | None = None,
     ) -> list[TurnControl]:
         """Each turn's append, all in one round trip (a process flushes all its running turns at
         once); their control states in order. Each is atomic on its own:
@@ -59,7 +68,9 @@ class TurnBufferStore(StoreContract):
         nothing twice), keep at most `max_events` (past that the buffer is marked overflowed and
         keeps no more), and, if `ended`, mark the turn ended so it is no longer the session's
         running turn. Refresh the TTL to `ttl_seconds`. An unknown or expired buffer, without
-        `begin`, answers "stop requested" (nobody can follow it)."""
+        `begin`, stores nothing and answers `gone`. A session's running-turn mark lives
+        `running_ttl_seconds` (default `ttl_seconds`): as long as the session, since a turn may
+        run longer than its buffer's TTL and the mark is only read with the turn's own state."""
 
     async def append(
         self,

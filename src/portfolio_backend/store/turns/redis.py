@@ -12,11 +12,12 @@ from . import TurnAppend, TurnBufferStore, TurnControl, TurnPage
 # The event list is contiguous from seq 1, so an event's seq is its list position + 1.
 # KEYS: meta, events. ARGV: ttl ms, max events, ended (0/1), session id to begin with ('' for
 # none), now ms, then seq, event, seq, event ...
-# Returns {stop (0/1), last follow ms}, or {1, 0} for an unknown buffer not begun here.
+# Returns {stop (0/1), last follow ms, 0}, or {0, 0, 1} for an unknown buffer not begun here.
 _APPEND = """
 local stored = tonumber(redis.call('HGET', KEYS[1], 'stored') or '-1')
 if stored < 0 then
-  if ARGV[4] == '' then return {1, 0} end
+  if ARGV[4] == '' then return {0, 0, 1} end
+  redis.call('DEL', KEYS[2])  -- begun again after a loss: no events left from before
   redis.call('HSET', KEYS[1], 'session', ARGV[4], 'stored', 0, 'started', ARGV[5])
   stored = 0
 end
@@ -37,7 +38,7 @@ if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'ended', 1) end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 if stored > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
 local control = redis.call('HMGET', KEYS[1], 'stop', 'follow')
-return {tonumber(control[1] or '0'), tonumber(control[2] or '0')}
+return {tonumber(control[1] or '0'), tonumber(control[2] or '0'), 0}
 """
 
 # KEYS: meta, events. ARGV: after, limit, now ms.
@@ -91,7 +92,13 @@ class RedisTurnBufferStore(RedisPart, TurnBufferStore):
         self._point = self.client.register_script(_POINT)
 
     async def append_many(
-        self, appends: Sequence[TurnAppend], *, now: int, ttl_seconds: int, max_events: int
+        self,
+        appends: Sequence[TurnAppend],
+        *,
+        now: int,
+        ttl_seconds: int,
+        max_events: int,
+        running_ttl_seconds: int | None = None,
     ) -> list[TurnControl]:
         calls: list[ScriptCall] = []
         for append in appends:
@@ -101,13 +108,13 @@ class RedisTurnBufferStore(RedisPart, TurnBufferStore):
             calls.append((self._append, [_meta_key(append.turn_id), _events_key(append.turn_id)], args))
         # not one transaction: a session's pointer, and each turn, live in cluster slots of their own
         calls += [
-            (self._point, [_running_key(append.begin)], [append.turn_id, ttl_seconds])
+            (self._point, [_running_key(append.begin)], [append.turn_id, running_ttl_seconds or ttl_seconds])
             for append in appends
             if append.begin is not None
         ]
         results = await self.backend.run_scripts(calls)
         # an ended turn's pointer stays until its TTL: `running_turn` reads the turn's own meta
-        return [TurnControl(bool(int(stop)), int(follow)) for stop, follow in results[: len(appends)]]
+        return [TurnControl(bool(stop), int(follow), bool(gone)) for stop, follow, gone in results[: len(appends)]]
 
     async def read(self, turn_id: str, after: int, limit: int, now: int) -> TurnPage | None:
         page: list[str] = await self._read(keys=[_meta_key(turn_id), _events_key(turn_id)], args=[after, limit, now])

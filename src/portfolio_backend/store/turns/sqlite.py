@@ -46,13 +46,21 @@ class SqliteTurnBufferStore(SqlitePart, TurnBufferStore):
         backend.keep_with_session("turn_buffers")
 
     async def append_many(
-        self, appends: Sequence[TurnAppend], *, now: int, ttl_seconds: int, max_events: int
+        self,
+        appends: Sequence[TurnAppend],
+        *,
+        now: int,
+        ttl_seconds: int,
+        max_events: int,
+        running_ttl_seconds: int | None = None,  # a row here: a session's running turn is a query
     ) -> list[TurnControl]:
         expires_at = now + ttl_seconds * 1000
 
         def append_one(db: sqlite3.Connection, append: TurnAppend) -> TurnControl:
             turn_id = append.turn_id
             if append.begin is not None:
+                # begun again after its buffer was lost: an expired row is not kept (nor its events)
+                db.execute("DELETE FROM turn_buffers WHERE turn_id = ? AND expires_at <= ?", (turn_id, now))
                 db.execute(
                     "INSERT OR IGNORE INTO turn_buffers (turn_id, session_id, started_at, expires_at) "
                     "VALUES (?, ?, ?, ?)",
@@ -62,7 +70,7 @@ class SqliteTurnBufferStore(SqlitePart, TurnBufferStore):
                 f"SELECT stored, stop, follow_at FROM turn_buffers WHERE {_LIVE}", (turn_id, now)
             ).fetchone()
             if row is None:
-                return TurnControl(True, 0)
+                return TurnControl(False, 0, gone=True)
             stored, stop, follow_at = row
             overflowed = False
             fresh: list[tuple[str, int, str]] = []
