@@ -6,6 +6,7 @@ closes), so a page that then reads its quota must find the turn's refund already
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from portfolio_backend.chat import End, Error, TextDelta, Turn, TurnEvent
@@ -51,3 +52,29 @@ async def test_a_turn_being_settled_cannot_be_stopped_or_cancelled() -> None:
     assert stop_answers == [False]
     assert received == [TextDelta("Hi"), Error("upstream")]
     assert not live.turn.stop_requested
+
+
+async def test_a_turn_storing_its_complete_answer_is_not_cancelled() -> None:
+    """The grace period ending (or shutdown) while the answer is being appended to history must
+    not cut the append after the store ran it: readers would be told nothing was kept."""
+    storing = asyncio.Event()
+    stored = asyncio.Event()
+    turn = a_turn()
+
+    async def answering() -> AsyncIterator[TurnEvent]:
+        yield TextDelta("Hi")
+        turn.finishing = True  # as ChatService does before its append
+        storing.set()
+        await stored.wait()
+        yield End()
+
+    async def settle() -> None:
+        pass
+
+    live = LiveTurn(new_turn_id(), turn, answering(), grace_seconds=60, on_end=settle)
+    await storing.wait()
+    live.cancel("nobody was reading")
+    stored.set()
+    received = [event async for event in live.follow(0)]
+
+    assert received == [TextDelta("Hi"), End()]

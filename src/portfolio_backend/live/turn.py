@@ -173,8 +173,10 @@ class LiveTurn:
         self.cancel(ABANDONED_MESSAGE)
 
     def cancel(self, message: str) -> None:
-        """End the turn now, storing nothing; readers get an `error` event with `message`."""
-        if not self.ended and not self._settling:
+        """End the turn now, storing nothing; readers get an `error` event with `message`. A turn
+        already storing its complete answer is let finish (a cancel there could cut the append
+        after the store ran it, and tell readers nothing was kept)."""
+        if not self.ended and not self._settling and not self.turn.finishing:
             self._cancel_message = message
             self.task.cancel()
 
