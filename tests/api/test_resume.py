@@ -208,6 +208,28 @@ async def test_an_unknown_malformed_or_foreign_turn_id_is_404(
         assert answer.json()["error"] == "not_found"
 
 
+async def test_a_resume_point_that_is_no_seq_is_422_not_a_server_error(
+    upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, live_server_for: Any
+) -> None:
+    upstream.script(Reply(chunks=["a"], stall_after=1))
+    with live_server_for(upstream_settings()) as server:
+        async with httpx2.AsyncClient(base_url=server.url, timeout=10) as client:
+            session_id = await new_session(client)
+            async with client.stream("POST", "/stream", json={"prompt": "hi", "session_id": session_id}) as response:
+                turn_id = response.headers["X-Turn-Id"]
+                await Events(response).take(1)
+                answers = [
+                    await client.get(f"/stream/{turn_id}", params={"after": 2**63}),
+                    await client.get(f"/stream/{turn_id}", params={"after": -1}),
+                    await client.get(f"/stream/{turn_id}", headers={"Last-Event-ID": b"\xb2"}),  # "²": isdigit()
+                    await client.get(f"/stream/{turn_id}", headers={"Last-Event-ID": "99999999999"}),
+                    await client.get(f"/stream/{turn_id}", headers={"Last-Event-ID": "-3"}),
+                ]
+                await client.delete(f"/stream/{turn_id}")
+    assert [answer.status_code for answer in answers] == [422] * len(answers)
+    assert all(answer.json()["error"] for answer in answers)
+
+
 async def test_a_turn_without_a_session_is_not_resumable(
     upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, live_server_for: Any
 ) -> None:

@@ -7,6 +7,7 @@ Stop stops it. A turn without a session streams directly, as before: no session,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable
 from typing import Annotated
 
@@ -112,14 +113,18 @@ async def _find(
     return found
 
 
+# past any turn's last seq (RESUME_MAX_EVENTS is far below), and within every store's integers
+MAX_SEQ = 10**9
+
+
 def _resume_point(after: int | None, last_event_id: str | None) -> int:
     """The seq the client saw last: `?after=N`, else the `Last-Event-ID` header, else 0 (all)."""
     if after is not None:
         return after
     if last_event_id is None or not last_event_id.strip():
         return 0
-    if not last_event_id.strip().isdigit():
-        raise Unprocessable("Last-Event-ID: must be the seq of the last event received (an integer >= 0).")
+    if not re.fullmatch(r"[0-9]{1,10}", last_event_id.strip()) or int(last_event_id) > MAX_SEQ:
+        raise Unprocessable(f"Last-Event-ID: must be the seq of the last event received (0 to {MAX_SEQ}).")
     return int(last_event_id)
 
 
@@ -140,7 +145,7 @@ async def reattach(
     live_turns: LiveTurnsDep,
     stores: StoresDep,
     settings: SettingsDep,
-    after: Annotated[int | None, Query(ge=0, description="The seq of the last event received.")] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="The seq of the last event received.")] = None,
     session_id: Annotated[str | None, Query(max_length=64, description="When given, must be the turn's.")] = None,
     last_event_id: Annotated[str | None, Header(max_length=32)] = None,
 ) -> EventStreamResponse:
