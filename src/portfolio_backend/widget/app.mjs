@@ -37,6 +37,8 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
   const OPEN_KEY = "portfolio-chat:open:" + config.api;
   // The turn this tab is showing, while it runs: a reload or the site's next page picks it up.
   const TURN_KEY = "portfolio-chat:turn:" + config.api;
+  // A Stop answered 404 waits this long for the answer's end before it stops reading the answer
+  const STOP_END_WAIT_MS = 2000;
   const api = new ChatApi(config.api);
   const ui = buildPanel({ ...config, stylesheet });
   const { host, shadow, root, bubble, panel, log, notice, quota, form, input, sendButton, stopButton } = ui;
@@ -376,7 +378,16 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
     }
     api.stopTurn(turn.turnId, turn.sessionId).then(
       (response) => {
-        if (!response.ok && response.status !== 404) own.abort(); // 404: it ended anyway, its end is on the way
+        if (response.ok) return;
+        if (response.status !== 404) {
+          own.abort();
+          return;
+        }
+        // 404: it ended a moment ago and its end is on the way, or the replica that answered did
+        // not know the turn yet (before its first flush): wait a little for the end, then stop reading
+        setTimeout(() => {
+          if (controller === own) own.abort();
+        }, STOP_END_WAIT_MS);
       },
       () => own.abort()
     );
