@@ -9,6 +9,8 @@ Redis Cluster.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -49,15 +51,11 @@ def store_env(
         cluster.stop()
 
 
-@pytest.fixture(scope="module")
-def services(
-    store_env: dict[str, str], upstream_server: ScriptedUpstream, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[list[ServiceProcess]]:
-    workdir = Path(tmp_path_factory.mktemp("resume-services"))
-    env = {
+def resume_env(store_env: dict[str, str], upstream: ScriptedUpstream, workdir: Path) -> dict[str, str]:
+    return {
         **store_env,
         "OPENAI_API_KEY": "sk-test",
-        "OPENAI_BASE_URL": upstream_server.base_url,
+        "OPENAI_BASE_URL": upstream.base_url,
         "OPENAI_MAX_RETRIES": "0",
         "GLOBAL_DAILY_REQUESTS": "0",
         "RATE_LIMIT": "1000/day",
@@ -65,6 +63,14 @@ def services(
         "RESUME_GRACE_SECONDS": str(GRACE_SECONDS),
         "KNOWLEDGE_DIR": str(workdir / "no-knowledge"),
     }
+
+
+@pytest.fixture(scope="module")
+def services(
+    store_env: dict[str, str], upstream_server: ScriptedUpstream, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[ServiceProcess]]:
+    workdir = Path(tmp_path_factory.mktemp("resume-services"))
+    env = resume_env(store_env, upstream_server, workdir)
     started = start_all([ServiceProcess(name, workdir, env) for name in ("resume-a", "resume-b")])
     yield started
     for service in started:
@@ -129,6 +135,37 @@ async def test_stop_on_the_other_process_ends_the_turn_and_keeps_the_partial_ans
         ("assistant", "Half an", True),
     ]
     assert (await b.delete(f"/stream/{turn_id}")).status_code == 404, "an ended turn cannot be stopped"
+
+
+async def test_a_follower_is_told_when_the_process_running_the_turn_is_killed(
+    store_env: dict[str, str], services: list[ServiceProcess], upstream: ScriptedUpstream, tmp_path: Path
+) -> None:
+    """The process running the turn dies (SIGKILL, a crashed host): the visitor reading it on the
+    other process is told the answer is gone within seconds, not after the buffer's TTL."""
+    doomed = ServiceProcess("resume-doomed", tmp_path, resume_env(store_env, upstream, tmp_path))
+    start_all([doomed])
+    upstream.script(Reply(chunks=["Half an", " answer"], stall_after=1))
+    try:
+        async with (
+            httpx2.AsyncClient(base_url=doomed.url, timeout=30) as a,
+            httpx2.AsyncClient(base_url=services[1].url, timeout=30) as b,
+        ):
+            session_id = (await a.post("/session")).json()["session_id"]
+            async with a.stream("POST", "/stream", json={"prompt": "go on", "session_id": session_id}) as response:
+                turn_id = response.headers["X-Turn-Id"]
+                seen = await Events(response).take(1)
+                async with b.stream("GET", f"/stream/{turn_id}", params={"after": seen[-1]["seq"]}) as following:
+                    assert following.status_code == 200
+                    os.kill(doomed.pid, signal.SIGKILL)
+                    rest = await Events(following).take()
+            afterwards = await b.get(f"/stream/{turn_id}")
+    finally:
+        doomed.stop()
+    assert text_of(seen) == "Half an"
+    assert [(event["type"], event.get("error")) for event in rest] == [
+        ("error", "This answer is no longer available. Please ask again.")
+    ]
+    assert afterwards.status_code == 404, "a turn whose process is gone is not found"
 
 
 async def test_an_unknown_or_foreign_turn_is_404_on_the_other_process(

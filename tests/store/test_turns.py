@@ -72,6 +72,26 @@ async def test_one_call_appends_for_several_turns_each_on_its_own(stores: Stores
     assert [await stores.turns.running_turn(s) for s in ("s1", "s2", "s3")] == ["t1", "t2", None]
 
 
+async def test_a_page_says_when_the_buffer_expires_and_whether_the_turn_finished(stores: Stores) -> None:
+    """What tells a follower that the process running the turn is gone: each append sets the
+    expiry TTL ahead, and a turn that has not finished is appended to every SYNC_SECONDS."""
+    appended_at = now_ms()
+    await stores.turns.append(
+        "t1", events(1, 3), ended=False, now=appended_at, ttl_seconds=TTL, max_events=100, begin="s1"
+    )
+
+    running = await stores.turns.read("t1", 0, 1, now_ms())
+    assert running is not None
+    assert appended_at + TTL * 1000 - 1000 <= running.expires_at <= now_ms() + TTL * 1000
+    assert not running.finished
+
+    await stores.turns.append("t1", events(4, 4), ended=True, now=now_ms(), ttl_seconds=TTL, max_events=100)
+    first_page = await stores.turns.read("t1", 0, 1, now_ms())
+    assert first_page is not None
+    assert first_page.finished, "finished, though this page does not reach its end"
+    assert not first_page.ended
+
+
 async def test_a_follower_reads_every_event_after_the_one_it_saw(stores: Stores) -> None:
     await begin(stores, "t1", "s1")
     await stores.turns.append("t1", events(1, 5), ended=False, now=now_ms(), ttl_seconds=TTL, max_events=100)

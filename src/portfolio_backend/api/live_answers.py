@@ -19,7 +19,7 @@ from ..chat import Turn, TurnEvent, TurnReport
 from ..clock import now_ms
 from ..deps import TurnContext
 from ..errors import NotFound
-from ..live import PAGE_EVENTS, SYNC_SECONDS, LiveTurn, LiveTurns, follow_stored
+from ..live import PAGE_EVENTS, SYNC_SECONDS, LiveTurn, LiveTurns, follow_stored, owner_gone
 from ..store import TurnBufferStore, TurnPage
 from ..wire import EventEncoder
 from .sse import EventStreamResponse
@@ -63,13 +63,14 @@ class FoundTurn:
     turn_id: str
     live: LiveTurn | None
     page: TurnPage | None
+    buffer_ttl_seconds: int = 0  # RESUME_BUFFER_TTL_SECONDS, for a turn known from its buffer
 
     def follow(self, buffers: TurnBufferStore, after: int) -> AsyncIterator[TurnEvent]:
         """Its events with seq > `after`, then the rest as they come, until it ends."""
         if self.live is not None:
             return self.live.follow(after)
         assert self.page is not None
-        return follow_stored(buffers, self.turn_id, self.page, after)
+        return follow_stored(buffers, self.turn_id, self.page, after, self.buffer_ttl_seconds)
 
 
 async def find_turn(
@@ -81,10 +82,13 @@ async def find_turn(
     live = live_turns.get(turn_id, session_id)
     if live is not None:
         return FoundTurn(turn_id, live, None)
-    page = await buffers.read(turn_id, after, PAGE_EVENTS, now_ms())
+    now = now_ms()
+    page = await buffers.read(turn_id, after, PAGE_EVENTS, now)
     if page is None or (session_id is not None and page.session_id != session_id):
         return None
-    return FoundTurn(turn_id, None, page)
+    if owner_gone(page, live_turns.buffer_ttl_seconds, now):
+        return None  # the process running it was killed or cut off: it will never end
+    return FoundTurn(turn_id, None, page, live_turns.buffer_ttl_seconds)
 
 
 async def running_turn(live_turns: LiveTurns, buffers: TurnBufferStore, session_id: str) -> FoundTurn | None:

@@ -17,7 +17,7 @@ from ..chat import Turn, TurnEvent
 from ..settings import Settings
 from ..store import TurnBufferStore
 from .sync import SYNC_SECONDS, BufferSettings, BufferSync
-from .turn import ABANDONED_MESSAGE, PAGE_EVENTS, LiveTurn, follow_stored
+from .turn import ABANDONED_MESSAGE, PAGE_EVENTS, LiveTurn, follow_stored, owner_gone
 
 # An ended turn whose events the store could not take stays in this process's memory this long
 # (RESUME_BUFFER_TTL_SECONDS if shorter): a client cut near the end reconnects within seconds, and
@@ -34,6 +34,7 @@ class LiveTurns:
     def __init__(self, settings: Settings, store: TurnBufferStore | None) -> None:
         self.grace_seconds = settings.resume_grace_seconds
         self.kept_seconds = min(settings.resume_buffer_ttl_seconds, ENDED_KEPT_SECONDS)
+        self.buffer_ttl_seconds = settings.resume_buffer_ttl_seconds
         self.sync = (
             None
             if store is None
@@ -104,4 +105,13 @@ class LiveTurns:
         self._turns.clear()
 
 
-__all__ = ["ABANDONED_MESSAGE", "PAGE_EVENTS", "SYNC_SECONDS", "LiveTurn", "LiveTurns", "follow_stored", "new_turn_id"]
+__all__ = [
+    "ABANDONED_MESSAGE",
+    "PAGE_EVENTS",
+    "SYNC_SECONDS",
+    "LiveTurn",
+    "LiveTurns",
+    "follow_stored",
+    "new_turn_id",
+    "owner_gone",
+]

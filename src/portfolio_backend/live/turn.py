@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 ABANDONED_MESSAGE = "The answer was cancelled: nobody was reading it."
 OVERFLOW_MESSAGE = "This answer is too long to resume here. Please ask again."
 GONE_MESSAGE = "This answer is no longer available. Please ask again."
+# A running turn's process appends to its buffer every SYNC_SECONDS; one that has not for this
+# long is gone, and followers elsewhere stop waiting (a busy process is late by far less)
+OWNER_GONE_SECONDS = 5.0
 # Events a follower reads per round trip: a whole long answer in a few pages, each page small.
 PAGE_EVENTS = 1000
 
@@ -194,9 +197,20 @@ class LiveTurn:
         return True
 
 
-async def follow_stored(store: TurnBufferStore, turn_id: str, first: TurnPage, after: int) -> AsyncIterator[TurnEvent]:
+def owner_gone(page: TurnPage, ttl_seconds: int, now: int) -> bool:
+    """Whether the process running this unfinished turn is gone (killed, crashed, cut off from
+    the store): it has not appended to the buffer for OWNER_GONE_SECONDS, though it does every
+    SYNC_SECONDS while the turn runs. Each append sets the expiry `ttl_seconds` ahead."""
+    last_append = page.expires_at - ttl_seconds * 1000
+    return not page.finished and now - last_append > OWNER_GONE_SECONDS * 1000
+
+
+async def follow_stored(
+    store: TurnBufferStore, turn_id: str, first: TurnPage, after: int, ttl_seconds: int
+) -> AsyncIterator[TurnEvent]:
     """A turn another process runs, from its buffer: `first` (read by the caller, which checked
-    the turn exists) and then a read every SYNC_SECONDS until the turn has ended."""
+    the turn exists) and then a read every SYNC_SECONDS until the turn has ended, or its process
+    is gone (`owner_gone`: `ttl_seconds` is RESUME_BUFFER_TTL_SECONDS)."""
     page: TurnPage | None = first
     while page is not None:
         for seq, body in page.events:
@@ -206,7 +220,9 @@ async def follow_stored(store: TurnBufferStore, turn_id: str, first: TurnPage, a
             if page.overflowed:
                 yield Error(OVERFLOW_MESSAGE)
             return
+        if owner_gone(page, ttl_seconds, now_ms()):
+            break
         if len(page.events) < PAGE_EVENTS:  # caught up: wait for more
             await asyncio.sleep(SYNC_SECONDS)
         page = await store.read(turn_id, after, PAGE_EVENTS, now_ms())
-    yield Error(GONE_MESSAGE)  # expired while we read it
+    yield Error(GONE_MESSAGE)  # expired while we read it, or its process is gone

@@ -42,14 +42,15 @@ return {tonumber(control[1] or '0'), tonumber(control[2] or '0'), 0}
 """
 
 # KEYS: meta, events. ARGV: after, limit, now ms.
-# Returns {} for an unknown buffer, else {session, ended, overflowed, stored, event...}.
+# Returns {} for an unknown buffer, else {session, ended, overflowed, stored, ms to expiry, event...}.
 _READ = """
 local meta = redis.call('HMGET', KEYS[1], 'session', 'ended', 'overflowed', 'stored')
 if not meta[1] then return {} end
+local ttl = redis.call('PTTL', KEYS[1])  -- before the HSET below, which keeps it
 redis.call('HSET', KEYS[1], 'follow', ARGV[3])
 local after = tonumber(ARGV[1])
 local events = redis.call('LRANGE', KEYS[2], after, after + tonumber(ARGV[2]) - 1)
-local page = {meta[1], meta[2] or '0', meta[3] or '0', meta[4]}
+local page = {meta[1], meta[2] or '0', meta[3] or '0', meta[4], tostring(ttl)}
 for _, event in ipairs(events) do page[#page + 1] = event end
 return page
 """
@@ -121,9 +122,10 @@ class RedisTurnBufferStore(RedisPart, TurnBufferStore):
         if not page:
             return None
         session_id, ended, overflowed, stored = page[0], page[1] == "1", page[2] == "1", int(page[3])
-        events = [(after + position, event) for position, event in enumerate(page[4:], start=1)]
+        expires_at = now + max(int(page[4]), 0)
+        events = [(after + position, event) for position, event in enumerate(page[5:], start=1)]
         last = events[-1][0] if events else after
-        return TurnPage(session_id, events, ended and last >= stored, overflowed)
+        return TurnPage(session_id, events, ended and last >= stored, overflowed, expires_at, ended)
 
     async def request_stop(self, turn_id: str) -> bool:
         return bool(int(await self._stop(keys=[_meta_key(turn_id)])))

@@ -99,11 +99,12 @@ class SqliteTurnBufferStore(SqlitePart, TurnBufferStore):
     async def read(self, turn_id: str, after: int, limit: int, now: int) -> TurnPage | None:
         def read(db: sqlite3.Connection) -> TurnPage | None:
             row = db.execute(
-                f"SELECT session_id, stored, ended, overflowed FROM turn_buffers WHERE {_LIVE}", (turn_id, now)
+                f"SELECT session_id, stored, ended, overflowed, expires_at FROM turn_buffers WHERE {_LIVE}",
+                (turn_id, now),
             ).fetchone()
             if row is None:
                 return None
-            session_id, stored, ended, overflowed = row
+            session_id, stored, ended, overflowed, expires_at = row
             db.execute("UPDATE turn_buffers SET follow_at = ? WHERE turn_id = ?", (now, turn_id))
             events = db.execute(
                 "SELECT seq, body FROM turn_events WHERE turn_id = ? AND seq > ? ORDER BY seq LIMIT ?",
@@ -111,7 +112,12 @@ class SqliteTurnBufferStore(SqlitePart, TurnBufferStore):
             ).fetchall()
             last = events[-1][0] if events else after
             return TurnPage(
-                session_id, [(int(seq), body) for seq, body in events], bool(ended) and last >= stored, bool(overflowed)
+                session_id,
+                [(int(seq), body) for seq, body in events],
+                bool(ended) and last >= stored,
+                bool(overflowed),
+                int(expires_at),
+                bool(ended),
             )
 
         return await self.backend.write(read)
