@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from portfolio_backend import logs
 from portfolio_backend.logs import configure_logging, flush_logs, write_logs_directly
 from portfolio_backend.observability import request_id_var
 from portfolio_backend.settings import Settings
@@ -88,3 +89,30 @@ def test_after_the_app_has_shut_down_lines_are_written_at_once(stderr: SlowStder
     assert [(thread, json.loads(text)["message"]) for thread, text in stderr.writes] == [
         (threading.get_ident(), "Application shutdown complete.")
     ]
+
+
+async def test_a_stuck_stderr_drops_lines_past_the_bound_and_says_how_many(
+    monkeypatch: pytest.MonkeyPatch, stderr: SlowStderr
+) -> None:
+    """Memory stays bounded while stderr is stuck; nothing blocks; the loss is reported."""
+    monkeypatch.setattr(logs, "QUEUED_LINES", 10)
+    monkeypatch.setattr(sys, "stderr", stderr)  # again: pytest's capture took it back after setup
+    configure_logging(Settings(_env_file=None, log_level="INFO"))  # type: ignore[call-arg]  # with the bound
+    log = logging.getLogger("portfolio_backend.test")
+    for n in range(15):
+        log.info("line %d", n)  # stderr is stuck: 10 wait, one is being written, the rest are dropped
+
+    stderr.released.set()
+    [handler] = logging.getLogger().handlers
+    deadline = asyncio.get_running_loop().time() + 10
+    while not handler.lines.empty():  # type: ignore[attr-defined]  # the writer catches up
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.01)
+    log.info("after")
+    flush_logs()
+
+    lines = stderr.lines()
+    written = [line for line in lines if line["message"] != "after"]
+    [after] = [line for line in lines if line["message"] == "after"]
+    assert len(written) in (10, 11)
+    assert after["log_lines_dropped"] == 15 - len(written)

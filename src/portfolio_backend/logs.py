@@ -58,6 +58,37 @@ def log_prompt(prompt: str, session_id: str | None) -> None:
     _prompts.info("prompt", extra={"prompt": prompt, "session": session})
 
 
+# Lines waiting for stderr. Past this many (stderr stuck: a log collector that stopped reading),
+# new lines are dropped and counted rather than held in memory without bound, or the caller blocked.
+QUEUED_LINES = 10_000
+
+
+class _DroppingQueueHandler(QueueHandler):
+    """Puts each line on the writer's queue, or drops it when the queue is full; the next line
+    that gets through says how many were dropped (`log_lines_dropped`)."""
+
+    def __init__(self, lines: queue.Queue[logging.LogRecord]) -> None:
+        super().__init__(lines)
+        self.lines = lines
+        self.dropped = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.dropped and not self.lines.full():
+            record.log_lines_dropped, self.dropped = self.dropped, 0
+        super().emit(record)
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.put_nowait(record)
+        except queue.Full:
+            self.dropped += 1
+
+
+class _Writer(QueueListener):
+    def enqueue_sentinel(self) -> None:
+        self.queue.put(self._sentinel)  # type: ignore[attr-defined]  # waits for room: a full queue is written first
+
+
 @atexit.register
 def flush_logs() -> None:
     """Write what is queued and end the writer thread (at exit, or before configuring again)."""
@@ -88,13 +119,13 @@ def configure_logging(settings: Settings) -> None:
     """JSON lines on stderr, written by a thread of their own (`flush_logs` ends it)."""
     global _listener
     flush_logs()  # configured again: one writer at a time
-    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    lines: queue.Queue[logging.LogRecord] = queue.Queue(QUEUED_LINES)
     writer = logging.StreamHandler(sys.stderr)
     writer.setFormatter(logging.Formatter("%(message)s"))  # the record's message is already its JSON line
-    _listener = QueueListener(lines, writer)
+    _listener = _Writer(lines, writer)
     _listener.start()
     root = logging.getLogger()
-    root.handlers[:] = [_lines_handler(QueueHandler(lines))]
+    root.handlers[:] = [_lines_handler(_DroppingQueueHandler(lines))]
     root.setLevel(settings.log_level)
     # our RequestEdge middleware writes the access log, with the request id and route
     logging.getLogger("uvicorn.access").disabled = True
