@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field
 
 from .base import Tool, ToolContext, ToolError
+
+# A zone's first use reads its file (tzdata): off the event loop, once. Only real zones get here.
+_zones: dict[str, ZoneInfo] = {}
+
+
+async def _zone(name: str) -> ZoneInfo:
+    zone = _zones.get(name)
+    if zone is None:
+        zone = _zones[name] = await asyncio.to_thread(ZoneInfo, name)
+    return zone
 
 
 class CurrentTimeArgs(BaseModel):
@@ -22,7 +33,7 @@ class CurrentTime(Tool[CurrentTimeArgs]):
 
     async def run(self, args: CurrentTimeArgs, ctx: ToolContext) -> str:
         try:
-            zone = ZoneInfo(args.timezone.strip() or "UTC")
+            zone = await _zone(args.timezone.strip() or "UTC")
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ToolError(f"Unknown time zone {args.timezone!r}; use an IANA name such as Europe/Paris") from exc
         now = datetime.now(zone)
