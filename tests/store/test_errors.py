@@ -10,7 +10,16 @@ from typing import Any
 import pytest
 
 from portfolio_backend.settings import Settings
-from portfolio_backend.store import CounterCheck, Lead, Message, Reminder, StoreError, Stores, open_stores
+from portfolio_backend.store import (
+    CounterCheck,
+    Lead,
+    Message,
+    Reminder,
+    StoreError,
+    Stores,
+    TurnAppend,
+    open_stores,
+)
 from portfolio_backend.store.usage import Reservation, TurnUsage
 
 from ..fixtures.fake_http import closed_port_url
@@ -31,8 +40,12 @@ WRITES: dict[str, Call] = {
     "reminders.complete": lambda s: s.reminders.complete(REMINDER, NOW, delivered=True),
     "reminders.reschedule": lambda s: s.reminders.reschedule(REMINDER, NOW),
     "leads.add": lambda s: s.leads.add(Lead("l1", "question", NOW, question="?")),
-    "turns.begin": lambda s: s.turns.append("t1", [], ended=False, now=NOW, ttl_seconds=60, max_events=9, begin="s1"),
-    "turns.append": lambda s: s.turns.append("t1", [(1, "{}")], ended=False, now=NOW, ttl_seconds=60, max_events=9),
+    "turns.append_many": lambda s: s.turns.append_many(
+        [TurnAppend("t1", [(1, "{}")], begin="s1"), TurnAppend("t2", [(1, "{}")])],
+        now=NOW,
+        ttl_seconds=60,
+        max_events=9,
+    ),
     "turns.read": lambda s: s.turns.read("t1", 0, 10, NOW),
     "turns.request_stop": lambda s: s.turns.request_stop("t1"),
     "usage.reserve": lambda s: s.usage.reserve(HELD, day_limit_micro_usd=1, visitor_limit_tokens=1, keep_days=90),

@@ -77,21 +77,6 @@ class TurnBufferStore(StoreContract):
         `running_ttl_seconds` (default `ttl_seconds`): as long as the session, since a turn may
         run longer than its buffer's TTL and the mark is only read with the turn's own state."""
 
-    async def append(
-        self,
-        turn_id: str,
-        events: Sequence[tuple[int, str]],
-        *,
-        ended: bool,
-        now: int,
-        ttl_seconds: int,
-        max_events: int,
-        begin: str | None = None,
-    ) -> TurnControl:
-        """One turn's append (`append_many` of one)."""
-        appends = [TurnAppend(turn_id, events, ended, begin)]
-        return (await self.append_many(appends, now=now, ttl_seconds=ttl_seconds, max_events=max_events))[0]
-
     @abstractmethod
     async def read(self, turn_id: str, after: int, limit: int, now: int) -> TurnPage | None:
         """Up to `limit` events with seq > `after`, and record a follower's read at `now` (the
