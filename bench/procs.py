@@ -8,7 +8,6 @@ through it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -22,6 +21,7 @@ from typing import IO, Any
 
 from tests.fixtures.processes import children, free_port, stop, wait_until
 from tests.fixtures.redis_server import RedisServer
+from tests.fixtures.resp_counter import RespCounter as RespCounter  # re-exported for bench/run.py
 from tests.fixtures.service import ROOT, ServiceProcess
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -172,77 +172,3 @@ def command_calls(port: int) -> Counter[str]:
         name = key.removeprefix("cmdstat_")
         calls[name] = int(value.split(",")[0].removeprefix("calls="))
     return calls
-
-
-class RespCounter:
-    """A TCP relay in front of Redis that counts what a client sends it.
-
-    Round trips: a client's request flight starts with the first byte it sends after it last
-    received a reply (or after connecting), so a pipeline of any length is one round trip and
-    `SCRIPT EXISTS` before a pipeline is a second one. Commands: each RESP array the client sends,
-    by name, before Redis runs anything, so commands a Lua script runs inside Redis are not here.
-    """
-
-    def __init__(self, redis_port: int) -> None:
-        self.redis_port = redis_port
-        self.port = 0
-        self.round_trips = 0
-        self.commands: Counter[str] = Counter()
-        self._server: asyncio.base_events.Server | None = None
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-
-    async def _relay(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
-        redis_reader, redis_writer = await asyncio.open_connection("127.0.0.1", self.redis_port)
-        awaiting_reply = False
-        pending = b""
-
-        async def upstream() -> None:
-            nonlocal awaiting_reply, pending
-            while data := await client_reader.read(65536):
-                if not awaiting_reply:
-                    self.round_trips += 1
-                    awaiting_reply = True
-                pending = self._count(pending + data)
-                redis_writer.write(data)
-                await redis_writer.drain()
-            redis_writer.close()
-
-        async def downstream() -> None:
-            nonlocal awaiting_reply
-            while data := await redis_reader.read(65536):
-                awaiting_reply = False
-                client_writer.write(data)
-                await client_writer.drain()
-            client_writer.close()
-
-        await asyncio.gather(upstream(), downstream(), return_exceptions=True)
-
-    def _count(self, buffer: bytes) -> bytes:
-        """Count every complete RESP command in `buffer`; return the incomplete rest."""
-        while buffer:
-            end = buffer.find(b"\r\n")
-            if end < 0 or buffer[:1] != b"*":
-                return buffer if end < 0 else buffer[end + 2 :]  # inline commands are not used by redis-py
-            count, at, parts = int(buffer[1:end]), end + 2, []
-            for _ in range(count):
-                line_end = buffer.find(b"\r\n", at)
-                if line_end < 0:
-                    return buffer
-                size = int(buffer[at + 1 : line_end])
-                if len(buffer) < line_end + 2 + size + 2:
-                    return buffer
-                parts.append(buffer[line_end + 2 : line_end + 2 + size])
-                at = line_end + 2 + size + 2
-            name = parts[0].decode().lower() if parts else "?"
-            if name in ("script", "client", "config") and len(parts) > 1:
-                name += "|" + parts[1].decode().lower()
-            self.commands[name] += 1
-            buffer = buffer[at:]
-        return buffer

@@ -34,6 +34,7 @@ from .quota import Bounds, Limiter
 from .settings import Settings
 from .store import open_stores
 from .tools import registry_from_settings
+from .turns import TurnLifecycle
 from .usage import PriceTable
 from .usage.ledger import SpendLedger
 from .workers.reminders import ReminderDispatcher
@@ -129,6 +130,23 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
                 _describe(knowledge),
                 " (offline demo: set OPENAI_API_KEY for a real model)" if llm.provider == "demo" else "",
             )
+            limiter = Limiter(
+                stores.counters,
+                clock,
+                fail_open=settings.rate_limit_fail_open,
+                on_refused=lambda bound: metrics.quota_rejections.labels(bound.name).inc(),
+            )
+            bounds = Bounds.from_settings(settings)
+            turns = TurnLifecycle(
+                settings=settings,
+                stores=stores,
+                chat=chat,
+                limiter=limiter,
+                bounds=bounds,
+                ledger=ledger,
+                live=live,
+                metrics=metrics,
+            )
             yield State(
                 settings=settings,
                 stores=stores,
@@ -136,17 +154,13 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
                 llm=llm,
                 tools=registry,
                 chat=chat,
-                limiter=Limiter(
-                    stores.counters,
-                    clock,
-                    fail_open=settings.rate_limit_fail_open,
-                    on_refused=lambda bound: metrics.quota_rejections.labels(bound.name).inc(),
-                ),
+                limiter=limiter,
                 ledger=ledger,
-                bounds=Bounds.from_settings(settings),
+                bounds=bounds,
                 metrics=metrics,
                 knowledge=knowledge,
                 live=live,
+                turns=turns,
             )
 
     app = FastAPI(

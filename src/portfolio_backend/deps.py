@@ -22,6 +22,7 @@ from .quota import Bounds, Limiter, client_address, visitor_key
 from .settings import Settings
 from .store import ReminderStore, SessionStore, Stores
 from .tools import ToolRegistry
+from .turns import TurnLifecycle
 from .usage.ledger import SpendLedger
 
 
@@ -40,6 +41,7 @@ class State(TypedDict):
     knowledge: Knowledge | None
     live: LiveTurns
     ledger: SpendLedger
+    turns: TurnLifecycle
 
 
 def _from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
@@ -103,25 +105,21 @@ HttpDep = Annotated[httpx2.AsyncClient, Depends(_from_state("http"))]
 KnowledgeDep = Annotated[Knowledge | None, Depends(_from_state("knowledge"))]
 VisitorDep = Annotated[Visitor, Depends(_visitor)]
 LiveTurnsDep = Annotated[LiveTurns, Depends(_from_state("live"))]
+TurnsDep = Annotated[TurnLifecycle, Depends(_from_state("turns"))]
 
 
 class TurnContext:
-    """What POST /stream uses, resolved as one dependency: FastAPI spends ~25 us per dependency per
+    """What a turn's route uses, resolved as one dependency: FastAPI spends ~25 us per dependency per
     request, and on the streaming route that is a tenth of a turn (docs/performance.md)."""
 
-    __slots__ = ("bounds", "chat", "ledger", "limiter", "live", "metrics", "settings", "stores", "visitor")
+    __slots__ = ("keepalive_seconds", "settings", "turns", "visitor")
 
     def __init__(self, request: Request) -> None:
         state = request.state
         self.settings: Settings = state.settings
-        self.stores: Stores = state.stores
-        self.chat: ChatService = state.chat
-        self.limiter: Limiter = state.limiter
-        self.bounds: Bounds = state.bounds
-        self.metrics: Metrics = state.metrics
-        self.live: LiveTurns = state.live
-        self.ledger: SpendLedger = state.ledger
+        self.turns: TurnLifecycle = state.turns
         self.visitor = visitor_of(request, self.settings)
+        self.keepalive_seconds = self.settings.keepalive_seconds
 
 
 async def _turn_context(request: Request) -> TurnContext:

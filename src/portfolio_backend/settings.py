@@ -129,6 +129,12 @@ class Settings(BaseSettings):
         RateSpec(30, 3600), description="POST /tools/test per visitor."
     )
     max_open_streams_per_visitor: int = Field(3, ge=1, description="Streams one visitor may hold open at once.")
+    max_inflight_turns: int = Field(
+        600,
+        ge=0,
+        description="Chat turns one process runs at once; past it a new turn is refused at once with a 503 and "
+        "Retry-After, uncharged, instead of queueing into timeouts (0 = no bound; docs/performance.md).",
+    )
     global_daily_requests: int = Field(
         1000,
         ge=0,

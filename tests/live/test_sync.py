@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from portfolio_backend.chat import End, TextDelta, Turn, TurnEvent
+from portfolio_backend.chat import End, StopRequest, TextDelta, TurnEvent
 from portfolio_backend.clock import now_ms
 from portfolio_backend.live import LiveTurn, new_turn_id
 from portfolio_backend.live.codec import decode_event
@@ -21,13 +21,12 @@ async def answer(*events: object) -> AsyncIterator[TurnEvent]:
         yield event  # type: ignore[misc]
 
 
-async def settled() -> None:
-    pass
+async def settled(live: LiveTurn, last: TurnEvent | None) -> TurnEvent | None:
+    return last  # no settlement of its own: the flusher stores the ended turn's last events
 
 
 def start(sync: BufferSync, session_id: str, *events: object) -> LiveTurn:
-    turn = Turn(prompt="hi", visitor="v", session_id=session_id)
-    live = LiveTurn(new_turn_id(), turn, answer(*events), grace_seconds=60, on_end=settled)
+    live = LiveTurn(new_turn_id(), session_id, answer(*events), StopRequest(), grace_seconds=60, on_end=settled)
     live.synced = sync.add(live, session_id)
     return live
 
@@ -78,8 +77,7 @@ async def test_a_buffer_the_store_lost_is_begun_again_and_the_answer_goes_on(sto
         yield TextDelta("after")
         yield End()
 
-    turn = Turn(prompt="hi", visitor="v", session_id="s1")
-    live = LiveTurn(new_turn_id(), turn, answer(), grace_seconds=60, on_end=settled)
+    live = LiveTurn(new_turn_id(), "s1", answer(), StopRequest(), grace_seconds=60, on_end=settled)
     live.synced = sync.add(live, "s1")
 
     async def stored(count: int) -> bool:
@@ -92,7 +90,7 @@ async def test_a_buffer_the_store_lost_is_begun_again_and_the_answer_goes_on(sto
     more.set()
 
     assert await asyncio.wait_for(live.synced, 10) is True
-    assert not live.turn.stop_requested
+    assert not live.stop_request.requested
     page = await stores.turns.read(live.turn_id, 0, 100, now_ms())
     assert page is not None
     assert page.ended

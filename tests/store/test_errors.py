@@ -31,7 +31,7 @@ Call = Callable[[Stores], Awaitable[Any]]
 HELD = Reservation(NOW // 86_400_000, "v", 10, 10)
 WRITES: dict[str, Call] = {
     "sessions.create": lambda s: s.sessions.create("s1", "v", NOW, 60),
-    "sessions.append_turn": lambda s: s.sessions.append_turn("s1", [Message("user", "q", NOW)], NOW, 60, 20, "k"),
+    "sessions.append_turn": lambda s: s.sessions.append_turn("s1", [Message("user", "q", NOW)], NOW, 60, 20),
     "sessions.delete": lambda s: s.sessions.delete("s1"),
     "counters.hit": lambda s: s.counters.hit([CounterCheck("k", 1, 60)]),
     "counters.release": lambda s: s.counters.release("k"),

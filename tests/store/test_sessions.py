@@ -167,16 +167,29 @@ async def test_the_admin_listing_pages_through_every_session(stores: Stores) -> 
 
 
 async def test_append_can_release_a_counter_in_the_same_step(stores: Stores) -> None:
+    """A turn's settlement: its history and its open-stream slot in one round trip."""
     session_id = new_id()
     await stores.sessions.create(session_id, "v", NOW, DAY)
     await stores.counters.hit([CounterCheck("streams:v", 3, 600)])
-    assert await stores.sessions.append_turn(session_id, turn("q", "a"), NOW, DAY, 20, release="streams:v")
+    appended, _ = await stores.backend.run_steps(
+        [
+            stores.sessions.append_turn_step(session_id, turn("q", "a"), NOW, DAY, 20),
+            stores.counters.release_step(["streams:v"]),
+        ]
+    )
+    assert appended
     assert await stores.counters.peek("streams:v") == 0
 
 
 async def test_a_turn_on_a_missing_session_still_releases_its_counter(stores: Stores) -> None:
     await stores.counters.hit([CounterCheck("streams:v", 3, 600)])
-    assert not await stores.sessions.append_turn(new_id(), turn("q", "a"), NOW, DAY, 20, release="streams:v")
+    appended, _ = await stores.backend.run_steps(
+        [
+            stores.sessions.append_turn_step(new_id(), turn("q", "a"), NOW, DAY, 20),
+            stores.counters.release_step(["streams:v"]),
+        ]
+    )
+    assert not appended
     assert await stores.counters.peek("streams:v") == 0
 
 

@@ -1,6 +1,6 @@
 """POST /api/chat: a chat turn for the AI SDK's `useChat`, as its UI message stream (docs/ai-sdk.md).
 
-The same turn as POST /stream (quota, tools, store, errors; refunds through its settle_turn),
+The same turn as POST /stream (turns/lifecycle.py: quota, budgets, tools, store, errors, refunds),
 in the AI SDK's wire format (wire/ui_message.py). The chat `id` names a session of the visitor
 who sends it; the history is the server's, so only the newest user message of a request is read.
 The turn is live: GET and DELETE /api/chat/{id}/stream resume and stop it (api/chat_stream.py).
@@ -8,27 +8,20 @@ The turn is live: GET and DELETE /api/chat/{id}/stream resume and stop it (api/c
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable
 from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..chat import Turn, TurnReport, replaced_turn_start
-from ..clock import now_ms
+from ..chat import replaced_turn_start
 from ..deps import TurnContextDep
 from ..errors import Unprocessable
-from ..logs import log_prompt
-from ..quota import charge_turn
-from ..settings import Settings
-from ..store import Message, SessionRecord, StoreError, Stores
+from ..store import Message
+from ..turns import TurnRequest
 from ..wire.ui_message import HEADERS, UIMessageEncoder
 from .body import RequestBody
 from .chat_ids import CHAT_ID_PATTERN
-from .live_answers import answer_live
 from .sse import EventStreamResponse
-from .turn_accounting import admit_budget, give_back_session, settle_turn
 
 router = APIRouter(tags=["chat"])
 
@@ -101,43 +94,22 @@ def newest_prompt(body: ChatRequest, max_chars: int) -> str:
 )
 async def chat(body: ChatRequest, context: TurnContextDep) -> EventStreamResponse:
     """Answer an AI SDK chat's newest message (`useChat`), as the UI message stream."""
-    settings, stores, visitor = context.settings, context.stores, context.visitor
-    prompt, prompt_id = newest_prompt(body, settings.prompt_max_chars), body.messages[-1].id
-    turn = Turn(prompt=prompt, visitor=visitor.key, prompt_client_id=prompt_id)
-    now = now_ms()
-    record = await _chat_session(stores, visitor.key, body.id, now, settings.session_ttl_seconds)
-    if record is not None:
-        turn.session_id = record.meta.session_id
-        turn.history = record.messages
-        start = _replaced_turn_start(body, record.messages, prompt)
-        if start is not None:
-            turn.history = record.messages[:start]
-            turn.replaces_last_turn = True
-
-    charges = await charge_turn(context.limiter, context.bounds, visitor.key, new_session=turn.session_id is None)
-    admission = await admit_budget(context, turn, charges)
-
-    def settle(report: TurnReport) -> Awaitable[None]:
-        return settle_turn(
-            context.limiter, context.metrics, charges, report, context.ledger, admission, turn.session_id
-        )
-
-    if turn.session_id is None:
-        # a new chat gets its session only now, admitted: a refused request leaves nothing behind
-        try:
-            turn.session_id = await _start_chat_session(stores, visitor.key, body.id, now, settings)
-        except StoreError:
-            await settle(TurnReport())  # never started: refunded
-            await give_back_session(context.limiter, charges)  # and no session was made
-            raise
-    turn.release_key = charges.open_stream.key if charges else None
-    if settings.log_prompts:
-        log_prompt(turn.prompt, turn.session_id)
-    report = TurnReport()
-    headers = {**(charges.turn.headers() if charges else {}), **HEADERS, "X-Session-Id": turn.session_id}
+    prompt = newest_prompt(body, context.settings.prompt_max_chars)
+    request = TurnRequest(
+        prompt,
+        context.visitor.key,
+        chat_id=body.id,
+        prompt_client_id=body.messages[-1].id,
+        replaced_turn_start=lambda history: _replaced_turn_start(body, history, prompt),
+    )
     # a live turn: resumable (GET /api/chat/{id}/stream) and stoppable (DELETE) from any process
-    return answer_live(
-        context, turn, report, encoder=UIMessageEncoder(), headers=headers, settle=lambda: settle(report)
+    answer = await context.turns.start(request)
+    assert answer.session_id is not None  # a chat always has one
+    return EventStreamResponse(
+        answer.events,
+        encoder=UIMessageEncoder(),
+        headers={**answer.headers, **HEADERS, "X-Session-Id": answer.session_id},
+        keepalive_seconds=context.keepalive_seconds,
     )
 
 
@@ -153,20 +125,3 @@ def _replaced_turn_start(body: ChatRequest, history: list[Message], prompt: str)
     if body.message_id == last_id:
         return replaced_turn_start(history, last_id)
     return None
-
-
-async def _chat_session(stores: Stores, visitor: str, chat_id: str, now: int, ttl: int) -> SessionRecord | None:
-    """The live session `visitor`'s chat is bound to, or None (a new chat, or its session expired)."""
-    session_id = await stores.chats.find(visitor, chat_id, now, ttl)
-    return None if session_id is None else await stores.sessions.load(session_id, now)
-
-
-async def _start_chat_session(stores: Stores, visitor: str, chat_id: str, now: int, settings: Settings) -> str:
-    """A new session for the visitor's chat, owned by them, with the TTL and cap of POST /session.
-
-    The session id is a new uuid4, never derived from the chat id: a chat id is chosen by the
-    client and may be known to others, a session id is a bearer secret (GET /session/{id}).
-    """
-    meta = await stores.sessions.create(str(uuid.uuid4()), visitor, now, settings.session_ttl_seconds)
-    await stores.chats.bind(visitor, chat_id, meta.session_id, now, settings.session_ttl_seconds)
-    return meta.session_id

@@ -20,9 +20,10 @@ from fastapi.responses import JSONResponse
 from ..clock import now_ms
 from ..deps import LiveTurnsDep, SettingsDep, StoresDep, VisitorDep
 from ..errors import NotFound
+from ..turns import TURN_ID_HEADER
 from ..wire.ui_message import HEADERS, UIMessageEncoder
 from .chat_ids import CHAT_ID_PATTERN
-from .live_answers import TURN_ID_HEADER, FoundTurn, running_turn, stop_turn
+from .live_answers import FoundTurn, running_turn, stop_turn
 from .sse import EventStreamResponse
 
 router = APIRouter(tags=["chat"])

@@ -1,58 +1,34 @@
-"""Live answers over HTTP, shared by POST /stream and POST /api/chat and their reattach and Stop routes.
+"""Live answers over HTTP: finding, following and stopping them, for the reattach and Stop routes of
+POST /stream and POST /api/chat.
 
-A turn with a session runs as a live turn (live/): the POST's response follows it, the header
-`X-Turn-Id` names it, and any process finds it again, by turn id or as a session's running turn,
-in its own memory or through the store's turn buffer (store/turns/). Each protocol keeps its own
-routes and wire format; what they do with a live turn is here, so no router imports another.
+A turn with a session runs as a live turn (turns/lifecycle.py, live/): the POST's response follows
+it, the header `X-Turn-Id` names it, and any process finds it again, by turn id or as a session's
+running turn, in its own memory or through the store's turn buffer (store/turns/). Each protocol
+keeps its own routes and wire format; what they do with a live turn is here, so no router imports
+another.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from fastapi.responses import JSONResponse
 
-from ..chat import Turn, TurnEvent, TurnReport
+from ..chat import TurnEvent
 from ..clock import now_ms
-from ..deps import TurnContext
 from ..errors import NotFound
 from ..live import PAGE_EVENTS, SYNC_SECONDS, LiveTurn, LiveTurns, follow_stored, owner_gone
 from ..store import TurnBufferStore, TurnPage
-from ..wire import EventEncoder
-from .sse import EventStreamResponse
 
-TURN_ID_HEADER = "X-Turn-Id"
 # What `new_turn_id()` makes (22 url-safe characters); anything else names no turn
 TURN_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # How long a Stop waits for the stopped turn to store its partial answer before answering
 STOP_WAIT_SECONDS = 5.0
 # A seq no turn reaches: reading after it gives a buffer's state without its events
 PAST_THE_END = 10**12
-
-
-def answer_live(
-    context: TurnContext,
-    turn: Turn,
-    report: TurnReport,
-    *,
-    encoder: EventEncoder,
-    headers: dict[str, str],
-    settle: Callable[[], Awaitable[None]],
-) -> EventStreamResponse:
-    """Run the turn (it has a session) as a live turn and answer with its events from the start.
-
-    `settle` runs when the turn ends, which may be long after this response closed: a visitor
-    who disconnects leaves the turn running for the grace period, for a reattach."""
-    live = context.live.start(turn, context.chat.run_turn(turn, report), on_end=settle)
-    return EventStreamResponse(
-        live.follow(0),
-        encoder=encoder,
-        headers={**headers, TURN_ID_HEADER: live.turn_id},
-        keepalive_seconds=context.settings.keepalive_seconds,
-    )
 
 
 @dataclass(frozen=True, slots=True)

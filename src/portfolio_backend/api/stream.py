@@ -8,27 +8,22 @@ Stop stops it. A turn without a session streams directly, as before: no session,
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import Field, field_validator
 
-from ..chat import Turn, TurnReport
-from ..clock import now_ms
 from ..deps import LiveTurnsDep, SettingsDep, StoresDep, TurnContextDep
 from ..errors import NotFound, Unprocessable
 from ..live import LiveTurns
-from ..logs import log_prompt
-from ..quota import charge_turn
 from ..store import TurnBufferStore
+from ..turns import TURN_ID_HEADER, TurnRequest
 from ..wire.stream import StreamEncoder
 from .body import RequestBody
-from .live_answers import PAST_THE_END, TURN_ID_HEADER, FoundTurn, answer_live, find_turn, stop_turn
+from .live_answers import PAST_THE_END, FoundTurn, find_turn, stop_turn
 from .session_views import parse_session_id
 from .sse import EventStreamResponse
-from .turn_accounting import admit_budget, settle_turn
 
 router = APIRouter(tags=["chat"])
 
@@ -65,40 +60,17 @@ class StreamRequest(RequestBody):
 )
 async def stream(body: StreamRequest, context: TurnContextDep) -> EventStreamResponse:
     """Stream the assistant's answer to a prompt, token by token, with tool results."""
-    visitor, settings, stores, chat = context.visitor, context.settings, context.stores, context.chat
-    limiter, metrics = context.limiter, context.metrics
-    if len(body.prompt) > settings.prompt_max_chars:
-        raise Unprocessable(f"Prompt is too long: at most {settings.prompt_max_chars} characters.")
-    turn = Turn(prompt=body.prompt, visitor=visitor.key)
-    if body.session_id is not None:
-        turn.session_id = parse_session_id(body.session_id)
-        record = await stores.sessions.load(turn.session_id, now_ms())
-        if record is None:
-            raise NotFound(f"Session not found or expired: {turn.session_id}")
-        turn.history = record.messages
-
-    charges = await charge_turn(limiter, context.bounds, visitor.key)
-    if charges is not None:
-        turn.release_key = charges.open_stream.key
-    admission = await admit_budget(context, turn, charges)
-    if settings.log_prompts:
-        log_prompt(body.prompt, turn.session_id)
-
-    report = TurnReport()
-    headers = charges.turn.headers() if charges else {}
-
-    def settle() -> Awaitable[None]:
-        return settle_turn(limiter, metrics, charges, report, context.ledger, admission, turn.session_id)
-
-    if turn.session_id is None:  # no session, no resume: the turn is this response's alone
-        return EventStreamResponse(
-            chat.run_turn(turn, report),
-            encoder=StreamEncoder(),
-            headers=headers,
-            keepalive_seconds=settings.keepalive_seconds,
-            on_close=settle,
-        )
-    return answer_live(context, turn, report, encoder=StreamEncoder(), headers=headers, settle=settle)
+    if len(body.prompt) > context.settings.prompt_max_chars:
+        raise Unprocessable(f"Prompt is too long: at most {context.settings.prompt_max_chars} characters.")
+    session_id = None if body.session_id is None else parse_session_id(body.session_id)
+    answer = await context.turns.start(TurnRequest(body.prompt, context.visitor.key, session_id=session_id))
+    return EventStreamResponse(
+        answer.events,
+        encoder=StreamEncoder(),
+        headers=answer.headers,
+        keepalive_seconds=context.keepalive_seconds,
+        on_close=answer.on_close,
+    )
 
 
 async def _find(

@@ -2,7 +2,7 @@
 
 from .events import End, Error, RoundStarted, Sources, TextDelta, ToolCalled, ToolOutput, TurnEvent
 from .replacement import replaced_turn_start
-from .turn import ChatService, Turn, TurnOutcome, TurnReport
+from .turn import ChatService, StopRequest, Turn, TurnOutcome, TurnReport, failed
 
 __all__ = [
     "ChatService",
@@ -10,6 +10,7 @@ __all__ = [
     "Error",
     "RoundStarted",
     "Sources",
+    "StopRequest",
     "TextDelta",
     "ToolCalled",
     "ToolOutput",
@@ -17,5 +18,6 @@ __all__ = [
     "TurnEvent",
     "TurnOutcome",
     "TurnReport",
+    "failed",
     "replaced_turn_start",
 ]

@@ -1,7 +1,9 @@
-"""One chat turn: history -> model -> tools -> model ... -> stored, as typed events (events.py).
+"""One chat turn: history -> model -> tools -> model ..., as typed events (events.py).
 
-Only a completed turn is stored, in one atomic append after the last model round, so a history
-never holds half a turn: a visitor who leaves, a failed upstream or a shutdown stores nothing.
+A turn stores nothing itself: it reports the messages a session keeps (`TurnReport.messages`, only
+for a completed or stopped turn), and the turn's settlement (turns/lifecycle.py) appends them in one
+atomic step with the rest of its accounting, so a history never holds half a turn: a visitor who
+leaves, a failed upstream or a shutdown stores nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ..clock import now_ms
 from ..knowledge import Knowledge, KnowledgeError, Selection, render, sources_of
 from ..llm import Completion, LLMError, LLMProvider, TextDelta, ToolCall, Usage
 from ..settings import Settings
-from ..store import Message, StoreError, Stores
+from ..store import Message, Stores
 from ..tools import ToolContext, ToolRegistry, ToolResult
 from ..usage.estimate import estimate_prompt, estimate_round
 from ..usage.prices import PriceTable
@@ -36,24 +38,27 @@ BUDGET_REACHED = (
 )
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Turn:
-    """A visitor's prompt with the history it continues."""
+    """A visitor's prompt with the history it continues: what the turn was admitted with."""
 
     prompt: str
     visitor: str
     session_id: str | None = None
     history: list[Message] = field(default_factory=list)
-    release_key: str | None = None  # a counter the final append gives back (the open-stream slot)
     replaces_last_turn: bool = False  # a regenerated answer or an edit: stored in place of the last turn
     prompt_client_id: str | None = None  # the client's id for the prompt's message, stored with it
-    # Stop (issue 16): whoever cancels the turn's task to stop it sets `stop_requested` first, and
-    # the turn then stores what it answered so far; a cancellation without it stores nothing.
-    # `finishing`: the turn is storing its complete answer, too late to stop it.
-    stop_requested: bool = False
-    finishing: bool = False
     budget: TurnBudget | None = None  # the daily budget, checked before each further model round
     turn_id: str | None = None  # a live turn's id (live/), stored on the answer that ends it
+
+
+@dataclass(slots=True)
+class StopRequest:
+    """The visitor's Stop (issue 16), owned by whoever runs the turn (live/): it sets `requested`
+    before cancelling the turn's task, and the turn then keeps what it answered so far; a
+    cancellation without it (the visitor left, shutdown) keeps nothing."""
+
+    requested: bool = False
 
 
 class TurnBudget(Protocol):
@@ -81,7 +86,6 @@ class TurnReport:
     """What happened, filled in as the turn runs: the route and metrics read it afterwards."""
 
     outcome: TurnOutcome = TurnOutcome.NEVER_STARTED
-    slot_released: bool = False  # the final append gave back the open-stream slot (`Turn.release_key`)
     model: str = ""
     usage: Usage = field(default_factory=Usage)  # summed over every model round of the turn
     cost_micro_usd: int = 0  # of `usage`, by the price table
@@ -90,6 +94,8 @@ class TurnReport:
     error_kind: str | None = None
     budget_reached: bool = False  # stopped before a further model round by the daily budget
     tool_results: list[ToolResult] = field(default_factory=list)
+    # what the turn's session keeps: set when the turn completed or was stopped (settlement stores it)
+    messages: list[Message] | None = None
 
 
 class ChatService:
@@ -143,8 +149,11 @@ class ChatService:
             log.warning("knowledge not used for this turn: %s", exc)
             return None
 
-    async def run_turn(self, turn: Turn, report: TurnReport) -> AsyncIterator[TurnEvent]:
-        """Stream one turn's events; ends with `End` or `Error`, never an exception."""
+    async def run_turn(
+        self, turn: Turn, report: TurnReport, stop: StopRequest | None = None
+    ) -> AsyncIterator[TurnEvent]:
+        """Stream one turn's events; ends with `End` or `Error`, never an exception. A completed
+        or stopped turn leaves what its session keeps in `report.messages`."""
         loop = asyncio.get_running_loop()
         report.started_at = loop.time()
         report.outcome = TurnOutcome.ABANDONED  # until it ends otherwise
@@ -195,68 +204,33 @@ class ChatService:
                     yield tool_event
                 # before another model round: a turn that reached the daily budget goes no further
                 if turn.budget is not None and await turn.budget.reached(report.cost_micro_usd):
-                    report.outcome = _failed(report)
+                    report.outcome = failed(report)
                     report.budget_reached = True
                     yield Error(BUDGET_REACHED)
                     return
         except LLMError as exc:
             if text:  # a stream cut mid-answer was billed upstream: estimate what it used
                 self._count(report, estimate_round(upstream, offered, "".join(text), []))
-            report.outcome = _failed(report)
+            report.outcome = failed(report)
             report.error_kind = exc.kind
             yield Error(exc.message)
             return
         except asyncio.CancelledError:
-            if not turn.stop_requested:
+            if stop is None or not stop.requested:
                 raise  # the visitor left, or shutdown: nothing is stored
             # the visitor pressed Stop: the cancellation has done its work (the upstream request
             # is closed); keep what they were shown, marked stopped
             task = asyncio.current_task()
             assert task is not None
             task.uncancel()
-            await self._store_stopped(turn, stopped_messages(new_messages, "".join(text), shown, turn.turn_id), report)
+            report.outcome = TurnOutcome.STOPPED
+            report.messages = stopped_messages(new_messages, "".join(text), shown, turn.turn_id)
             yield End(stopped=True)
             return
 
-        turn.finishing = True
-        if turn.session_id is not None:
-            try:
-                stored = await self._append(turn.session_id, new_messages, turn, report)
-            except StoreError as exc:
-                # the request id correlates it; a session id is a secret and stays out of logs
-                log.warning("could not store a turn: %s", exc)
-                stored = False
-            if not stored:
-                report.outcome = _failed(report)
-                yield Error("The answer could not be saved to the session history.")
-                return
         report.outcome = TurnOutcome.COMPLETED
+        report.messages = new_messages
         yield End()
-
-    async def _store_stopped(self, turn: Turn, messages: list[Message], report: TurnReport) -> None:
-        """Store a stopped turn's messages; a store failure loses the partial answer, nothing else."""
-        report.outcome = TurnOutcome.STOPPED
-        if turn.session_id is None:
-            return
-        try:
-            await self._append(turn.session_id, messages, turn, report)
-        except StoreError as exc:
-            log.warning("could not store a stopped turn: %s", exc)  # no session id: it is a secret
-
-    async def _append(self, session_id: str, messages: list[Message], turn: Turn, report: TurnReport) -> bool:
-        """Append a turn's messages, giving back its open-stream slot in the same step; False if
-        the session is gone."""
-        stored = await self.stores.sessions.append_turn(
-            session_id,
-            messages,
-            now_ms(),
-            self.settings.session_ttl_seconds,
-            self.settings.session_max_messages,
-            release=turn.release_key,
-            replace_last_turn=turn.replaces_last_turn,
-        )
-        report.slot_released = True
-        return stored
 
     def _count(self, report: TurnReport, usage: Usage) -> None:
         """Add one model round's usage to the turn, and its cost: once per round, never per chunk."""
@@ -292,7 +266,8 @@ class ChatService:
             yield ToolOutput(call.id, result.tool_name, call.arguments, result.result, result.ok)
 
 
-def _failed(report: TurnReport) -> TurnOutcome:
+def failed(report: TurnReport) -> TurnOutcome:
+    """How a turn that failed now ended: before or after the visitor saw text."""
     if report.first_token_at is None:
         return TurnOutcome.FAILED_BEFORE_TEXT
     return TurnOutcome.FAILED_AFTER_TEXT

@@ -13,7 +13,7 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from ..chat import Turn, TurnEvent
+from ..chat import StopRequest, TurnEvent
 from ..settings import Settings
 from ..store import TurnBufferStore
 from .sync import SYNC_SECONDS, BufferSettings, BufferSync
@@ -50,10 +50,17 @@ class LiveTurns:
         self._turns: dict[str, LiveTurn] = {}
         self._forget: dict[str, asyncio.TimerHandle] = {}
 
-    def start(self, turn: Turn, events: AsyncIterator[TurnEvent], on_end: Callable[[], Awaitable[None]]) -> LiveTurn:
-        """Run `events` (the turn's `run_turn`) as a live turn; `on_end` settles it when it ends."""
-        turn.turn_id = turn_id = new_turn_id()  # before `events` starts: its stored answer names it
-        live = LiveTurn(turn_id, turn, events, grace_seconds=self.grace_seconds, on_end=on_end)
+    def start(
+        self,
+        turn_id: str,
+        session_id: str | None,
+        events: AsyncIterator[TurnEvent],
+        stop_request: StopRequest,
+        on_end: Callable[[LiveTurn, TurnEvent | None], Awaitable[TurnEvent | None]],
+    ) -> LiveTurn:
+        """Run `events` (the turn's `run_turn`, sharing `stop_request`) as a live turn; `on_end`
+        settles it when it ends and answers its last event."""
+        live = LiveTurn(turn_id, session_id, events, stop_request, grace_seconds=self.grace_seconds, on_end=on_end)
         if self.sync is not None and live.session_id is not None:
             live.synced = self.sync.add(live, live.session_id)
         self._turns[turn_id] = live

@@ -6,6 +6,11 @@ process asked to stop it and when a follower elsewhere last read it. A round tri
 was ten a second per open turn, a thousand at a hundred turns in flight: most of what resume cost
 in CPU per chunk (docs/performance.md). A turn's first append begins its buffer; the append after
 it has ended is its last, and resolves the future `add` returned.
+
+The last append is the turn's settlement's (`final_step`): its remaining events and its last one go
+in the same round trip as its history and accounting, so a turn that ends before the first flush
+(SYNC_SECONDS after it starts) writes its events once. When that round trip fails, the flusher
+tries again (FINAL_ATTEMPTS).
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..chat import TurnEvent
 from ..clock import now_ms
-from ..store import StoreError, TurnAppend, TurnBufferStore
+from ..store import StoreError, TurnAppend, TurnBufferStore, TurnControl
+from ..store.base import Step
 from .codec import encode_event
 
 if TYPE_CHECKING:
@@ -49,6 +56,7 @@ class _Progress:
     stored: int = 0  # events stored so far (seq 1..stored)
     begun: bool = False
     failures: int = 0
+    settling: bool = False  # its last events go with its settlement; the flusher leaves it alone
 
 
 @dataclass(slots=True)
@@ -66,9 +74,41 @@ class BufferSync:
             self._task = asyncio.create_task(self._run(), name="live-turns-sync")
         return synced
 
+    def final_step(self, live: LiveTurn, last: TurnEvent | None) -> Step[list[TurnControl]] | None:
+        """The turn's last append, for its settlement to send: the events not yet stored and
+        `last` (the event it ends with), marking it ended. None if it is not kept here."""
+        progress = self._turns.get(live)
+        if progress is None:
+            return None
+        progress.settling = True
+        batch = [*live.events[progress.stored :], *([last] if last is not None else [])]
+        events = [(seq, encode_event(event)) for seq, event in enumerate(batch, progress.stored + 1)]
+        append = TurnAppend(live.turn_id, events, True, None if progress.begun else progress.session_id)
+        settings = self.settings
+        return settings.store.append_step(
+            [append],
+            now=now_ms(),
+            ttl_seconds=settings.ttl_seconds,
+            max_events=settings.max_events,
+            running_ttl_seconds=settings.running_ttl_seconds,
+        )
+
+    def settled(self, live: LiveTurn, controls: list[TurnControl] | None) -> None:
+        """The settlement's round trip is over: with `final_step`'s result the turn is stored (or
+        its buffer was lost: nothing to keep); None (the round trip failed) leaves its last
+        events to the flusher."""
+        progress = self._turns.get(live)
+        if progress is None:
+            return
+        if controls is None:
+            progress.settling = False
+            return
+        self._finish(live, progress, stored=not controls[0].gone)
+
     async def _run(self) -> None:
-        # the first flush at once: a new turn's buffer exists before a dropped client comes back
+        # not at once: a turn that ends within SYNC_SECONDS is stored once, by its settlement
         while self._turns:
+            await asyncio.sleep(SYNC_SECONDS)
             try:
                 await self._flush()
             except Exception:
@@ -78,11 +118,11 @@ class BufferSync:
                 for live, progress in list(self._turns.items()):
                     if live.task.done():
                         self._finish(live, progress, stored=False)
-            if self._turns:
-                await asyncio.sleep(SYNC_SECONDS)
 
     async def _flush(self) -> None:
-        turns = list(self._turns.items())
+        turns = [(live, progress) for live, progress in self._turns.items() if not progress.settling]
+        if not turns:
+            return
         appends: list[TurnAppend] = []
         ended: list[bool] = []
         for live, progress in turns:
@@ -125,7 +165,7 @@ class BufferSync:
                 live.stop()
 
     def _finish(self, live: LiveTurn, progress: _Progress, *, stored: bool) -> None:
-        del self._turns[live]
+        self._turns.pop(live, None)  # a flush and a settlement may both end it
         if not progress.synced.done():
             progress.synced.set_result(stored)
 

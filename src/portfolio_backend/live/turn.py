@@ -23,7 +23,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from ..chat import End, Error, TextDelta, Turn, TurnEvent
+from ..chat import End, Error, StopRequest, TextDelta, TurnEvent
 from ..clock import now_ms
 from ..store import TurnBufferStore, TurnPage
 from .codec import decode_event
@@ -45,22 +45,25 @@ class LiveTurn:
     """One running turn, its events so far, and who reads them.
 
     `on_end` runs once when the turn has run, however it ended, and before its last event (End or
-    Error) is published: settlement (quota refunds, the open-stream slot, metrics) belongs to the
-    turn, not to whichever response was reading it, and is done when a reader learns of the end.
+    Error) is published: settlement (history, quota refunds, the open-stream slot, usage, metrics)
+    belongs to the turn, not to whichever response was reading it, and is done when a reader
+    learns of the end. It is given the last event and answers the one to publish (an answer the
+    store could not keep ends in an error instead).
     """
 
     def __init__(
         self,
         turn_id: str,
-        turn: Turn,
+        session_id: str | None,
         events: AsyncIterator[TurnEvent],
+        stop_request: StopRequest,
         *,
         grace_seconds: float,
-        on_end: Callable[[], Awaitable[None]],
+        on_end: Callable[[LiveTurn, TurnEvent | None], Awaitable[TurnEvent | None]],
     ) -> None:
         self.turn_id = turn_id
-        self.turn = turn
-        self.session_id = turn.session_id
+        self.stop_request = stop_request
+        self.session_id = session_id
         self.events: list[TurnEvent] = []  # events[i] has seq i + 1
         self.ended = False
         self._settling = False  # the turn has run; its last event waits for `on_end`
@@ -108,7 +111,7 @@ class LiveTurn:
             self._settling = True
             self._cancel_grace()
             try:
-                await asyncio.shield(self._on_end())
+                last = await asyncio.shield(self._on_end(self, last))
             except Exception:
                 log.exception("settling live turn %s failed", self.turn_id[:6])
             finally:
@@ -177,22 +180,22 @@ class LiveTurn:
 
     def cancel(self, message: str) -> None:
         """End the turn now, storing nothing; readers get an `error` event with `message`. A turn
-        already storing its complete answer is let finish (a cancel there could cut the append
-        after the store ran it, and tell readers nothing was kept)."""
-        if not self.ended and not self._settling and not self.turn.finishing:
+        being settled (storing its answer) is let finish: a cancel there could cut the append
+        after the store ran it, and tell readers nothing was kept."""
+        if not self.ended and not self._settling:
             self._cancel_message = message
             self.task.cancel()
 
     def stop(self) -> bool:
         """The visitor's Stop: cancel at once and store the partial answer, marked stopped.
 
-        False when the turn has already ended (or is being settled: it has run). A turn already
-        storing its complete answer is let finish: it ends with its full answer a moment later.
+        False when the turn has already ended or is being settled (it has run: its answer, complete
+        or not, is being stored and ends it a moment later).
         """
         if self.ended or self._settling:
             return False
-        if not self.turn.finishing and not self.turn.stop_requested:
-            self.turn.stop_requested = True
+        if not self.stop_request.requested:
+            self.stop_request.requested = True
             self.task.cancel()
         return True
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .bounds import GLOBAL_SUBJECT, Bounds
+from .charges import TurnCharges, charge_turn, turn_charges
 from .limiter import Bound, Limiter, QuotaDecision
-from .turn import TurnCharges, charge_turn
 from .visitor import client_address, visitor_key
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "TurnCharges",
     "charge_turn",
     "client_address",
+    "turn_charges",
     "visitor_key",
 ]

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 
 from ..errors import RateLimited, StoreError
 from ..settings import RateSpec
-from ..store import CounterCheck, CounterStore
+from ..store import CounterCheck, CounterState, CounterStore
+from ..store.base import Step
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,17 @@ class QuotaDecision:
     def reset_iso(self) -> str:
         return datetime.fromtimestamp(self.reset, UTC).isoformat().replace("+00:00", "Z")
 
+    def refusal(self, **extra: str) -> RateLimited:
+        """The 429 for this (refused) decision: its bound's message, when to come back, its headers."""
+        return RateLimited(
+            f"{self.bound.message} Try again after {self.reset_iso}.",
+            headers=self.headers(),
+            limit=self.limit,
+            reset=self.reset,
+            retry_after=self.retry_after,
+            **extra,
+        )
+
     def headers(self) -> dict[str, str]:
         """X-RateLimit-* as the README documents, and the IETF RateLimit-Policy / RateLimit fields."""
         seconds = max(0, int(self.reset - self.now + 0.999))
@@ -75,6 +87,15 @@ class QuotaDecision:
         if not self.allowed:
             headers["Retry-After"] = str(self.retry_after)
         return headers
+
+
+@dataclass(frozen=True, slots=True)
+class ChargePlan:
+    """Charges about to be made: each (bound, subject), its counter check and window reset, and when."""
+
+    charges: tuple[tuple[Bound, str], ...]
+    checks: tuple[tuple[CounterCheck, int], ...]
+    now: float
 
 
 class Limiter:
@@ -106,11 +127,17 @@ class Limiter:
         start = int(now // window) * window
         return CounterCheck(f"{bound.name}:{subject}:{start}", bound.rate.limit, start + window - now), start + window
 
-    async def charge(self, charges: Sequence[tuple[Bound, str]]) -> list[QuotaDecision]:
-        """Charge every (bound, subject) or none; one decision each, in order."""
+    def plan(self, charges: Sequence[tuple[Bound, str]]) -> ChargePlan:
+        """What charging every (bound, subject) takes: the counters to hit, by this moment's windows."""
         now = self.clock()
-        checks = [self._check(bound, subject, now) for bound, subject in charges]
-        state = await self.counters.hit([check for check, _ in checks])
+        return ChargePlan(tuple(charges), tuple(self._check(bound, subject, now) for bound, subject in charges), now)
+
+    def hit_step(self, plan: ChargePlan) -> Step[CounterState]:
+        """The plan's charge as a store step, to share a round trip with other steps."""
+        return self.counters.hit_step([check for check, _ in plan.checks])
+
+    def decisions(self, plan: ChargePlan, state: CounterState) -> list[QuotaDecision]:
+        """One decision per charge, in order, from what the store answered."""
         return [
             QuotaDecision(
                 # when one bound refuses, nothing was charged; the others are not to blame
@@ -118,11 +145,25 @@ class Limiter:
                 bound=bound,
                 count=state.counts[position],
                 reset=reset,
-                now=now,
+                now=plan.now,
                 key=check.key,
             )
-            for position, ((bound, _), (check, reset)) in enumerate(zip(charges, checks, strict=True))
+            for position, ((bound, _), (check, reset)) in enumerate(zip(plan.charges, plan.checks, strict=True))
         ]
+
+    def refusal(self, decisions: Sequence[QuotaDecision]) -> RateLimited | None:
+        """The 429 naming the bound that refused, if one did (told to `on_refused`)."""
+        refused = next((decision for decision in decisions if not decision.allowed), None)
+        if refused is None:
+            return None
+        if self.on_refused is not None:
+            self.on_refused(refused.bound)
+        return refused.refusal()
+
+    async def charge(self, charges: Sequence[tuple[Bound, str]]) -> list[QuotaDecision]:
+        """Charge every (bound, subject) or none; one decision each, in order."""
+        plan = self.plan(charges)
+        return self.decisions(plan, await self.counters.hit([check for check, _ in plan.checks]))
 
     async def peek(self, bound: Bound, subject: str) -> QuotaDecision:
         """The quota as it stands; charges nothing."""
@@ -143,17 +184,9 @@ class Limiter:
                 raise
             log.warning("quota store down, failing open: %s", exc)
             return None
-        refused = next((decision for decision in decisions if not decision.allowed), None)
-        if refused is not None:
-            if self.on_refused is not None:
-                self.on_refused(refused.bound)
-            raise RateLimited(
-                f"{refused.bound.message} Try again after {refused.reset_iso}.",
-                headers=refused.headers(),
-                limit=refused.limit,
-                reset=refused.reset,
-                retry_after=refused.retry_after,
-            )
+        refusal = self.refusal(decisions)
+        if refusal is not None:
+            raise refusal
         return decisions
 
     async def give_back(self, decisions: Iterable[QuotaDecision]) -> None:

@@ -9,8 +9,9 @@ Lua script or a single pipeline. Domain stores build on `RedisPart`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
 
 from redis import asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
@@ -18,7 +19,7 @@ from redis.commands.core import AsyncScript
 from redis.driver_info import DriverInfo
 from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 
-from .base import Backend, StoreContract
+from .base import Backend, Step, StoreContract
 
 REDIS_ERRORS: tuple[type[BaseException], ...] = (
     RedisError,
@@ -37,6 +38,18 @@ POOL_WAIT_SECONDS = 10.0
 
 # One script run: the script, its keys, its arguments.
 ScriptCall = tuple[AsyncScript, list[str], list[Any]]
+
+_T = TypeVar("_T")
+_A = TypeVar("_A")
+
+
+@dataclass(frozen=True, slots=True)
+class RedisStep(Step[_T]):
+    """A store operation as script runs, sent with other steps' in one pipeline, and what it
+    makes of their replies."""
+
+    calls: list[ScriptCall]
+    decode: Callable[[list[Any]], _T]
 
 
 class _SlotMappedCluster(RedisCluster):
@@ -94,6 +107,9 @@ class RedisBackend(Backend):
 
     async def run_scripts(self, calls: Sequence[ScriptCall]) -> list[Any]:
         """Run scripts in one round trip (on a cluster, at once to their own nodes); their results in order."""
+        if len(calls) == 1:  # no pipeline to build for one script
+            script, keys, args = calls[0]
+            return [await script(keys=keys, args=args)]
         if isinstance(self.client, RedisCluster):
             # a cluster pipeline refuses scripts (EVALSHA)
             return list(await asyncio.gather(*(script(keys=keys, args=args) for script, keys, args in calls)))
@@ -112,6 +128,20 @@ class RedisBackend(Backend):
                 raise result
         return results
 
+    async def run_steps(self, steps: Sequence[Step[Any]]) -> list[Any]:
+        redis_steps = [_redis_step(step) for step in steps]
+        replies = await self.run_scripts([call for step in redis_steps for call in step.calls])
+        results, start = [], 0
+        for step in redis_steps:
+            results.append(step.decode(replies[start : start + len(step.calls)]))
+            start += len(step.calls)
+        return results
+
+    async def run_then(self, first: Step[_A], then: Callable[[_A], Sequence[Step[Any]]]) -> tuple[_A, list[Any]]:
+        (result,) = await self.run_steps([first])
+        steps = then(result)
+        return result, (await self.run_steps(steps) if steps else [])
+
     async def check(self) -> None:
         if isinstance(self.client, RedisCluster):
             # every primary: one PING reaches one node, and a master that is down takes its slots
@@ -124,6 +154,17 @@ class RedisBackend(Backend):
         await self.client.aclose()
 
 
+def no_result(replies: list[Any]) -> None:  # noqa: ARG001 (a decode takes the replies)
+    """The decode of a step whose replies say nothing."""
+    return None
+
+
+def _redis_step(step: Step[Any]) -> RedisStep[Any]:
+    if not isinstance(step, RedisStep):
+        raise TypeError(f"a Redis backend cannot run {type(step).__name__}")
+    return step
+
+
 class RedisPart(StoreContract):
     """Base of a domain store on Redis: its errors become StoreError; `client` is the shared one."""
 
@@ -133,3 +174,7 @@ class RedisPart(StoreContract):
     def __init__(self, backend: RedisBackend) -> None:
         self.backend = backend
         self.client: Any = backend.client
+
+    async def run_step(self, step: Step[_T]) -> _T:
+        result: _T = (await self.backend.run_steps([step]))[0]
+        return result

@@ -13,14 +13,16 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from .base import Backend, StoreContract, StoreError
+from .base import Backend, Step, StoreContract, StoreError
 
 _T = TypeVar("_T")
+_A = TypeVar("_A")
 
 SQLITE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, OSError, TimeoutError)
 
@@ -33,6 +35,19 @@ SWEEP_EVERY_SECONDS = 60.0
 
 # A sweep: delete a domain's rows that expired before `now` (ms since the epoch, wall clock).
 Sweep = Callable[[sqlite3.Connection, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SqliteStep(Step[_T]):
+    """A store operation as a function of the connection, run inside a batch's one transaction."""
+
+    run: Callable[[sqlite3.Connection], _T]
+
+
+def _sqlite_step(step: Step[Any]) -> SqliteStep[Any]:
+    if not isinstance(step, SqliteStep):
+        raise TypeError(f"a SQLite backend cannot run {type(step).__name__}")
+    return step
 
 
 class SqliteBackend(Backend):
@@ -48,6 +63,8 @@ class SqliteBackend(Backend):
         self._sweeps: list[Sweep] = []
         # tables whose rows (by `session_id`) a deleted session takes with it
         self.session_tables: list[str] = []
+        # write transactions run so far: what a turn costs the file (tests/perf/test_round_trips.py)
+        self.transactions = 0
 
     def add_schema(self, ddl: str) -> None:
         """A domain's tables and indexes (`CREATE ... IF NOT EXISTS`), run when the file opens."""
@@ -101,9 +118,23 @@ class SqliteBackend(Backend):
         """Run `fn` on the store's thread in one IMMEDIATE transaction."""
         return await self._run(self._write, fn)
 
+    async def run_steps(self, steps: Sequence[Step[Any]]) -> list[Any]:
+        runs = [_sqlite_step(step).run for step in steps]
+        return await self.write(lambda db: [run(db) for run in runs])
+
+    async def run_then(self, first: Step[_A], then: Callable[[_A], Sequence[Step[Any]]]) -> tuple[_A, list[Any]]:
+        read = _sqlite_step(first).run
+
+        def both(db: sqlite3.Connection) -> tuple[_A, list[Any]]:
+            result = read(db)
+            return result, [_sqlite_step(step).run(db) for step in then(result)]
+
+        return await self.write(both)
+
     def _write(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
         # the write lock is taken up front, so no upgrade deadlock
         db = self._conn()
+        self.transactions += 1
         db.execute("BEGIN IMMEDIATE")
         try:
             result = fn(db)
@@ -152,6 +183,10 @@ class SqlitePart(StoreContract):
     def __init__(self, backend: SqliteBackend) -> None:
         self.backend = backend
         self._last_sweep = 0.0
+
+    async def run_step(self, step: Step[_T]) -> _T:
+        result: _T = (await self.backend.run_steps([step]))[0]
+        return result
 
     def _sweep_due(self) -> bool:
         """True at most once per SWEEP_EVERY_SECONDS: a domain sweeps its expired rows this often."""

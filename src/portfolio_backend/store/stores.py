@@ -59,11 +59,10 @@ class Stores:
 
 
 def _on_redis(backend: RedisBackend) -> Stores:
-    counters = RedisCounterStore(backend)
     return Stores(
         backend,
-        sessions=RedisSessionStore(backend, counters),
-        counters=counters,
+        sessions=RedisSessionStore(backend),
+        counters=RedisCounterStore(backend),
         reminders=RedisReminderStore(backend),
         leads=RedisLeadStore(backend),
         turns=RedisTurnBufferStore(backend),
@@ -73,11 +72,10 @@ def _on_redis(backend: RedisBackend) -> Stores:
 
 
 def _on_sqlite(backend: SqliteBackend) -> Stores:
-    counters = SqliteCounterStore(backend)
     return Stores(
         backend,
-        sessions=SqliteSessionStore(backend, counters),
-        counters=counters,
+        sessions=SqliteSessionStore(backend),
+        counters=SqliteCounterStore(backend),
         reminders=SqliteReminderStore(backend),
         leads=SqliteLeadStore(backend),
         turns=SqliteTurnBufferStore(backend),

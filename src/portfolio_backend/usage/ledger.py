@@ -22,6 +22,7 @@ from ..llm import Usage
 from ..quota import Bound, QuotaDecision
 from ..settings import RateSpec, Settings
 from ..store import StoreError
+from ..store.base import Step
 from ..store.usage import DAY_SECONDS, BudgetKind, BudgetState, DayUsage, Reservation, TurnUsage, UsageStore
 from .prices import PriceTable
 
@@ -98,34 +99,44 @@ class SpendLedger:
     def today(self) -> int:
         return int(self.clock() // DAY_SECONDS)
 
-    async def admit(self, visitor: str, first_request: Usage) -> Admission:
-        """Reserve what the turn's first request will cost, unless a budget is already reached."""
-        now = self.clock()
-        reservation = Reservation(
-            day=int(now // DAY_SECONDS),
+    def reservation(self, visitor: str, first_request: Usage) -> Reservation:
+        """What a turn whose first request is `first_request` holds while it runs, from today."""
+        return Reservation(
+            day=self.today(),
             visitor=visitor,
             tokens=first_request.total_tokens,
             micro_usd=self.prices.cost_micro_usd(self.model, first_request),
         )
-        state = await self.store.reserve(
+
+    def reserve_step(self, reservation: Reservation) -> Step[BudgetState]:
+        """The reservation, unless a budget is already reached, as a step of the turn's admission."""
+        return self.store.reserve_step(
             reservation,
             day_limit_micro_usd=self.budgets.daily_micro_usd,
             visitor_limit_tokens=self.budgets.visitor_daily_tokens,
             keep_days=self.keep_days,
         )
-        return Admission(state, reservation, now)
+
+    async def admit(self, visitor: str, first_request: Usage) -> Admission:
+        """Reserve what the turn's first request will cost, unless a budget is already reached."""
+        reservation = self.reservation(visitor, first_request)
+        state = await self.store.run_step(self.reserve_step(reservation))
+        return Admission(state, reservation, self.clock())
 
     def running(self, reservation: Reservation) -> DailyBudget | None:
         """What a running turn checks before each further model round; None without a daily budget."""
         return DailyBudget(self, reservation) if self.budgets.daily_micro_usd else None
 
     async def settle(self, reservation: Reservation, session_id: str | None, usage: Usage, micro_usd: int) -> None:
+        """`settle_step` on its own."""
+        await self.store.run_step(self.settle_step(reservation, session_id, usage, micro_usd))
+
+    def settle_step(self, reservation: Reservation, session_id: str | None, usage: Usage, micro_usd: int) -> Step[None]:
         """Record a finished turn under the day it started, giving its reservation back; a turn
         that used nothing only gives the reservation back."""
         if not usage.total_tokens:
-            await self.store.release(reservation)
-            return
-        await self.store.record(
+            return self.store.release_step(reservation)
+        return self.store.record_step(
             TurnUsage(
                 reservation=reservation,
                 session_id=session_id,

@@ -6,7 +6,7 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..base import StoreContract
+from ..base import Step, StepStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,19 +27,27 @@ class CounterState:
     refused: int | None = None
 
 
-class CounterStore(StoreContract):
+class CounterStore(StepStore):
     """Named counters, exact across processes."""
 
     @abstractmethod
-    async def hit(self, checks: Sequence[CounterCheck]) -> CounterState:
+    def hit_step(self, checks: Sequence[CounterCheck]) -> Step[CounterState]:
         """In one atomic step: charge one to every counter, or to none if any has reached its
         limit (then `refused` is its index). Keys name their window, so the TTL only bounds how
         long a counter takes up space."""
 
     @abstractmethod
+    def release_step(self, keys: Sequence[str]) -> Step[None]:
+        """Take one back from each key (a refund, or an open stream that ended); never below zero."""
+
+    async def hit(self, checks: Sequence[CounterCheck]) -> CounterState:
+        """`hit_step` on its own."""
+        return await self.run_step(self.hit_step(checks))
+
+    @abstractmethod
     async def peek(self, key: str) -> int:
         """The current count of `key` (0 if none); counts nothing."""
 
-    @abstractmethod
     async def release(self, *keys: str) -> None:
-        """Take one back from each key (a refund, or an open stream that ended); never below zero."""
+        """`release_step` on its own."""
+        await self.run_step(self.release_step(keys))

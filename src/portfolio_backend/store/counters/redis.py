@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from ..redis import RedisBackend, RedisPart, ScriptCall
+from ..redis import RedisBackend, RedisPart, RedisStep, no_result
 from . import CounterCheck, CounterState, CounterStore
 
 # KEYS: counters. ARGV: limit and ttl ms of each. All or nothing.
@@ -45,23 +46,19 @@ class RedisCounterStore(RedisPart, CounterStore):
         self._hit = self.client.register_script(_HIT)
         self._release = self.client.register_script(_RELEASE)
 
-    async def hit(self, checks: Sequence[CounterCheck]) -> CounterState:
+    def hit_step(self, checks: Sequence[CounterCheck]) -> RedisStep[CounterState]:
         args: list[int] = []
         for check in checks:
             args += [check.limit, max(1, int(check.ttl_seconds * 1000))]
-        refused, *counts = await self._hit(keys=[_counter_key(check.key) for check in checks], args=args)
-        return CounterState(
-            not refused,
-            tuple(int(count) for count in counts),
-            int(refused) - 1 if refused else None,
-        )
+        return RedisStep([(self._hit, [_counter_key(check.key) for check in checks], args)], _counter_state)
 
     async def peek(self, key: str) -> int:
         return int(await self.client.get(_counter_key(key)) or 0)
 
-    async def release(self, *keys: str) -> None:
-        await self._release(keys=[_counter_key(key) for key in keys])
+    def release_step(self, keys: Sequence[str]) -> RedisStep[None]:
+        return RedisStep([(self._release, [_counter_key(key) for key in keys], [])], no_result)
 
-    def release_call(self, *keys: str) -> ScriptCall:
-        """`release` as a script call, for another domain to send in its own round trip."""
-        return (self._release, [_counter_key(key) for key in keys], [])
+
+def _counter_state(replies: list[Any]) -> CounterState:
+    refused, *counts = replies[0]
+    return CounterState(not refused, tuple(int(count) for count in counts), int(refused) - 1 if refused else None)

@@ -6,7 +6,7 @@ import sqlite3
 import time
 from collections.abc import Sequence
 
-from ..sqlite import SqliteBackend, SqlitePart
+from ..sqlite import SqliteBackend, SqlitePart, SqliteStep
 from . import CounterCheck, CounterState, CounterStore
 
 SCHEMA = """
@@ -28,7 +28,7 @@ class SqliteCounterStore(SqlitePart, CounterStore):
         backend.add_schema(SCHEMA)
         backend.add_sweep(_sweep)
 
-    async def hit(self, checks: Sequence[CounterCheck]) -> CounterState:
+    def hit_step(self, checks: Sequence[CounterCheck]) -> SqliteStep[CounterState]:
         def charge(db: sqlite3.Connection) -> CounterState:
             now = time.time()
             if self._sweep_due():
@@ -47,7 +47,7 @@ class SqliteCounterStore(SqlitePart, CounterStore):
             )
             return CounterState(True, tuple(count + 1 for count in counts))
 
-        return await self.backend.write(charge)
+        return SqliteStep(charge)
 
     async def peek(self, key: str) -> int:
         def read(db: sqlite3.Connection) -> int:
@@ -56,13 +56,11 @@ class SqliteCounterStore(SqlitePart, CounterStore):
 
         return await self.backend.read(read)
 
-    async def release(self, *keys: str) -> None:
-        await self.backend.write(lambda db: self.release_in(db, keys))
+    def release_step(self, keys: Sequence[str]) -> SqliteStep[None]:
+        def release(db: sqlite3.Connection) -> None:
+            db.executemany(
+                "UPDATE counters SET count = count - 1 WHERE key = ? AND count > 0",
+                [(key,) for key in keys],
+            )
 
-    @staticmethod
-    def release_in(db: sqlite3.Connection, keys: Sequence[str]) -> None:
-        """`release` inside another domain's transaction."""
-        db.executemany(
-            "UPDATE counters SET count = count - 1 WHERE key = ? AND count > 0",
-            [(key,) for key in keys],
-        )
+        return SqliteStep(release)

@@ -7,7 +7,7 @@ from abc import abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..base import StoreContract
+from ..base import Step, StepStore
 
 
 @dataclass(slots=True)
@@ -77,7 +77,7 @@ class SessionRecord:
     messages: list[Message] = field(default_factory=list)
 
 
-class SessionStore(StoreContract):
+class SessionStore(StepStore):
     """Sessions with their history. Times are integer milliseconds since the epoch."""
 
     @abstractmethod
@@ -85,10 +85,29 @@ class SessionStore(StoreContract):
         """Create an empty session owned by `visitor`, expiring `ttl_seconds` after its last activity."""
 
     @abstractmethod
-    async def load(self, session_id: str, now: int) -> SessionRecord | None:
+    def load_step(self, session_id: str, now: int) -> Step[SessionRecord | None]:
         """The session with its messages in order, or None if it never existed or has expired."""
 
+    async def load(self, session_id: str, now: int) -> SessionRecord | None:
+        """`load_step` on its own."""
+        return await self.run_step(self.load_step(session_id, now))
+
     @abstractmethod
+    def append_turn_step(
+        self,
+        session_id: str,
+        messages: list[Message],
+        now: int,
+        ttl_seconds: int,
+        keep: int,
+        replace_last_turn: bool = False,
+    ) -> Step[bool]:
+        """Atomically add one turn's messages, keep the last `keep` (trimmed at a user message, so
+        no tool message loses its call), refresh the TTL. Concurrent turns never lose each other's
+        messages. False if the session is gone. `replace_last_turn`: first drop the session's last
+        turn (its last user message and all after it), in the same atomic step: a regenerated
+        answer replaces the one before."""
+
     async def append_turn(
         self,
         session_id: str,
@@ -96,15 +115,12 @@ class SessionStore(StoreContract):
         now: int,
         ttl_seconds: int,
         keep: int,
-        release: str | None = None,
         replace_last_turn: bool = False,
     ) -> bool:
-        """Atomically add one turn's messages, keep the last `keep` (trimmed at a user message, so
-        no tool message loses its call), refresh the TTL. Concurrent turns never lose each other's
-        messages. False if the session is gone. `release` names a counter (see CounterStore) to
-        take one back from in the same round trip (the visitor's open-stream slot).
-        `replace_last_turn`: first drop the session's last turn (its last user message and all
-        after it), in the same atomic step: a regenerated answer replaces the one before."""
+        """`append_turn_step` on its own."""
+        return await self.run_step(
+            self.append_turn_step(session_id, messages, now, ttl_seconds, keep, replace_last_turn=replace_last_turn)
+        )
 
     @abstractmethod
     async def delete(self, session_id: str) -> bool:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from redis.asyncio.cluster import RedisCluster
 
-from ..counters.redis import RedisCounterStore
-from ..redis import RedisBackend, RedisPart
+from ..redis import RedisBackend, RedisPart, RedisStep
 from . import Message, SessionMeta, SessionRecord, SessionStore
 
 # KEYS: meta, messages. ARGV: keep, ttl ms, now ms, replace last turn (1/0), message json...
@@ -38,6 +39,13 @@ if n > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
 return n
 """
 
+# KEYS: meta, messages. Returns {} for an unknown session, else {meta as field, value..., messages}.
+_LOAD = """
+local meta = redis.call('HGETALL', KEYS[1])
+if #meta == 0 then return {} end
+return {meta, redis.call('LRANGE', KEYS[2], 0, -1)}
+"""
+
 # How many session ids a visitor's index keeps; the session-creation quota bounds it first.
 _INDEX_MAX = 200
 _INDEX_TTL_SECONDS = 7 * 86400
@@ -61,10 +69,10 @@ def _index_key(visitor: str) -> str:
 
 
 class RedisSessionStore(RedisPart, SessionStore):
-    def __init__(self, backend: RedisBackend, counters: RedisCounterStore) -> None:
+    def __init__(self, backend: RedisBackend) -> None:
         super().__init__(backend)
-        self._counters = counters
         self._append = self.client.register_script(_APPEND)
+        self._load = self.client.register_script(_LOAD)
 
     async def create(self, session_id: str, visitor: str, now: int, ttl_seconds: int) -> SessionMeta:
         meta = {
@@ -84,33 +92,30 @@ class RedisSessionStore(RedisPart, SessionStore):
             await pipe.execute()
         return SessionMeta(session_id, visitor, now, now, 0)
 
-    async def load(self, session_id: str, now: int) -> SessionRecord | None:
-        async with self.client.pipeline(transaction=False) as pipe:
-            pipe.hgetall(_meta_key(session_id))
-            pipe.lrange(_messages_key(session_id), 0, -1)
-            raw_meta, raw_messages = await pipe.execute()
-        if not raw_meta:
-            return None
-        messages = [Message.from_json(item) for item in raw_messages]
-        return SessionRecord(_meta_from(session_id, raw_meta, len(messages)), messages)
+    def load_step(self, session_id: str, now: int) -> RedisStep[SessionRecord | None]:
+        def decode(replies: list[Any]) -> SessionRecord | None:
+            if not replies[0]:
+                return None
+            flat, raw_messages = replies[0]
+            messages = [Message.from_json(item) for item in raw_messages]
+            raw_meta = dict(zip(flat[::2], flat[1::2], strict=True))
+            return SessionRecord(_meta_from(session_id, raw_meta, len(messages)), messages)
 
-    async def append_turn(
+        return RedisStep([(self._load, [_meta_key(session_id), _messages_key(session_id)], [])], decode)
+
+    def append_turn_step(
         self,
         session_id: str,
         messages: list[Message],
         now: int,
         ttl_seconds: int,
         keep: int,
-        release: str | None = None,
         replace_last_turn: bool = False,
-    ) -> bool:
+    ) -> RedisStep[bool]:
         keys = [_meta_key(session_id), _messages_key(session_id)]
         replace = 1 if replace_last_turn else 0
         args = [keep, ttl_seconds * 1000, now, replace, *(message.to_json() for message in messages)]
-        if release is None:
-            return int(await self._append(keys=keys, args=args)) >= 0
-        appended, _ = await self.backend.run_scripts([(self._append, keys, args), self._counters.release_call(release)])
-        return int(appended) >= 0
+        return RedisStep([(self._append, keys, args)], _appended)
 
     async def delete(self, session_id: str) -> bool:
         meta = await self.client.hgetall(_meta_key(session_id))
@@ -169,6 +174,10 @@ class RedisSessionStore(RedisPart, SessionStore):
         metas = await self._metas([_session_id_of(key) for key in ids])
         next_cursor = f"{position}:{scan_cursor}" if position < len(primaries) else ""
         return next_cursor, [meta for meta in metas if meta]
+
+
+def _appended(replies: list[Any]) -> bool:
+    return int(replies[0]) >= 0
 
 
 def _meta_from(session_id: str, raw: dict[str, str], message_count: int) -> SessionMeta:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from ..counters.sqlite import SqliteCounterStore
-from ..sqlite import SqliteBackend, SqlitePart
+from ..sqlite import SqliteBackend, SqlitePart, SqliteStep
 from . import Message, SessionMeta, SessionRecord, SessionStore
 
 SCHEMA = """
@@ -34,9 +33,8 @@ _META_SQL = (
 
 
 class SqliteSessionStore(SqlitePart, SessionStore):
-    def __init__(self, backend: SqliteBackend, counters: SqliteCounterStore) -> None:
+    def __init__(self, backend: SqliteBackend) -> None:
         super().__init__(backend)
-        self._counters = counters
         backend.add_schema(SCHEMA)
 
     async def create(self, session_id: str, visitor: str, now: int, ttl_seconds: int) -> SessionMeta:
@@ -51,7 +49,7 @@ class SqliteSessionStore(SqlitePart, SessionStore):
         await self.backend.write(create)
         return SessionMeta(session_id, visitor, now, now, 0)
 
-    async def load(self, session_id: str, now: int) -> SessionRecord | None:
+    def load_step(self, session_id: str, now: int) -> SqliteStep[SessionRecord | None]:
         def load(db: sqlite3.Connection) -> SessionRecord | None:
             row = db.execute(
                 "SELECT visitor, created_at, last_activity FROM sessions WHERE id = ? AND expires_at > ?",
@@ -66,21 +64,22 @@ class SqliteSessionStore(SqlitePart, SessionStore):
             messages = [Message.from_json(body) for (body,) in bodies]
             return SessionRecord(SessionMeta(session_id, row[0], row[1], row[2], len(messages)), messages)
 
-        return await self.backend.read(load)
+        return SqliteStep(load)
 
-    async def append_turn(
+    async def load(self, session_id: str, now: int) -> SessionRecord | None:
+        # a read: no write transaction
+        return await self.backend.read(self.load_step(session_id, now).run)
+
+    def append_turn_step(
         self,
         session_id: str,
         messages: list[Message],
         now: int,
         ttl_seconds: int,
         keep: int,
-        release: str | None = None,
         replace_last_turn: bool = False,
-    ) -> bool:
+    ) -> SqliteStep[bool]:
         def append(db: sqlite3.Connection) -> bool:
-            if release is not None:
-                self._counters.release_in(db, (release,))
             updated = db.execute(
                 "UPDATE sessions SET last_activity = ?, expires_at = ? WHERE id = ? AND expires_at > ?",
                 (now, now + ttl_seconds * 1000, session_id, now),
@@ -111,7 +110,7 @@ class SqliteSessionStore(SqlitePart, SessionStore):
             )
             return True
 
-        return await self.backend.write(append)
+        return SqliteStep(append)
 
     async def delete(self, session_id: str) -> bool:
         tables = self.backend.session_tables

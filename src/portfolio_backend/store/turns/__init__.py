@@ -12,7 +12,7 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..base import StoreContract
+from ..base import Step, StepStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +53,9 @@ class TurnAppend:
     begin: str | None = None
 
 
-class TurnBufferStore(StoreContract):
+class TurnBufferStore(StepStore):
     """Short-lived per-turn event buffers. Times are ms since the epoch."""
 
-    @abstractmethod
     async def append_many(
         self,
         appends: Sequence[TurnAppend],
@@ -66,6 +65,22 @@ class TurnBufferStore(StoreContract):
         max_events: int,
         running_ttl_seconds: int | None = None,
     ) -> list[TurnControl]:
+        """`append_step` on its own."""
+        step = self.append_step(
+            appends, now=now, ttl_seconds=ttl_seconds, max_events=max_events, running_ttl_seconds=running_ttl_seconds
+        )
+        return await self.run_step(step)
+
+    @abstractmethod
+    def append_step(
+        self,
+        appends: Sequence[TurnAppend],
+        *,
+        now: int,
+        ttl_seconds: int,
+        max_events: int,
+        running_ttl_seconds: int | None = None,
+    ) -> Step[list[TurnControl]]:
         """Each turn's append, all in one round trip (a process flushes all its running turns at
         once); their control states in order. Each is atomic on its own:
 

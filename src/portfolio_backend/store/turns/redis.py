@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..redis import RedisBackend, RedisPart, ScriptCall
+from ..redis import RedisBackend, RedisPart, RedisStep, ScriptCall
 from . import TurnAppend, TurnBufferStore, TurnControl, TurnPage
 
 # The event list is contiguous from seq 1, so an event's seq is its list position + 1.
@@ -92,7 +92,7 @@ class RedisTurnBufferStore(RedisPart, TurnBufferStore):
         self._stop = self.client.register_script(_STOP)
         self._point = self.client.register_script(_POINT)
 
-    async def append_many(
+    def append_step(
         self,
         appends: Sequence[TurnAppend],
         *,
@@ -100,7 +100,7 @@ class RedisTurnBufferStore(RedisPart, TurnBufferStore):
         ttl_seconds: int,
         max_events: int,
         running_ttl_seconds: int | None = None,
-    ) -> list[TurnControl]:
+    ) -> RedisStep[list[TurnControl]]:
         calls: list[ScriptCall] = []
         for append in appends:
             args: list[Any] = [ttl_seconds * 1000, max_events, 1 if append.ended else 0, append.begin or "", now]
@@ -113,9 +113,13 @@ class RedisTurnBufferStore(RedisPart, TurnBufferStore):
             for append in appends
             if append.begin is not None
         ]
-        results = await self.backend.run_scripts(calls)
-        # an ended turn's pointer stays until its TTL: `running_turn` reads the turn's own meta
-        return [TurnControl(bool(stop), int(follow), bool(gone)) for stop, follow, gone in results[: len(appends)]]
+        count = len(appends)
+
+        def decode(results: list[Any]) -> list[TurnControl]:
+            # an ended turn's pointer stays until its TTL: `running_turn` reads the turn's own meta
+            return [TurnControl(bool(stop), int(follow), bool(gone)) for stop, follow, gone in results[:count]]
+
+        return RedisStep(calls, decode)
 
     async def read(self, turn_id: str, after: int, limit: int, now: int) -> TurnPage | None:
         page: list[str] = await self._read(keys=[_meta_key(turn_id), _events_key(turn_id)], args=[after, limit, now])

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from ...clock import now_ms
-from ..sqlite import SqliteBackend, SqlitePart
+from ..sqlite import SqliteBackend, SqlitePart, SqliteStep
 from . import TurnAppend, TurnBufferStore, TurnControl, TurnPage
 
 SCHEMA = """
@@ -45,7 +45,7 @@ class SqliteTurnBufferStore(SqlitePart, TurnBufferStore):
         backend.add_sweep(_sweep)
         backend.keep_with_session("turn_buffers")
 
-    async def append_many(
+    def append_step(
         self,
         appends: Sequence[TurnAppend],
         *,
@@ -53,7 +53,7 @@ class SqliteTurnBufferStore(SqlitePart, TurnBufferStore):
         ttl_seconds: int,
         max_events: int,
         running_ttl_seconds: int | None = None,  # a row here: a session's running turn is a query
-    ) -> list[TurnControl]:
+    ) -> SqliteStep[list[TurnControl]]:
         expires_at = now + ttl_seconds * 1000
 
         def append_one(db: sqlite3.Connection, append: TurnAppend) -> TurnControl:
@@ -94,7 +94,7 @@ class SqliteTurnBufferStore(SqlitePart, TurnBufferStore):
                 _sweep(db, now)  # by the callers' clock, like every expiry here
             return [append_one(db, append) for append in appends]
 
-        return await self.backend.write(append_all)
+        return SqliteStep(append_all)
 
     async def read(self, turn_id: str, after: int, limit: int, now: int) -> TurnPage | None:
         def read(db: sqlite3.Connection) -> TurnPage | None:

@@ -17,7 +17,7 @@ import enum
 from abc import abstractmethod
 from dataclasses import dataclass
 
-from ..base import StoreContract
+from ..base import Step, StepStore
 
 DAY_SECONDS = 86400
 
@@ -98,25 +98,46 @@ class TallyUsage:
     micro_usd: int = 0
 
 
-class UsageStore(StoreContract):
-    """The spend account. Limits of 0 mean no limit."""
+class UsageStore(StepStore):
+    """The spend account. Limits of 0 mean no limit. Each change is also a `Step`, so a turn's
+    reservation and its record share a round trip with the turn's other store operations."""
 
-    @abstractmethod
     async def reserve(
         self, reservation: Reservation, *, day_limit_micro_usd: int, visitor_limit_tokens: int, keep_days: int
     ) -> BudgetState:
+        """`reserve_step` on its own."""
+        step = self.reserve_step(
+            reservation,
+            day_limit_micro_usd=day_limit_micro_usd,
+            visitor_limit_tokens=visitor_limit_tokens,
+            keep_days=keep_days,
+        )
+        return await self.run_step(step)
+
+    async def record(self, turn: TurnUsage, *, keep_days: int) -> None:
+        """`record_step` on its own."""
+        await self.run_step(self.record_step(turn, keep_days=keep_days))
+
+    async def release(self, reservation: Reservation) -> None:
+        """`release_step` on its own."""
+        await self.run_step(self.release_step(reservation))
+
+    @abstractmethod
+    def reserve_step(
+        self, reservation: Reservation, *, day_limit_micro_usd: int, visitor_limit_tokens: int, keep_days: int
+    ) -> Step[BudgetState]:
         """In one atomic step: refuse if the day's spend (recorded + reserved) has reached
         `day_limit_micro_usd`, or the visitor's tokens (recorded + reserved) have reached
         `visitor_limit_tokens`; else add the reservation to both. Nothing changes when refused.
         Figures are dropped `keep_days` after their day."""
 
     @abstractmethod
-    async def record(self, turn: TurnUsage, *, keep_days: int) -> None:
+    def record_step(self, turn: TurnUsage, *, keep_days: int) -> Step[None]:
         """In one atomic step: add a finished turn to its day, its visitor and its session, and take
         its reservation back. Figures are dropped `keep_days` after their day."""
 
     @abstractmethod
-    async def release(self, reservation: Reservation) -> None:
+    def release_step(self, reservation: Reservation) -> Step[None]:
         """Give a reservation back without recording a turn (the turn never ran or used nothing)."""
 
     @abstractmethod

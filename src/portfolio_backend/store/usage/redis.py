@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..redis import RedisBackend, RedisPart
+from ..redis import RedisBackend, RedisPart, RedisStep, no_result
 from . import DAY_SECONDS, BudgetKind, BudgetState, DayUsage, Reservation, TallyUsage, TurnUsage, UsageStore
 
 # KEYS: day hash, visitor hash. ARGV: tokens, micro_usd, day limit, visitor limit, expire-at (s).
@@ -82,6 +82,14 @@ def _int(value: Any) -> int:
     return int(value or 0)
 
 
+_BUDGET_KINDS = {1: BudgetKind.DAILY_USD, 2: BudgetKind.VISITOR_TOKENS}
+
+
+def _budget_state(replies: list[Any]) -> BudgetState:
+    refused, day_usd, visitor_tokens = replies[0]
+    return BudgetState(_BUDGET_KINDS.get(int(refused)), int(day_usd), int(visitor_tokens))
+
+
 class RedisUsageStore(RedisPart, UsageStore):
     def __init__(self, backend: RedisBackend) -> None:
         super().__init__(backend)
@@ -89,48 +97,41 @@ class RedisUsageStore(RedisPart, UsageStore):
         self._record = self.client.register_script(_RECORD)
         self._release = self.client.register_script(_RELEASE)
 
-    async def reserve(
+    def reserve_step(
         self, reservation: Reservation, *, day_limit_micro_usd: int, visitor_limit_tokens: int, keep_days: int
-    ) -> BudgetState:
+    ) -> RedisStep[BudgetState]:
         day = reservation.day
-        refused, day_usd, visitor_tokens = await self._reserve(
-            keys=[_day_key(day), _day_key(day, f"v:{reservation.visitor}")],
-            args=[
-                reservation.tokens,
-                reservation.micro_usd,
-                day_limit_micro_usd,
-                visitor_limit_tokens,
-                _expire_at(day, keep_days),
-            ],
-        )
-        kinds = {1: BudgetKind.DAILY_USD, 2: BudgetKind.VISITOR_TOKENS}
-        return BudgetState(kinds.get(int(refused)), int(day_usd), int(visitor_tokens))
+        keys = [_day_key(day), _day_key(day, f"v:{reservation.visitor}")]
+        args = [
+            reservation.tokens,
+            reservation.micro_usd,
+            day_limit_micro_usd,
+            visitor_limit_tokens,
+            _expire_at(day, keep_days),
+        ]
+        return RedisStep([(self._reserve, keys, args)], _budget_state)
 
-    async def record(self, turn: TurnUsage, *, keep_days: int) -> None:
+    def record_step(self, turn: TurnUsage, *, keep_days: int) -> RedisStep[None]:
         held = turn.reservation
         keys = [_day_key(held.day), _day_key(held.day, f"v:{held.visitor}")]
         if turn.session_id:
             keys.append(_day_key(held.day, f"s:{turn.session_id}"))
-        await self._record(
-            keys=keys,
-            args=[
-                -held.tokens,
-                -held.micro_usd,
-                turn.prompt_tokens,
-                turn.cached_tokens,
-                turn.completion_tokens,
-                turn.micro_usd,
-                int(turn.estimated),
-                _expire_at(held.day, keep_days),
-            ],
-        )
+        args = [
+            -held.tokens,
+            -held.micro_usd,
+            turn.prompt_tokens,
+            turn.cached_tokens,
+            turn.completion_tokens,
+            turn.micro_usd,
+            int(turn.estimated),
+            _expire_at(held.day, keep_days),
+        ]
+        return RedisStep([(self._record, keys, args)], no_result)
 
-    async def release(self, reservation: Reservation) -> None:
+    def release_step(self, reservation: Reservation) -> RedisStep[None]:
         day = reservation.day
-        await self._release(
-            keys=[_day_key(day), _day_key(day, f"v:{reservation.visitor}")],
-            args=[-reservation.tokens, -reservation.micro_usd],
-        )
+        keys = [_day_key(day), _day_key(day, f"v:{reservation.visitor}")]
+        return RedisStep([(self._release, keys, [-reservation.tokens, -reservation.micro_usd])], no_result)
 
     async def day_micro_usd(self, day: int) -> int:
         spent, reserved = await self.client.hmget(_day_key(day), ["micro_usd", "reserved_micro_usd"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from ..sqlite import SqliteBackend, SqlitePart
+from ..sqlite import SqliteBackend, SqlitePart, SqliteStep
 from . import BudgetKind, BudgetState, DayUsage, Reservation, TallyUsage, TurnUsage, UsageStore
 
 SCHEMA = """
@@ -49,9 +49,9 @@ class SqliteUsageStore(SqlitePart, UsageStore):
         super().__init__(backend)
         backend.add_schema(SCHEMA)
 
-    async def reserve(
+    def reserve_step(
         self, reservation: Reservation, *, day_limit_micro_usd: int, visitor_limit_tokens: int, keep_days: int
-    ) -> BudgetState:
+    ) -> SqliteStep[BudgetState]:
         day, visitor = reservation.day, reservation.visitor
 
         def reserve(db: sqlite3.Connection) -> BudgetState:
@@ -77,9 +77,9 @@ class SqliteUsageStore(SqlitePart, UsageStore):
             )
             return BudgetState(None, day_usd + reservation.micro_usd, visitor_tokens + reservation.tokens)
 
-        return await self.backend.write(reserve)
+        return SqliteStep(reserve)
 
-    async def record(self, turn: TurnUsage, *, keep_days: int) -> None:
+    def record_step(self, turn: TurnUsage, *, keep_days: int) -> SqliteStep[None]:
         held = turn.reservation
 
         def record(db: sqlite3.Connection) -> None:
@@ -125,9 +125,9 @@ class SqliteUsageStore(SqlitePart, UsageStore):
             for table in ("usage_days", "usage_visitors", "usage_sessions"):
                 db.execute(f"DELETE FROM {table} WHERE day < ?", (held.day - keep_days,))
 
-        await self.backend.write(record)
+        return SqliteStep(record)
 
-    async def release(self, reservation: Reservation) -> None:
+    def release_step(self, reservation: Reservation) -> SqliteStep[None]:
         def release(db: sqlite3.Connection) -> None:
             db.execute(
                 "UPDATE usage_days SET reserved_micro_usd = reserved_micro_usd - ? WHERE day = ?",
@@ -138,7 +138,7 @@ class SqliteUsageStore(SqlitePart, UsageStore):
                 (reservation.tokens, reservation.day, reservation.visitor),
             )
 
-        await self.backend.write(release)
+        return SqliteStep(release)
 
     async def day_micro_usd(self, day: int) -> int:
         def query(db: sqlite3.Connection) -> int:

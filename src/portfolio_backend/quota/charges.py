@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .bounds import GLOBAL_SUBJECT, Bounds
-from .limiter import Limiter, QuotaDecision
+from .limiter import Bound, Limiter, QuotaDecision
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,28 +24,35 @@ class TurnCharges:
         """What the turn costs the visitor and the service: refunded together, or not at all."""
         return [self.turn] if self.global_daily is None else [self.turn, self.global_daily]
 
+    @classmethod
+    def of(cls, decisions: list[QuotaDecision], *, new_session: bool) -> TurnCharges:
+        """The charges from the decisions on `turn_charges`, in its order."""
+        turn, open_stream, *rest = decisions
+        session = rest.pop(0) if new_session else None
+        return cls(turn, open_stream, rest[0] if rest else None, session)
+
     @property
     def taken(self) -> list[QuotaDecision]:
         """Everything charged: what a turn that will not run gives back."""
         return [self.open_stream, *self.spent, *([self.session] if self.session is not None else [])]
 
 
-async def charge_turn(
-    limiter: Limiter, bounds: Bounds, visitor: str, *, new_session: bool = False
-) -> TurnCharges | None:
-    """Charge a turn or raise RateLimited; None when the store is down and the limiter fails open.
-
-    `new_session`: the turn creates a session, so the session quota is charged in the same step:
-    a turn refused by any bound creates and costs nothing.
-    """
+def turn_charges(bounds: Bounds, visitor: str, *, new_session: bool = False) -> list[tuple[Bound, str]]:
+    """What a turn is charged, in `TurnCharges.of`'s order. `new_session`: the turn creates a
+    session, so the session quota is charged in the same step: a turn refused by any bound
+    creates and costs nothing."""
     charges = [(bounds.chat, visitor), (bounds.streams, visitor)]
     if new_session:
         charges.append((bounds.sessions, visitor))
     if bounds.global_daily is not None:
         charges.append((bounds.global_daily, GLOBAL_SUBJECT))
-    decisions = await limiter.admit(charges)
-    if decisions is None:
-        return None
-    turn, open_stream, *rest = decisions
-    session = rest.pop(0) if new_session else None
-    return TurnCharges(turn, open_stream, rest[0] if rest else None, session)
+    return charges
+
+
+async def charge_turn(
+    limiter: Limiter, bounds: Bounds, visitor: str, *, new_session: bool = False
+) -> TurnCharges | None:
+    """Charge a turn on its own round trip, or raise RateLimited; None when the store is down and
+    the limiter fails open."""
+    decisions = await limiter.admit(turn_charges(bounds, visitor, new_session=new_session))
+    return None if decisions is None else TurnCharges.of(decisions, new_session=new_session)
