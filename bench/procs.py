@@ -124,7 +124,7 @@ def start_service(
     program: tuple[str, ...] = ("main.py",),
 ) -> tuple[ServiceProcess, int]:
     """`python main.py` as deployed (tests/fixtures/service.py), pointed at the upstream and a store;
-    quotas out of the way.
+    every quota and budget on (each turn pays for checking them), with limits out of the way.
 
     `source`: another checkout's `src/` to run instead of this one's (to measure a proposed change
     without touching the working tree); it goes first on PYTHONPATH. `workers`: WEB_CONCURRENCY.
@@ -136,7 +136,10 @@ def start_service(
         "OPENAI_MAX_RETRIES": "0",
         "RATE_LIMIT": "1000000/day",
         "SESSION_CREATE_LIMIT": "1000000/hour",
-        "GLOBAL_DAILY_REQUESTS": "0",
+        "GLOBAL_DAILY_REQUESTS": "1000000000",
+        "DAILY_BUDGET_USD": "1000000",
+        "VISITOR_DAILY_TOKENS": "1000000000",
+        "MODEL_PRICES": json.dumps({"gpt-4o-mini": {"input": 0.15, "output": 0.6}}),
         "MAX_OPEN_STREAMS_PER_VISITOR": "100000",
         # a left resumable stream is cancelled 1 s after its client went, not 15 (the memory phase)
         "RESUME_GRACE_SECONDS": "1",

@@ -57,12 +57,15 @@ class LiveTurns:
         events: AsyncIterator[TurnEvent],
         stop_request: StopRequest,
         on_end: Callable[[LiveTurn, TurnEvent | None], Awaitable[TurnEvent | None]],
+        *,
+        begun: bool = False,
     ) -> LiveTurn:
         """Run `events` (the turn's `run_turn`, sharing `stop_request`) as a live turn; `on_end`
-        settles it when it ends and answers its last event."""
+        settles it when it ends and answers its last event. `begun`: its buffer was begun by its
+        admission (`BufferSync.begin_step`)."""
         live = LiveTurn(turn_id, session_id, events, stop_request, grace_seconds=self.grace_seconds, on_end=on_end)
         if self.sync is not None and live.session_id is not None:
-            live.synced = self.sync.add(live, live.session_id)
+            live.synced = self.sync.add(live, live.session_id, begun=begun)
         self._turns[turn_id] = live
         finished = live.synced or live.task
         finished.add_done_callback(lambda _: self._ended(live))

@@ -16,6 +16,7 @@ tries again (FINAL_ATTEMPTS).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -64,12 +65,35 @@ class BufferSync:
     settings: BufferSettings
     _turns: dict[LiveTurn, _Progress] = field(default_factory=dict)
     _task: asyncio.Task[None] | None = None
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def add(self, live: LiveTurn, session_id: str) -> asyncio.Future[bool]:
-        """Keep `live`'s events in the buffer from the next flush on. The future is done once the
-        turn has ended and its last flush is over: True if its events are all stored."""
+    def begin_step(self, turn_id: str, session_id: str) -> Step[list[TurnControl]]:
+        """A new turn's buffer, empty, as the session's running turn: a step of the turn's admission,
+        so another process finds the turn (a reattach, a Stop) from its first event on."""
+        return self._append_step(TurnAppend(turn_id, [], begin=session_id))
+
+    def end_step(self, turn_id: str) -> Step[list[TurnControl]]:
+        """A begun buffer whose turn never ran (its admission was refused), marked ended."""
+        return self._append_step(TurnAppend(turn_id, [], ended=True))
+
+    def _append_step(self, append: TurnAppend) -> Step[list[TurnControl]]:
+        settings = self.settings
+        return settings.store.append_step(
+            [append],
+            now=now_ms(),
+            ttl_seconds=settings.ttl_seconds,
+            max_events=settings.max_events,
+            running_ttl_seconds=settings.running_ttl_seconds,
+        )
+
+    def add(self, live: LiveTurn, session_id: str, *, begun: bool = False) -> asyncio.Future[bool]:
+        """Keep `live`'s events in the buffer. `begun`: its admission began the buffer (`begin_step`),
+        else the next flush, at once, does. The future is done once the turn has ended and its last
+        flush is over: True if its events are all stored."""
         synced = asyncio.get_running_loop().create_future()
-        self._turns[live] = _Progress(session_id, synced)
+        self._turns[live] = _Progress(session_id, synced, begun=begun)
+        if not begun:
+            self._wake.set()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="live-turns-sync")
         return synced
@@ -83,14 +107,8 @@ class BufferSync:
         progress.settling = True
         batch = [*live.events[progress.stored :], *([last] if last is not None else [])]
         events = [(seq, encode_event(event)) for seq, event in enumerate(batch, progress.stored + 1)]
-        append = TurnAppend(live.turn_id, events, True, None if progress.begun else progress.session_id)
-        settings = self.settings
-        return settings.store.append_step(
-            [append],
-            now=now_ms(),
-            ttl_seconds=settings.ttl_seconds,
-            max_events=settings.max_events,
-            running_ttl_seconds=settings.running_ttl_seconds,
+        return self._append_step(
+            TurnAppend(live.turn_id, events, True, None if progress.begun else progress.session_id)
         )
 
     def settled(self, live: LiveTurn, controls: list[TurnControl] | None) -> None:
@@ -106,9 +124,12 @@ class BufferSync:
         self._finish(live, progress, stored=not controls[0].gone)
 
     async def _run(self) -> None:
-        # not at once: a turn that ends within SYNC_SECONDS is stored once, by its settlement
+        # every SYNC_SECONDS, or at once for a turn whose buffer is not begun yet: a turn begun by
+        # its admission that ends within SYNC_SECONDS is written by its settlement alone
         while self._turns:
-            await asyncio.sleep(SYNC_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), SYNC_SECONDS)
+            self._wake.clear()
             try:
                 await self._flush()
             except Exception:

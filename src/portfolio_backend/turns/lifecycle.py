@@ -88,6 +88,7 @@ class _Admitted:
     admission: Admission | None  # None: failing open, nothing was reserved
     report: TurnReport
     settled: bool = False
+    begun: bool = False  # its resume buffer was begun by its admission
 
 
 class TurnLifecycle:
@@ -171,7 +172,13 @@ class TurnLifecycle:
         charges = self.limiter.plan(turn_charges(self.bounds, request.visitor, new_session=new_session))
         reservation = self.ledger.reservation(request.visitor, self.chat.first_request_usage(turn))
         steps: list[Step[Any]] = [self.limiter.hit_step(charges), self.ledger.reserve_step(reservation)]
-        return _Plan(turn, charges, reservation, request.chat_id if new_session else None, steps)
+        turn_id, sync = None, self.live.sync
+        if turn.session_id is not None:
+            turn_id = new_turn_id()
+            if sync is not None:  # another process finds the turn from its first event on
+                steps.append(sync.begin_step(turn_id, turn.session_id))
+        begun = turn_id is not None and sync is not None
+        return _Plan(turn, charges, reservation, request.chat_id if new_session else None, steps, turn_id, begun)
 
     def _turn(self, request: TurnRequest, record: SessionRecord | None) -> Turn:
         history = record.messages if record is not None else []
@@ -194,16 +201,17 @@ class TurnLifecycle:
         decisions = self.limiter.decisions(plan.charges, counter_state)
         refusal = self.limiter.refusal(decisions)
         if refusal is not None:
-            if budget.allowed:
-                await self._give_back(reservation=plan.reservation)
+            await self._give_back(reservation=plan.reservation if budget.allowed else None, unbegin=plan)
             raise refusal
         charges = TurnCharges.of(decisions, new_session=plan.new_chat is not None)
         admission = Admission(budget, plan.reservation, plan.charges.now)
         if budget.refused is not None:
-            await self._give_back(charges.taken)
+            await self._give_back(charges.taken, unbegin=plan)
             self.metrics.quota_rejections.labels(budget.refused.value).inc()
             raise _budget_refusal(admission, self.ledger)
-        return await self._begin(plan.turn, charges, admission, new_chat=plan.new_chat)
+        admitted = await self._begin(plan.turn, charges, admission, new_chat=plan.new_chat, turn_id=plan.turn_id)
+        admitted.begun = plan.begun
+        return admitted
 
     async def _admit_uncharged(self, request: TurnRequest, session_id: str | None, now: int) -> _Admitted:
         """RATE_LIMIT_FAIL_OPEN with the store down: the turn runs uncounted, if its session loads."""
@@ -216,7 +224,13 @@ class TurnLifecycle:
         return await self._begin(turn, None, None, new_chat=request.chat_id if turn.session_id is None else None)
 
     async def _begin(
-        self, turn: Turn, charges: TurnCharges | None, admission: Admission | None, *, new_chat: str | None
+        self,
+        turn: Turn,
+        charges: TurnCharges | None,
+        admission: Admission | None,
+        *,
+        new_chat: str | None,
+        turn_id: str | None = None,
     ) -> _Admitted:
         """The admitted turn, its id, its budget and, for a new chat (`new_chat`: its id), its session."""
         session_id = turn.session_id
@@ -235,7 +249,7 @@ class TurnLifecycle:
             replaces_last_turn=turn.replaces_last_turn,
             prompt_client_id=turn.prompt_client_id,
             budget=self.ledger.running(admission.reservation) if admission else None,
-            turn_id=new_turn_id() if session_id is not None else None,
+            turn_id=turn_id or (new_turn_id() if session_id is not None else None),
         )
         return _Admitted(turn, charges, admission, TurnReport())
 
@@ -267,7 +281,7 @@ class TurnLifecycle:
         async def on_end(live: LiveTurn, last: TurnEvent | None) -> TurnEvent | None:
             return await self._settle(admitted, live, last)
 
-        live = self.live.start(turn.turn_id, turn.session_id, events, stop, on_end)
+        live = self.live.start(turn.turn_id, turn.session_id, events, stop, on_end, begun=admitted.begun)
         return Answer(live.follow(0), {**headers, TURN_ID_HEADER: live.turn_id}, turn.session_id, live.turn_id)
 
     # -- settlement ----------------------------------------------------------------------------
@@ -337,13 +351,22 @@ class TurnLifecycle:
             return Error(NOT_SAVED_MESSAGE)
         return last
 
-    async def _give_back(self, decisions: Sequence[QuotaDecision] = (), reservation: Reservation | None = None) -> None:
-        """Give back charges and a reservation of a turn that will not run (one round trip)."""
+    async def _give_back(
+        self,
+        decisions: Sequence[QuotaDecision] = (),
+        reservation: Reservation | None = None,
+        unbegin: _Plan | None = None,
+    ) -> None:
+        """Give back what a turn that will not run took (one round trip): charges, a reservation,
+        and the resume buffer its admission began (marked ended: it never ran)."""
         steps: list[Step[Any]] = []
         if decisions:
             steps.append(self.stores.counters.release_step(_keys(decisions)))
         if reservation is not None:
             steps.append(self.ledger.store.release_step(reservation))
+        sync = self.live.sync
+        if unbegin is not None and unbegin.begun and unbegin.turn_id is not None and sync is not None:
+            steps.append(sync.end_step(unbegin.turn_id))
         if not steps:
             return
         try:
@@ -359,6 +382,8 @@ class _Plan:
     reservation: Reservation
     new_chat: str | None  # a new AI SDK chat's id: the turn creates its session
     steps: list[Step[Any]]
+    turn_id: str | None  # a turn continuing a session: its live turn's id
+    begun: bool  # its resume buffer is begun by the admission's batch
 
 
 def _keys(decisions: Sequence[QuotaDecision]) -> list[str]:
