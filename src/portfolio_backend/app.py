@@ -22,6 +22,7 @@ from .api import chat, chat_stream, health, quota, sessions, stream, tools, widg
 from .api.admin import admin_router
 from .api.sse import SHUTDOWN_MESSAGE
 from .chat import ChatService
+from .chat.persona import persona
 from .deps import State
 from .errors import PortfolioError, StartupError, StoreError
 from .knowledge import Knowledge, KnowledgeConfig
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
     async def lifespan(app: FastAPI) -> AsyncIterator[State]:
         async with AsyncExitStack() as stack:
             stack.callback(write_logs_directly)  # last, once everything else has closed
-            system_prompt = await _read_system_prompt(settings)
+            system_prompt = persona(await _read_system_prompt(settings))
             try:
                 stores = await open_stores(settings)
             except StoreError as exc:
