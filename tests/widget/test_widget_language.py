@@ -58,7 +58,7 @@ def test_a_german_browser_gets_the_widget_in_german(
     expect(widget.page.locator("portfolio-chat .pb-greeting")).to_contain_text("Wie kann ich Ihnen helfen?")
     expect(widget.quota).to_have_text(re.compile(r"^Noch [\d.]+ von 1\.000 Nachrichten übrig$"))
     privacy = widget.page.locator("portfolio-chat .pb-privacy")
-    expect(privacy).to_contain_text("Hier antwortet eine KI.")
+    expect(privacy).to_contain_text("KI antwortet; Chats befristet gespeichert.")
     expect(privacy.get_by_role("link", name="Datenschutz")).to_be_visible()
 
     widget.ask("What time is it?")
@@ -83,7 +83,7 @@ def test_the_owners_data_lang_wins_over_the_browser_and_their_strings_over_the_c
     expect(widget.input).to_have_attribute("placeholder", "Posez-moi une question")
     expect(widget.page.get_by_role("button", name="Nouvelle conversation")).to_be_visible()
     expect(widget.page.locator("portfolio-chat .pb-privacy")).to_contain_text("Chats are kept for a day.")
-    expect(widget.page.locator("portfolio-chat .pb-privacy a")).to_have_text("Confidentialité")
+    expect(widget.page.locator("portfolio-chat .pb-privacy a")).to_have_text("Vie privée")
 
 
 def test_malformed_data_strings_are_reported_and_the_widget_still_speaks(
@@ -126,6 +126,9 @@ def test_arabic_runs_right_to_left_with_the_layout_mirrored(
     log = box(page, "portfolio-chat .pb-messages")
     assert user["x"] - log["x"] < 30, "the visitor's message sits at the line's end: the left"
     assert (log["x"] + log["width"]) - (answer["x"] + answer["width"]) < 30, "the answer starts on the right"
+    # an English message keeps its own direction: its question mark ends it on the right
+    english = page.locator("portfolio-chat .pb-user .pb-text")
+    assert english.evaluate("(node) => getComputedStyle(node).direction") == "ltr"
     send, field = box(page, "portfolio-chat .pb-send"), box(page, "portfolio-chat .pb-input")
     assert send["x"] < field["x"], "the send button follows the text field, to its left"
     styles: dict[str, Any] = page.locator("portfolio-chat .pb-input").evaluate(
@@ -133,6 +136,23 @@ def test_arabic_runs_right_to_left_with_the_layout_mirrored(
     )
     assert styles == {"direction": "rtl", "align": "start"}
     screenshot(page, "ar")
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "fr", "es", "pt", "ar"])
+def test_the_privacy_line_is_one_line_in_every_language(
+    open_page: OpenPage, demo_service: ServiceProcess, host_site: HostSite, lang: str
+) -> None:
+    url = host_site.page(
+        f"/privacy-{lang}", host_page(f"{demo_service.url}/widget.js", attributes=f'data-lang="{lang}"')
+    )
+    widget = widget_page(open_page, url).open()
+    privacy = widget.page.locator("portfolio-chat .pb-privacy")
+    expect(privacy.locator("a")).to_have_attribute("href", host_site.origin + PRIVACY_PATH)
+    expect(privacy.locator("a")).to_have_attribute("target", "_blank")
+    lines = privacy.evaluate(
+        "(node) => Math.round(node.getBoundingClientRect().height / parseFloat(getComputedStyle(node).lineHeight))"
+    )
+    assert lines == 1, f"the {lang} privacy line takes {lines} lines"
 
 
 # --- accessibility ----------------------------------------------------------------------------------

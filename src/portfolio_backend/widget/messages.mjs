@@ -10,7 +10,8 @@ import { MarkdownStream } from "./markdown-stream.mjs";
 export function userMessage(text, t) {
   return h("div", { class: "pb-msg pb-user" }, [
     h("span", { class: "pb-visually-hidden", text: t("speaker", { name: t("you") }) }),
-    h("div", { class: "pb-text pb-plain", text }),
+    // dir="auto": a message runs in its own direction (English in an Arabic widget, and back)
+    h("div", { class: "pb-text pb-plain", dir: "auto", text }),
   ]);
 }
 
@@ -28,7 +29,7 @@ export class AssistantMessage {
   constructor(speaker, t) {
     this.t = t;
     this.tools = h("div", { class: "pb-tools" });
-    this.text = h("div", { class: "pb-text" });
+    this.text = h("div", { class: "pb-text", dir: "auto" });
     this.node = h("div", { class: "pb-msg pb-assistant" }, [
       h("span", { class: "pb-visually-hidden", text: t("speaker", { name: speaker }) }),
       this.tools,
