@@ -31,7 +31,7 @@ from .llm import provider_from_settings
 from .logs import write_logs_directly
 from .middleware import RequestEdge
 from .observability import Metrics
-from .quota import Bounds, Limiter
+from .quota import Bounds, Limiter, VisitorPseudonyms
 from .settings import Settings
 from .store import open_stores
 from .tools import registry_from_settings
@@ -116,8 +116,10 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
             # the model client and the store close: they store nothing and settle their quota
             live = LiveTurns(settings, stores.turns)
             stack.push_async_callback(live.close, SHUTDOWN_MESSAGE)
+            pseudonyms = VisitorPseudonyms(settings, stores.secrets)
             try:
                 await stores.check()
+                await pseudonyms.ready()  # else at the first request that names its visitor
                 storage = "ok"
             except StoreError as exc:
                 storage = f"unavailable ({exc}); will retry on each request"
@@ -148,6 +150,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
                 metrics=metrics,
                 knowledge=knowledge,
                 live=live,
+                pseudonyms=pseudonyms,
             )
 
     app = FastAPI(

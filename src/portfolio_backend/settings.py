@@ -149,6 +149,14 @@ class Settings(BaseSettings):
         description="CIDRs whose X-Forwarded-For / Forwarded headers are believed.",
     )
     ipv6_prefix: int = Field(64, ge=1, le=128, description="IPv6 visitors are counted per this prefix.")
+    visitor_hash_secret: SecretStr | None = Field(
+        None,
+        min_length=16,
+        description="Key of the visitors' pseudonyms (HMAC of their address); unset: one generated into the store.",
+    )
+    store_visitor_ips: bool = Field(
+        False, description="Know visitors by their IP address in the store, logs and console instead of a pseudonym."
+    )
 
     # HTTP surface
     cors_origins: Annotated[list[str], NoDecode] = Field(
@@ -261,7 +269,7 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("openai_api_key", "admin_token", "tavily_api_key", mode="before")
+    @field_validator("openai_api_key", "admin_token", "tavily_api_key", "visitor_hash_secret", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

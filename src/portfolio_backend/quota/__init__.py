@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .bounds import GLOBAL_SUBJECT, Bounds
 from .limiter import Bound, Limiter, QuotaDecision
+from .pseudonym import VisitorPseudonyms
 from .turn import TurnCharges, charge_turn
 from .visitor import client_address, visitor_key
 
@@ -14,6 +15,7 @@ __all__ = [
     "Limiter",
     "QuotaDecision",
     "TurnCharges",
+    "VisitorPseudonyms",
     "charge_turn",
     "client_address",
     "visitor_key",
