@@ -117,3 +117,10 @@ def test_a_tool_choice_is_auto_or_a_tool_name(monkeypatch: pytest.MonkeyPatch, v
     monkeypatch.setenv("OPENAI_TOOL_CHOICE", value)
     with pytest.raises(ValidationError, match="openai_tool_choice"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "/privacy", "privacy.html"])
+def test_a_privacy_url_the_widget_could_not_link_is_refused(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("PRIVACY_URL", url)
+    with pytest.raises(ValidationError, match="PRIVACY_URL"):
+        Settings(_env_file=None)  # type: ignore[call-arg]

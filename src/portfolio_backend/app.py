@@ -22,6 +22,7 @@ from .api import chat, chat_stream, health, quota, sessions, stream, tools, widg
 from .api.admin import admin_router
 from .api.sse import SHUTDOWN_MESSAGE
 from .chat import ChatService
+from .chat.persona import persona
 from .deps import State
 from .errors import PortfolioError, StartupError, StoreError
 from .knowledge import Knowledge, KnowledgeConfig
@@ -30,7 +31,7 @@ from .llm import provider_from_settings
 from .logs import write_logs_directly
 from .middleware import RequestEdge
 from .observability import Metrics
-from .quota import Bounds, Limiter
+from .quota import Bounds, Limiter, VisitorPseudonyms
 from .settings import Settings
 from .store import open_stores
 from .tools import registry_from_settings
@@ -70,7 +71,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
     async def lifespan(app: FastAPI) -> AsyncIterator[State]:
         async with AsyncExitStack() as stack:
             stack.callback(write_logs_directly)  # last, once everything else has closed
-            system_prompt = await _read_system_prompt(settings)
+            system_prompt = persona(await _read_system_prompt(settings))
             try:
                 stores = await open_stores(settings)
             except StoreError as exc:
@@ -116,8 +117,10 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
             # the model client and the store close: they store nothing and settle their quota
             live = LiveTurns(settings, stores.turns)
             stack.push_async_callback(live.close, SHUTDOWN_MESSAGE)
+            pseudonyms = VisitorPseudonyms(settings, stores.secrets)
             try:
                 await stores.check()
+                await pseudonyms.ready()  # else at the first request that names its visitor
                 storage = "ok"
             except StoreError as exc:
                 storage = f"unavailable ({exc}); will retry on each request"
@@ -161,6 +164,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
                 knowledge=knowledge,
                 live=live,
                 turns=turns,
+                pseudonyms=pseudonyms,
             )
 
     app = FastAPI(

@@ -18,9 +18,9 @@ from .knowledge import Knowledge
 from .live import LiveTurns
 from .llm import LLMProvider
 from .observability import Metrics
-from .quota import Bounds, Limiter, client_address, visitor_key
+from .quota import Bounds, Limiter, VisitorPseudonyms, client_address, visitor_key
 from .settings import Settings
-from .store import ReminderStore, SessionStore, Stores
+from .store import ReminderStore, SessionStore, StoreError, Stores
 from .tools import ToolRegistry
 from .turns import TurnLifecycle
 from .usage.ledger import SpendLedger
@@ -42,6 +42,7 @@ class State(TypedDict):
     live: LiveTurns
     ledger: SpendLedger
     turns: TurnLifecycle
+    pseudonyms: VisitorPseudonyms
 
 
 def _from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
@@ -65,24 +66,32 @@ async def _reminders(request: Request) -> ReminderStore:
 
 
 async def _visitor(request: Request) -> Visitor:
-    return visitor_of(request, request.state.settings)
+    return await visitor_of(request, request.state.settings)
 
 
-def visitor_of(request: Request, settings: Settings) -> Visitor:
+async def visitor_of(request: Request, settings: Settings) -> Visitor:
+    """The caller. StoreError (503) while the pseudonyms' key cannot be read from the store, unless
+    RATE_LIMIT_FAIL_OPEN: then the visitor is "unknown", as uncounted as the turn it asks for."""
+    pseudonyms: VisitorPseudonyms = request.state.pseudonyms
     peer = request.client.host if request.client else None
     headers = {
         "x-forwarded-for": request.headers.get("x-forwarded-for", ""),
         "forwarded": request.headers.get("forwarded", ""),
     }
     address = client_address(peer, headers, settings.trusted_proxies)
-    return Visitor(
-        ip=str(address) if address else "unknown",
-        key=visitor_key(address, settings.ipv6_prefix),
-    )
+    shown = str(address) if address else "unknown"
+    try:
+        await pseudonyms.ready()  # returns at once after the first time
+    except StoreError:
+        if not settings.rate_limit_fail_open:
+            raise
+        return Visitor(ip=shown, key="unknown")
+    return Visitor(ip=shown, key=pseudonyms.of(visitor_key(address, settings.ipv6_prefix)))
 
 
 class Visitor:
-    """The caller: `ip` as shown to them, `key` as counted (an IPv6 /64, say)."""
+    """The caller: `ip` as shown to them (and never stored or logged), `key` as counted and stored:
+    a pseudonym of their address or IPv6 network (quota/pseudonym.py)."""
 
     __slots__ = ("ip", "key")
 
@@ -118,12 +127,14 @@ class TurnContext:
         state = request.state
         self.settings: Settings = state.settings
         self.turns: TurnLifecycle = state.turns
-        self.visitor = visitor_of(request, self.settings)
         self.keepalive_seconds = self.settings.keepalive_seconds
+        self.visitor: Visitor  # set by _turn_context: finding the visitor may read the store
 
 
 async def _turn_context(request: Request) -> TurnContext:
-    return TurnContext(request)
+    context = TurnContext(request)
+    context.visitor = await visitor_of(request, context.settings)
+    return context
 
 
 TurnContextDep = Annotated[TurnContext, Depends(_turn_context)]

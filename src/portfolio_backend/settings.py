@@ -155,6 +155,14 @@ class Settings(BaseSettings):
         description="CIDRs whose X-Forwarded-For / Forwarded headers are believed.",
     )
     ipv6_prefix: int = Field(64, ge=1, le=128, description="IPv6 visitors are counted per this prefix.")
+    visitor_hash_secret: SecretStr | None = Field(
+        None,
+        min_length=16,
+        description="Key of the visitors' pseudonyms (HMAC of their address); unset: one generated into the store.",
+    )
+    store_visitor_ips: bool = Field(
+        False, description="Know visitors by their IP address in the store, logs and console instead of a pseudonym."
+    )
 
     # HTTP surface
     cors_origins: Annotated[list[str], NoDecode] = Field(
@@ -166,6 +174,9 @@ class Settings(BaseSettings):
     )
     admin_auth_limit: Annotated[RateSpec, NoDecode] = Field(
         RateSpec(10, 3600), description="Wrong admin tokens per visitor before a lock-out, e.g. 10/hour."
+    )
+    privacy_url: str | None = Field(
+        None, description="The owner's privacy policy, linked from the widget's privacy line; unset: no link."
     )
     docs_enabled: bool = Field(True, description="Serve /docs, /redoc and /openapi.json.")
     shutdown_grace_seconds: int = Field(10, ge=0, description="Time in-flight streams get on SIGTERM.")
@@ -259,12 +270,12 @@ class Settings(BaseSettings):
             return [ipaddress.ip_network(str(item), strict=False) for item in items]
         return items
 
-    @field_validator("knowledge_sitemap", "embeddings_model", "knowledge_dir", mode="before")
+    @field_validator("knowledge_sitemap", "embeddings_model", "knowledge_dir", "privacy_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("openai_api_key", "admin_token", "tavily_api_key", mode="before")
+    @field_validator("openai_api_key", "admin_token", "tavily_api_key", "visitor_hash_secret", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -275,6 +286,8 @@ class Settings(BaseSettings):
             raise ValueError("REDIS_URL must start with redis://, rediss:// or unix://")
         if self.knowledge_sitemap and not self.knowledge_sitemap.startswith(("http://", "https://")):
             raise ValueError("KNOWLEDGE_SITEMAP must be an http:// or https:// URL")
+        if self.privacy_url and not self.privacy_url.startswith(("http://", "https://")):
+            raise ValueError("PRIVACY_URL must be an http:// or https:// URL (the widget links it from other sites)")
         return self
 
     @property

@@ -12,6 +12,7 @@ from typing import Any
 import httpx2
 import pytest
 
+from portfolio_backend.chat.persona import ANSWER_IN_THE_VISITORS_LANGUAGE
 from portfolio_backend.settings import Settings
 
 from ..fixtures.fake_http import Answer, FakeHTTP
@@ -195,7 +196,9 @@ async def test_without_knowledge_the_prompt_and_the_events_are_as_before(
     async with client_for(upstream_settings(knowledge_dir=tmp_path / "none")) as client:
         events = await turn(client, "What are Alex's rates?")
         tools = {tool["name"]: tool for tool in (await client.get("/tools")).json()["tools"]}
-    assert system_message(upstream) == (Path(__file__).parents[2] / "data" / "system_prompt.md").read_text().strip()
+    owner_persona = (Path(__file__).parents[2] / "data" / "system_prompt.md").read_text().strip()
+    # the owner's persona, then the one rule every deployment adds: answer in the visitor's language
+    assert system_message(upstream) == owner_persona + "\n\n" + ANSWER_IN_THE_VISITORS_LANGUAGE
     assert [e["type"] for e in events] == ["chunk"] * 3 + ["end"]
     assert tools["search_knowledge"]["enabled"] is False
 

@@ -40,4 +40,13 @@ async def test_it_is_in_the_openapi_schema(client: httpx2.AsyncClient) -> None:
     assert operation["tags"] == ["widget"]
     reference = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     fields = schema["components"]["schemas"][reference.rsplit("/", 1)[1]]["properties"]
-    assert set(fields) == {"prompt_max_chars", "tool_labels"}
+    assert set(fields) == {"prompt_max_chars", "tool_labels", "privacy_url"}
+
+
+async def test_it_links_the_owners_privacy_policy_or_none(
+    make_settings: Callable[..., Settings], client_for: Any, client: httpx2.AsyncClient
+) -> None:
+    assert (await client.get("/widget/config")).json()["privacy_url"] is None
+    async with client_for(make_settings(privacy_url="https://alex.example/privacy")) as owner:
+        config = (await owner.get("/widget/config")).json()
+    assert config["privacy_url"] == "https://alex.example/privacy"

@@ -88,7 +88,7 @@ async def test_a_turn_costs_three_round_trips_with_a_session_and_two_without(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(sync, "SYNC_SECONDS", 60.0)  # no flush while the turns run (module docstring)
-    upstream.default = Reply(chunks=["Hello", " there."])
+    monkeypatch.setattr(upstream, "default", Reply(chunks=["Hello", " there."]))
     settings = upstream_settings(
         **counted.overrides,
         global_daily_requests=1000,

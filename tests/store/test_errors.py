@@ -51,6 +51,7 @@ WRITES: dict[str, Call] = {
     "usage.reserve": lambda s: s.usage.reserve(HELD, day_limit_micro_usd=1, visitor_limit_tokens=1, keep_days=90),
     "usage.record": lambda s: s.usage.record(TurnUsage(HELD, "s1", 1, 0, 1, 1, False), keep_days=90),
     "usage.release": lambda s: s.usage.release(HELD),
+    "secrets.get_or_create": lambda s: s.secrets.get_or_create("visitor-hash", "x" * 64),
     "check": lambda s: s.check(),
 }
 READS: dict[str, Call] = {

@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCRIPTED_PROMPT_MAX_CHARS = 1234
+PRIVACY_PATH = "/privacy"  # the demo service's PRIVACY_URL, on the stand-in host site
 
 
 class HostSite:
@@ -187,9 +188,10 @@ def service_for(
 
 
 @pytest.fixture(scope="session")
-def demo_service(service_for: Callable[..., ServiceProcess]) -> ServiceProcess:
-    """The service with the offline demo model, as `uv run python main.py` runs it with no key."""
-    return service_for()
+def demo_service(service_for: Callable[..., ServiceProcess], host_site: HostSite) -> ServiceProcess:
+    """The service with the offline demo model, as `uv run python main.py` runs it with no key, and
+    the owner's privacy policy on their site (PRIVACY_URL)."""
+    return service_for(PRIVACY_URL=host_site.origin + PRIVACY_PATH)
 
 
 @pytest.fixture(scope="session")

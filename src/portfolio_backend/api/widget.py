@@ -8,7 +8,8 @@
   them for a year. Any other version is answered too (a page that still holds the previous
   widget.js, a rolling deploy), with the short cache. Modules load cross-origin in CORS mode, so
   they are served with `Access-Control-Allow-Origin: *` (public files, no credentials).
-- `GET /widget/config`: the prompt limit and the tools' labels, so the widget hard-codes neither.
+- `GET /widget/config`: the prompt limit, the tools' labels and the privacy policy's URL, so the
+  widget hard-codes none of them.
 - `GET /widget.css` (the stylesheet at its first address) and `GET /chat` (the demo page).
 
 Every file is read once, at import, into memory with its ETag, so a request never touches the disk.
@@ -119,13 +120,19 @@ class WidgetConfig(BaseModel):
         description="What the widget shows when the assistant used a tool, by tool name.",
         examples=[{"get_current_time": "Checked the time", "calculate": "Calculated"}],
     )
+    privacy_url: str | None = Field(
+        description="The owner's privacy policy, linked under the widget's input (PRIVACY_URL); null: none.",
+        examples=["https://www.example.com/privacy"],
+    )
 
 
 @router.get("/widget/config")
 async def widget_config(settings: SettingsDep, tools: ToolsDep, response: Response) -> WidgetConfig:
-    """What the chat widget needs to know about this service: the prompt limit and the tools' labels."""
-    response.headers["Cache-Control"] = CACHE_CONTROL  # both change only with a restart
-    return WidgetConfig(prompt_max_chars=settings.prompt_max_chars, tool_labels=tools.labels())
+    """What the chat widget needs to know about this service: prompt limit, tool labels, privacy policy."""
+    response.headers["Cache-Control"] = CACHE_CONTROL  # all change only with a restart
+    return WidgetConfig(
+        prompt_max_chars=settings.prompt_max_chars, tool_labels=tools.labels(), privacy_url=settings.privacy_url
+    )
 
 
 @router.api_route("/widget.js", methods=["GET", "HEAD"], response_class=Response, include_in_schema=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .bounds import GLOBAL_SUBJECT, Bounds
 from .charges import TurnCharges, charge_turn, turn_charges
 from .limiter import Bound, Limiter, QuotaDecision
+from .pseudonym import VisitorPseudonyms
 from .visitor import client_address, visitor_key
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "Limiter",
     "QuotaDecision",
     "TurnCharges",
+    "VisitorPseudonyms",
     "charge_turn",
     "client_address",
     "turn_charges",

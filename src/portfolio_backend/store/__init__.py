@@ -9,7 +9,7 @@ Layout:
 
 Domains: sessions (history and expiry), counters (quotas), reminders, leads, turns (the event
 buffers of running answers, for reattaching and Stop), chats (the AI SDK's chat ids bound to
-sessions), usage (spend and budgets).
+sessions), usage (spend and budgets), secrets (what the service generates once for all replicas).
 
 Adding a domain (say `usage`):
 1. `store/usage/__init__.py`: its records and `class UsageStore(StoreContract)` with abstract,

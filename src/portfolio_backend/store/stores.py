@@ -19,6 +19,9 @@ from .redis import RedisBackend
 from .reminders import ReminderStore
 from .reminders.redis import RedisReminderStore
 from .reminders.sqlite import SqliteReminderStore
+from .secrets import SecretStore
+from .secrets.redis import RedisSecretStore
+from .secrets.sqlite import SqliteSecretStore
 from .sessions import SessionStore
 from .sessions.redis import RedisSessionStore
 from .sessions.sqlite import SqliteSessionStore
@@ -43,6 +46,7 @@ class Stores:
     turns: TurnBufferStore
     chats: ChatStore
     usage: UsageStore
+    secrets: SecretStore
 
     @property
     def name(self) -> str:
@@ -68,6 +72,7 @@ def _on_redis(backend: RedisBackend) -> Stores:
         turns=RedisTurnBufferStore(backend),
         chats=RedisChatStore(backend),
         usage=RedisUsageStore(backend),
+        secrets=RedisSecretStore(backend),
     )
 
 
@@ -81,6 +86,7 @@ def _on_sqlite(backend: SqliteBackend) -> Stores:
         turns=SqliteTurnBufferStore(backend),
         chats=SqliteChatStore(backend),
         usage=SqliteUsageStore(backend),
+        secrets=SqliteSecretStore(backend),
     )
 
 

@@ -1,23 +1,45 @@
 /*
  * The service's HTTP API as the widget uses it. Every refusal becomes an ApiError whose message is
- * written for the visitor; the UI shows it as it is.
+ * written for the visitor: the service's own `detail` as sent, or the widget's own words, which
+ * carry their catalog key (i18n.mjs) so that the UI shows them in the visitor's language.
  */
 
+import { english } from "./i18n.mjs";
+
 export class ApiError extends Error {
-  /** kind: "limit" for the message quota, "error" for anything else. */
-  constructor(message, kind = "error") {
+  /**
+   * kind: "limit" for the message quota, "error" for anything else. key and params: the message
+   * in the widget's catalogs, when it is the widget's own words (`message` is then the English).
+   */
+  constructor(message, kind = "error", key = null, params = {}) {
     super(message);
     this.name = "ApiError";
     this.kind = kind;
+    this.key = key;
+    this.params = params;
+  }
+
+  /** The widget's own words: a catalog key and its params (`reset`: epoch seconds, shown as a time). */
+  static of(key, params = {}, kind = "error") {
+    return new ApiError(english(key, withTime(params, "en")), kind, key, params);
   }
 }
 
-/** Epoch seconds as the visitor's local time, with the date when it is not today. */
-export function localTime(resetSeconds) {
+function withTime(params, lang) {
+  return params.reset ? { ...params, time: localTime(params.reset, lang) } : params;
+}
+
+/** What the visitor reads for an error: the widget's own words in their language (t, i18n.mjs). */
+export function errorText(error, t) {
+  return error.key ? t(error.key, withTime(error.params, t.lang)) : error.message;
+}
+
+/** Epoch seconds as the visitor's local time in `lang`, with the date when it is not today. */
+export function localTime(resetSeconds, lang) {
   const when = new Date(resetSeconds * 1000);
-  const time = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const time = when.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
   if (when.toDateString() === new Date().toDateString()) return time;
-  return when.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" }) + ", " + time;
+  return when.toLocaleDateString(lang, { weekday: "short", day: "numeric", month: "short" }) + ", " + time;
 }
 
 async function readJson(response) {
@@ -35,20 +57,16 @@ export async function refusal(response) {
     const retryAfter = Number(body.retry_after) || Number(response.headers.get("Retry-After"));
     const reset =
       Number(body.reset) || Number(response.headers.get("X-RateLimit-Reset")) || (retryAfter && Date.now() / 1000 + retryAfter);
-    return new ApiError(
-      "You've reached the message limit for now." +
-        (reset ? " You can send more messages after " + localTime(reset) + "." : " Please try again later."),
-      "limit"
-    );
+    return reset ? ApiError.of("limitUntil", { reset }, "limit") : ApiError.of("limitLater", {}, "limit");
   }
   const detail = typeof body.detail === "string" && body.detail ? body.detail : "";
-  return new ApiError(detail || "Something went wrong on the server (HTTP " + response.status + "). Please try again.");
+  return detail ? new ApiError(detail) : ApiError.of("serverError", { status: String(response.status) });
 }
 
 /** Any failure as what to show: an ApiError or an abort as it is, anything else as "can't reach". */
 export function visible(error) {
   if (error instanceof ApiError || (error && error.name === "AbortError")) return error;
-  return new ApiError("Can't reach the chat service. Check your connection and try again.");
+  return ApiError.of("unreachable");
 }
 
 /** The quota the service reported in a response's X-RateLimit-* headers, or null. */

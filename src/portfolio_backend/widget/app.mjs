@@ -7,11 +7,12 @@
  * with stream-reader.mjs), markdown*.mjs render answers.
  */
 
-import { ApiError, ChatApi, quotaOf, refusal, visible } from "./api-client.mjs";
+import { ApiError, ChatApi, errorText, quotaOf, refusal, visible } from "./api-client.mjs";
 import { fragmentOf, h } from "./dom.mjs";
 import { renderMarkdown } from "./markdown.mjs";
 import { AssistantMessage, toolLabel, userMessage } from "./messages.mjs";
-import { buildPanel, setAccentContrast } from "./panel.mjs";
+import { chooseLanguage, ownerStrings, translator } from "./i18n.mjs";
+import { buildPanel, linkPrivacyPolicy, setAccentContrast } from "./panel.mjs";
 import { decodeRunningTurn, encodeRunningTurn, historyHolds, resumableEvents } from "./resume.mjs";
 import { storageGet, storageSet } from "./storage.mjs";
 
@@ -21,16 +22,29 @@ export function renderInto(source, target) {
 }
 
 /**
+ * The widget's words in the visitor's language: the owner's data-lang, else the browser's
+ * languages; the owner's data-strings override any of them.
+ */
+function wordsFor(dataset) {
+  const lang = chooseLanguage(dataset.lang, navigator.languages?.length ? navigator.languages : [navigator.language]);
+  const { strings, problem } = ownerStrings(dataset.strings, lang);
+  if (problem) console.warn("PortfolioChat: " + problem);
+  return translator(lang, strings);
+}
+
+/**
  * Put the widget on the page. options: {dataset: the script tag's data-* attributes, scriptUrl:
  * where widget.js came from (the API's default origin), stylesheet: the widget.css URL}.
  * Returns the page-facing API, window.PortfolioChat.
  */
 export function mount({ dataset, scriptUrl, stylesheet }) {
+  const t = wordsFor(dataset);
   const config = {
-    title: dataset.title || "Chat",
-    greeting: dataset.greeting || "Hi! How can I help you?",
+    title: dataset.title || t("title"),
+    greeting: dataset.greeting || t("greeting"),
     accent: dataset.accent && CSS.supports("color", dataset.accent) ? dataset.accent : "",
-    position: dataset.position === "left" ? "left" : "right",
+    // the owner's corner; without one, the end of the line (bottom left in a right-to-left language)
+    position: ["left", "right"].includes(dataset.position) ? dataset.position : t.dir === "rtl" ? "left" : "right",
     api: (dataset.api || new URL(scriptUrl).origin).replace(/\/+$/, ""),
   };
   const SESSION_KEY = "portfolio-chat:session:" + config.api;
@@ -40,7 +54,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
   // A Stop answered 404 waits this long for the answer's end before it stops reading the answer
   const STOP_END_WAIT_MS = 2000;
   const api = new ChatApi(config.api);
-  const ui = buildPanel({ ...config, stylesheet });
+  const ui = buildPanel({ ...config, stylesheet, t });
   const { host, shadow, root, bubble, panel, log, notice, quota, form, input, sendButton, stopButton } = ui;
 
   let sessionId = storageGet("localStorage", SESSION_KEY);
@@ -59,6 +73,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
       (body) => {
         const limit = Number(body.prompt_max_chars);
         if (limit > 0) input.maxLength = limit;
+        if (typeof body.privacy_url === "string") linkPrivacyPolicy(ui.privacy, body.privacy_url, t);
         return body;
       },
       () => {
@@ -76,14 +91,14 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
   }
 
   function addUserMessage(text) {
-    const node = userMessage(text);
+    const node = userMessage(text, t);
     log.appendChild(node);
     scrollToEnd();
     return node;
   }
 
   function addAssistantMessage() {
-    const message = new AssistantMessage(config.title);
+    const message = new AssistantMessage(config.title, t);
     log.appendChild(message.node);
     scrollToEnd();
     return message;
@@ -108,9 +123,8 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
 
   function showQuota(remaining, limit) {
     if (remaining === null || remaining === undefined || Number.isNaN(remaining)) return;
-    let text = remaining === 1 ? "1 message left" : remaining + " messages left";
-    if (limit && !Number.isNaN(limit)) text = remaining + " of " + limit + " messages left";
-    quota.textContent = text;
+    const known = limit && !Number.isNaN(limit);
+    quota.textContent = known ? t("messagesLeftOf", { count: remaining, limit }) : t("messagesLeft", { count: remaining });
     quota.setAttribute("data-remaining", String(remaining));
   }
 
@@ -145,7 +159,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
       } else if (message.role === "tool") {
         if (!current || current.answered) current = addAssistantMessage();
         const name = message.name || "tool";
-        current.addTool(name, toolLabel(labels, name), content);
+        current.addTool(name, toolLabel(labels, name, t), content);
       } else if (message.role === "assistant" && content) {
         if (!current || current.answered) current = addAssistantMessage();
         current.setText(content);
@@ -173,7 +187,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
       labels = settings.tool_labels;
     } catch (error) {
       if (!log.firstChild) showGreeting();
-      showNotice(visible(error).message);
+      showNotice(errorText(visible(error), t));
     } finally {
       log.setAttribute("aria-busy", "false");
       scrollToEnd();
@@ -213,7 +227,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
     // the session expired between turns: start a new one and send again, once
     forgetSession();
     await createSession();
-    showNotice("Your earlier conversation expired, so this starts a new one.", "info");
+    showNotice(t("sessionExpired"), "info");
     return api.postTurn(prompt, sessionId, signal);
   }
 
@@ -282,16 +296,16 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
       if (event.type === "chunk") {
         message.appendText(event.content);
       } else if (event.type === "tool_result") {
-        message.addTool(event.tool_name, toolLabel(labels, event.tool_name), event.result);
+        message.addTool(event.tool_name, toolLabel(labels, event.tool_name, t), event.result);
       } else if (event.type === "sources") {
         message.setSources(event.sources);
       } else if (event.type === "error") {
-        throw new ApiError(String(event.error || "The answer failed.") + " Please try again.");
+        throw event.error ? ApiError.of("answerFailed", { reason: String(event.error) }) : ApiError.of("answerFailedPlain");
       } else if (event.type === "end") {
         if (event.stopped) markStopped(message);
       } else if (event.type === "reconnecting") {
         reconnecting = true;
-        showNotice("Connection lost. Reconnecting…", "info");
+        showNotice(t("reconnecting"), "info");
       } else if (event.type === "resumed" && reconnecting) {
         reconnecting = false;
         hideNotice();
@@ -331,7 +345,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
 
   function markStopped(message) {
     message.node.classList.add("pb-stopped");
-    message.node.appendChild(h("p", { class: "pb-stopped-note", text: "Stopped." }));
+    message.node.appendChild(h("p", { class: "pb-stopped-note", text: t("stopped") }));
   }
 
   function showFailure(error, message, userNode, prompt, own) {
@@ -351,7 +365,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
       return;
     }
     const shown = visible(error);
-    showNotice(shown.message, shown.kind);
+    showNotice(errorText(shown, t), shown.kind);
     if (!message || !message.answered) {
       // nothing was answered: take the message back into the box so it can be sent again
       if (message) message.node.remove();
@@ -419,7 +433,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
     panel.hidden = false;
     root.classList.add("pb-open");
     bubble.setAttribute("aria-expanded", "true");
-    bubble.setAttribute("aria-label", "Close chat: " + config.title);
+    bubble.setAttribute("aria-label", t("closeChatNamed", { title: config.title }));
     storageSet("sessionStorage", OPEN_KEY, "1");
     loadConversation();
     if (restoring !== true) input.focus();
@@ -437,7 +451,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
     panel.hidden = true;
     root.classList.remove("pb-open");
     bubble.setAttribute("aria-expanded", "false");
-    bubble.setAttribute("aria-label", "Open chat: " + config.title);
+    bubble.setAttribute("aria-label", t("openChat", { title: config.title }));
     storageSet("sessionStorage", OPEN_KEY, null);
     bubble.focus();
   }

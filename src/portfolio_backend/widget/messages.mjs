@@ -1,30 +1,37 @@
 /*
  * The messages in the log: the visitor's (plain text) and the assistant's (Markdown, tool chips).
+ * Their own words come from t, the visitor's language (i18n.mjs).
  */
 
 import { fragmentOf, h } from "./dom.mjs";
 import { renderMarkdown } from "./markdown.mjs";
 import { MarkdownStream } from "./markdown-stream.mjs";
 
-export function userMessage(text) {
+export function userMessage(text, t) {
   return h("div", { class: "pb-msg pb-user" }, [
-    h("span", { class: "pb-visually-hidden", text: "You: " }),
-    h("div", { class: "pb-text pb-plain", text }),
+    h("span", { class: "pb-visually-hidden", text: t("speaker", { name: t("you") }) }),
+    // dir="auto": a message runs in its own direction (English in an Arabic widget, and back)
+    h("div", { class: "pb-text pb-plain", dir: "auto", text }),
   ]);
 }
 
-/** What a tool chip says: the service's label for the tool, or its name in words. */
-export function toolLabel(labels, name) {
-  return (labels && Object.hasOwn(labels, name) && labels[name]) || "Used " + String(name).replace(/_/g, " ");
+/**
+ * What a tool chip says: the label in the visitor's language, else the service's (in English),
+ * else the tool's name in words.
+ */
+export function toolLabel(labels, name, t) {
+  if (t.has("tool." + name)) return t("tool." + name);
+  return (labels && Object.hasOwn(labels, name) && labels[name]) || t("toolUsed", { tool: String(name).replace(/_/g, " ") });
 }
 
 export class AssistantMessage {
-  /** speaker: the assistant's name for screen readers (the panel's title). */
-  constructor(speaker) {
+  /** speaker: the assistant's name for screen readers (the panel's title); t: the widget's words. */
+  constructor(speaker, t) {
+    this.t = t;
     this.tools = h("div", { class: "pb-tools" });
-    this.text = h("div", { class: "pb-text" });
+    this.text = h("div", { class: "pb-text", dir: "auto" });
     this.node = h("div", { class: "pb-msg pb-assistant" }, [
-      h("span", { class: "pb-visually-hidden", text: speaker + ": " }),
+      h("span", { class: "pb-visually-hidden", text: t("speaker", { name: speaker }) }),
       this.tools,
       this.text,
     ]);
@@ -60,7 +67,7 @@ export class AssistantMessage {
       "ul",
       {},
       items.map((source) => {
-        const title = String(source.title || source.url || source.file || "Source");
+        const title = String(source.title || source.url || source.file || this.t("source"));
         const snippet = typeof source.snippet === "string" && source.snippet ? source.snippet : null;
         const named = typeof source.file === "string" && source.file !== title ? title + " (" + source.file + ")" : title;
         const item =
@@ -70,7 +77,7 @@ export class AssistantMessage {
         return h("li", {}, [item]);
       })
     );
-    const box = h("div", { class: "pb-sources" }, [h("span", { class: "pb-sources-label", text: "Sources" }), list]);
+    const box = h("div", { class: "pb-sources" }, [h("span", { class: "pb-sources-label", text: this.t("sources") }), list]);
     if (this.sources) this.sources.replaceWith(box);
     else this.node.appendChild(box);
     this.sources = box;

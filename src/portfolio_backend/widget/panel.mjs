@@ -6,17 +6,19 @@
 import { h, icon, ICONS } from "./dom.mjs";
 
 /**
- * options: {title, accent, position, stylesheet (URL)}. Returns the host element and the parts
- * app.mjs drives.
+ * options: {title, accent, position, stylesheet (URL), t (the widget's words, i18n.mjs)}. Returns
+ * the host element and the parts app.mjs drives.
  */
 export function buildPanel(options) {
+  const t = options.t;
   const host = document.createElement("portfolio-chat");
   host.setAttribute("data-position", options.position);
   if (options.accent) host.style.setProperty("--pb-accent", options.accent);
   const shadow = host.attachShadow({ mode: "open" });
 
   const stylesheet = h("link", { rel: "stylesheet", href: options.stylesheet });
-  const root = h("div", { class: "pb-root pb-" + options.position, hidden: true });
+  // dir on the widget's own root: the host page's dir does not reach the shadow tree's styles
+  const root = h("div", { class: "pb-root pb-" + options.position, lang: t.lang, dir: t.dir, hidden: true });
   // Show nothing until the stylesheet is in: an unstyled flash of the panel would look broken.
   const reveal = () => {
     root.hidden = false;
@@ -29,7 +31,7 @@ export function buildPanel(options) {
     {
       type: "button",
       class: "pb-bubble",
-      "aria-label": "Open chat: " + options.title,
+      "aria-label": t("openChat", { title: options.title }),
       "aria-expanded": "false",
       "aria-controls": "pb-panel",
     },
@@ -37,12 +39,12 @@ export function buildPanel(options) {
   );
   const newButton = h(
     "button",
-    { type: "button", class: "pb-icon-button pb-new", "aria-label": "New conversation", title: "New conversation" },
+    { type: "button", class: "pb-icon-button pb-new", "aria-label": t("newConversation"), title: t("newConversation") },
     [icon(ICONS.new, 20)]
   );
   const closeButton = h(
     "button",
-    { type: "button", class: "pb-icon-button pb-close", "aria-label": "Close chat", title: "Close chat" },
+    { type: "button", class: "pb-icon-button pb-close", "aria-label": t("closeChat"), title: t("closeChat") },
     [icon(ICONS.close, 20)]
   );
   const log = h("div", {
@@ -50,49 +52,60 @@ export function buildPanel(options) {
     role: "log",
     "aria-live": "polite",
     "aria-relevant": "additions text",
-    "aria-label": "Conversation",
+    "aria-label": t("conversation"),
     tabindex: "0",
   });
   const notice = h("div", { class: "pb-notice", role: "alert", hidden: true });
   const quota = h("p", { class: "pb-quota", "aria-live": "polite" });
+  // What happens to the visitor's messages, in one line; the owner's policy is linked once the
+  // service names it (GET /widget/config: PRIVACY_URL)
+  const privacy = h("p", { class: "pb-privacy" }, [h("span", { text: t("privacyNotice") })]);
   // No maxlength until the service says its limit (GET /widget/config): the service checks it anyway.
   const input = h("textarea", {
     id: "pb-input",
     class: "pb-input",
     rows: "1",
-    placeholder: "Type your message…",
+    placeholder: t("placeholder"),
     "aria-describedby": "pb-hint",
     autocomplete: "off",
   });
-  const sendButton = h("button", { type: "submit", class: "pb-send", "aria-label": "Send message", title: "Send" }, [
+  const sendButton = h("button", { type: "submit", class: "pb-send", "aria-label": t("send"), title: t("sendShort") }, [
     icon(ICONS.send, 20),
   ]);
   const stopButton = h(
     "button",
-    { type: "button", class: "pb-stop", "aria-label": "Stop generating", title: "Stop", hidden: true },
+    { type: "button", class: "pb-stop", "aria-label": t("stop"), title: t("stopShort"), hidden: true },
     [icon(ICONS.stop, 20)]
   );
   const form = h("form", { class: "pb-form", novalidate: true }, [
-    h("label", { for: "pb-input", class: "pb-visually-hidden", text: "Your message" }),
+    h("label", { for: "pb-input", class: "pb-visually-hidden", text: t("yourMessage") }),
     input,
-    h("span", { id: "pb-hint", class: "pb-visually-hidden", text: "Enter sends, Shift+Enter adds a new line." }),
+    h("span", { id: "pb-hint", class: "pb-visually-hidden", text: t("inputHint") }),
     sendButton,
     stopButton,
   ]);
   const panel = h("section", { id: "pb-panel", class: "pb-panel", role: "dialog", "aria-labelledby": "pb-title", hidden: true }, [
-    h("header", { class: "pb-header" }, [
+    // a div, not a <header>: that would be a second banner landmark on the owner's page
+    h("div", { class: "pb-header" }, [
       h("h2", { id: "pb-title", class: "pb-title", text: options.title }),
       newButton,
       closeButton,
     ]),
     log,
     notice,
-    h("div", { class: "pb-footer" }, [form, quota]),
+    h("div", { class: "pb-footer" }, [form, quota, privacy]),
   ]);
 
   root.append(panel, bubble);
   shadow.append(stylesheet, root);
-  return { host, shadow, root, bubble, panel, newButton, closeButton, log, notice, quota, form, input, sendButton, stopButton };
+  return { host, shadow, root, bubble, panel, newButton, closeButton, log, notice, quota, privacy, form, input, sendButton, stopButton };
+}
+
+/** The privacy line's link to the owner's policy (an absolute http(s) URL), once. */
+export function linkPrivacyPolicy(privacy, url, t) {
+  if (privacy.querySelector("a") || !/^https?:\/\//i.test(url)) return;
+  const link = h("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: t("privacyLink") });
+  privacy.append(" ", link);
 }
 
 /** Text on the accent colour: white, or near-black when the owner picked a light accent. */

@@ -9,6 +9,7 @@
  */
 
 import { ApiError } from "./api-client.mjs";
+import { english } from "./i18n.mjs";
 import { readEvents } from "./stream-reader.mjs";
 
 /**
@@ -17,9 +18,10 @@ import { readEvents } from "./stream-reader.mjs";
  */
 export const RETRY_DELAYS_MS = [250, 500, 1000, 2000, 4000, 6000];
 
-export const GONE_MESSAGE = "The rest of this answer is no longer available. Please ask again.";
-export const UNREACHABLE_MESSAGE = "The connection was lost before the answer finished. Please try again.";
-export const CUT_OFF_MESSAGE = "The answer was cut off. Please try again.";
+// The English of the errors thrown below (ApiError.of: the UI shows them in the visitor's language)
+export const GONE_MESSAGE = english("gone");
+export const UNREACHABLE_MESSAGE = english("lost");
+export const CUT_OFF_MESSAGE = english("cutOff");
 
 const FINAL = new Set(["end", "error"]);
 
@@ -77,11 +79,11 @@ export async function* resumableEvents(body, { reattach, wait, signal, delays = 
         // the connection dropped: reattach below
       }
       if (signal && signal.aborted) throw signal.reason;
-      if (!reattach) throw new ApiError(CUT_OFF_MESSAGE);
+      if (!reattach) throw ApiError.of("cutOff");
       body = null;
     }
     if (!now) {
-      if (waits >= delays.length) throw new ApiError(UNREACHABLE_MESSAGE);
+      if (waits >= delays.length) throw ApiError.of("lost");
       yield { type: "reconnecting" };
       await wait(delays[waits++]);
     }
@@ -93,7 +95,7 @@ export async function* resumableEvents(body, { reattach, wait, signal, delays = 
       if (signal && signal.aborted) throw signal.reason;
       continue; // unreachable still: wait and try again
     }
-    if (response.status === 404) throw new ApiError(GONE_MESSAGE);
+    if (response.status === 404) throw ApiError.of("gone");
     if (response.ok && response.body) {
       body = response.body;
       yield { type: "resumed" };

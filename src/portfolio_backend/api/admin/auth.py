@@ -50,7 +50,6 @@ async def authorize(request: Request, token: str | None) -> AdminCaller:
     settings: Settings = state.settings
     limiter: Limiter = state.limiter
     bound: Bound = state.bounds.admin_auth
-    visitor = visitor_of(request, settings)
     expected = settings.admin_token.get_secret_value().encode() if settings.admin_token else None
     if expected is None:  # routes that check this exist only when the token is set; belt and braces
         raise Unauthorized("Admin views are disabled: set ADMIN_TOKEN to enable them.", headers=WWW_AUTHENTICATE)
@@ -58,6 +57,7 @@ async def authorize(request: Request, token: str | None) -> AdminCaller:
         raise Unauthorized(
             "This needs the admin token: send 'Authorization: Bearer <ADMIN_TOKEN>'.", headers=WWW_AUTHENTICATE
         )
+    visitor = await visitor_of(request, settings)
     standing = await limiter.peek(bound, visitor.key)
     if standing.count >= bound.rate.limit:
         _refuse(dataclasses.replace(standing, allowed=False))
