@@ -5,8 +5,9 @@ Every entry point (POST /stream, POST /api/chat, and any later one) parses its o
 format. Everything else a turn is happens here, the same for all of them:
 
     admission   the session's history (404 if unknown), then in ONE store batch the visitor's
-                quota, the open-stream slot, a new session's charge, the global cap and the budget
-                reservation; a refusal gives back what the batch took (429, nothing kept)
+                quota, the open-stream slot, a new session's charge, the global cap, the budget
+                reservation and the resume buffer's beginning; a refusal gives back what the batch
+                took (429, nothing kept)
     run         ChatService.run_turn: live (with a session: resumable and stoppable from any
                 process, live/) or direct (without: the response's own)
     settlement  in ONE store batch: the history append, the slot and any refund, the usage record
