@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ _BM25 = "bm25(passages, 0.5, 2.0, 1.0)"
 RRF_K = 60
 # Candidates each ranking contributes to the fusion.
 _CANDIDATES = 30
+# How stale a turn's first look at the snapshot may be: another worker's rebuild is seen within it
+REFRESH_SECONDS = 1.0
 
 Vector = npt.NDArray[np.float32]
 
@@ -97,6 +100,7 @@ class KnowledgeIndex:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="knowledge-index")
         self._db: sqlite3.Connection | None = None
         self._data_version = -1
+        self._refreshed_at = -REFRESH_SECONDS  # monotonic: the first refresh looks
         self._model: str | None = None
 
     async def open(self, model: str | None) -> None:
@@ -245,8 +249,13 @@ class KnowledgeIndex:
         return await self._run(write)
 
     async def refresh(self) -> Snapshot:
-        """The snapshot, reloaded first if another process rebuilt the file."""
-        await self._run(self._sync)
+        """The snapshot, reloaded first if another process rebuilt the file (looked at most every
+        REFRESH_SECONDS: a hop to the index's thread per turn was 4 % of a turn's CPU; every search
+        looks again on its own hop anyway)."""
+        now = time.monotonic()
+        if now - self._refreshed_at >= REFRESH_SECONDS:
+            self._refreshed_at = now
+            await self._run(self._sync)
         return self.snapshot
 
     # searching ---------------------------------------------------------------------------------
@@ -279,6 +288,30 @@ class KnowledgeIndex:
                 scores[row] = scores.get(row, 0.0) + 1.0 / (RRF_K + rank)
         best = sorted(scores.items(), key=lambda item: -item[1])[:limit]
         return [Hit(snapshot.passages[row - 1], score) for row, score in best]
+
+    async def search_covering(
+        self, match: str, limit: int, questions: Sequence[Sequence[str]]
+    ) -> tuple[list[Hit], list[float]]:
+        """`search` (lexical only), then `first_coverage` of its passages, in one hop."""
+
+        def both() -> tuple[list[Hit], list[float]]:
+            hits = self._search(match, None, limit)
+            return hits, self._first_coverage(questions, [hit.passage for hit in hits])
+
+        return await self._run(both)
+
+    async def first_coverage(self, questions: Sequence[Sequence[str]], passages: Sequence[Passage]) -> list[float]:
+        """The coverage of the first question (its terms) that some passage holds any of; [] if none."""
+        return await self._run(self._first_coverage, questions, passages)
+
+    def _first_coverage(self, questions: Sequence[Sequence[str]], passages: Sequence[Passage]) -> list[float]:
+        if not passages:
+            return []
+        for terms in questions:
+            shares = self._coverage(terms, passages) if terms else []
+            if any(shares):
+                return shares
+        return []
 
     async def coverage(self, terms: Sequence[str], passages: Sequence[Passage]) -> list[float]:
         """For each passage, the share of the query's terms (quoted phrases) it contains."""

@@ -186,14 +186,22 @@ class Knowledge:
     # answering ---------------------------------------------------------------------------------
 
     async def select(self, prompt: str, recent: list[str] | None = None) -> Selection:
-        """The passages for one turn: the prompt first, then the recent questions it may follow up on."""
+        """The passages for one turn: the prompt first, then the recent questions it may follow up on.
+
+        Shown as sources: the candidates that hold most of the prompt's words. A prompt whose words
+        are in no candidate ("and the price of it?") follows up on the question before it, whose
+        words then count. A prompt with no searchable word at all ("hello!", "and when was that?")
+        shows no source: a greeting must not repeat the last answer's sources. With no embeddings,
+        the search and the coverage are one hop to the index's thread.
+        """
         snapshot = await self.index.refresh()
         if not snapshot.passages:
             return Selection([], False, [])
         query = " ".join([prompt, *(recent or [])])
         match = fts_query(query)
+        questions = [query_terms(q) for q in [prompt, *(recent or [])[-1:]]] if query_terms(prompt) else []
         if snapshot.tokens <= self.config.max_tokens:
-            hits = await self.index.search(match, None, _SHOWN) if match else []
+            hits, shares = await self.index.search_covering(match, _SHOWN, questions) if match else ([], [])
             passages, whole, candidates = list(snapshot.passages), True, [hit.passage for hit in hits]
         else:
             passages, whole = [], False
@@ -204,23 +212,9 @@ class Knowledge:
                     passages.append(passage)
                     budget -= cost
             candidates = passages[:_SHOWN]
-        return Selection(passages, whole, await self._covering(prompt, recent or [], candidates))
-
-    async def _covering(self, prompt: str, recent: list[str], candidates: list[Passage]) -> list[Passage]:
-        """The candidates that hold most of the prompt's words: the sources worth showing.
-
-        A prompt whose words are in no candidate ("and the price of it?") follows up on the question
-        before it, whose words then count. A prompt with no searchable word at all ("hello!", "and
-        when was that?") shows no source: a greeting must not repeat the last answer's sources.
-        """
-        if not candidates or not query_terms(prompt):
-            return []
-        for question in [prompt, *recent[-1:]]:
-            terms = query_terms(question)
-            shares = await self.index.coverage(terms, candidates) if terms else []
-            if any(shares):
-                return [p for p, share in zip(candidates, shares, strict=True) if share > _SHOWN_COVERAGE]
-        return []
+            shares = await self.index.first_coverage(questions, candidates) if candidates and questions else []
+        shown = [p for p, share in zip(candidates, shares, strict=False) if share > _SHOWN_COVERAGE]
+        return Selection(passages, whole, shown)
 
     async def search(self, query: str, limit: int, *, match: str | None = None) -> list[Passage]:
         """The best passages for free text: BM25, fused with cosine ranking when vectors exist."""

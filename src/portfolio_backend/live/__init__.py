@@ -10,7 +10,8 @@ or when the store could not take them, from this process's memory for a little w
 from __future__ import annotations
 
 import asyncio
-import secrets
+import base64
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from ..chat import StopRequest, TurnEvent
@@ -26,8 +27,25 @@ ENDED_KEPT_SECONDS = 30
 
 
 def new_turn_id() -> str:
-    """An unguessable id: holding it is what lets a client reattach to or stop the turn."""
-    return secrets.token_urlsafe(16)
+    """An unguessable id (128 random bits): holding it is what lets a client reattach to or stop
+    the turn. The bits come from the OS's CSPRNG in batches, one system call per 256 turns."""
+    global _random_bits
+    if len(_random_bits) < _TURN_ID_BYTES:
+        _random_bits = os.urandom(_TURN_ID_BYTES * 256)
+    bits, _random_bits = _random_bits[:_TURN_ID_BYTES], _random_bits[_TURN_ID_BYTES:]
+    return base64.urlsafe_b64encode(bits).rstrip(b"=").decode()
+
+
+_TURN_ID_BYTES = 16
+_random_bits = b""
+
+
+def _forget_random_bits() -> None:
+    global _random_bits
+    _random_bits = b""  # a forked worker must never hand out its parent's ids
+
+
+os.register_at_fork(after_in_child=_forget_random_bits)
 
 
 class LiveTurns:

@@ -7,8 +7,10 @@ nothing is retried, so a visitor never sees an answer twice.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import secrets
 import ssl
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -103,7 +105,14 @@ class OpenAICompatProvider:
             # its typed chunks cost ~270 us each (a pydantic model per token). So the body goes
             # as plain JSON and the stream is read raw, one json.loads per event.
             response = await self.client.post(
-                "/chat/completions", cast_to=httpx2.Response, body=body, stream=True, stream_cls=None
+                "/chat/completions",
+                cast_to=httpx2.Response,
+                body=body,
+                stream=True,
+                stream_cls=None,
+                # left to the SDK, each request draws a uuid4 (a getrandom() call, ~3 % of a 1-chunk
+                # turn's CPU) for a key it reuses only across its own retries of that request
+                options={"idempotency_key": next(_request_keys)},
             )
             try:
                 async for event in _data_events(response):
@@ -135,6 +144,10 @@ class OpenAICompatProvider:
             raise LLMError("The model stream was interrupted. Please try again.", kind="stream") from exc
         done.tool_calls = assembler.calls()
         yield done
+
+
+# Unique per process and request: a random prefix drawn once, then a counter
+_request_keys = (f"pb-{secrets.token_hex(8)}-{number}" for number in itertools.count(1))
 
 
 def _tool_choice(setting: str | None, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Any:
