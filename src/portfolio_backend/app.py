@@ -28,6 +28,7 @@ from .knowledge import Knowledge, KnowledgeConfig
 from .live import LiveTurns
 from .llm import provider_from_settings
 from .logs import write_logs_directly
+from .mcp_client import McpTools, load_servers
 from .middleware import RequestEdge
 from .observability import Metrics
 from .quota import Bounds, Limiter
@@ -84,7 +85,11 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
                 knowledge = Knowledge.from_settings(settings, http)
                 stack.push_async_callback(knowledge.close)
                 await knowledge.open()  # a source or an index that cannot be read is logged, never fatal
-            registry = registry_from_settings(settings, knowledge)
+            # the owner's MCP servers connect in the background: start-up never waits for one
+            mcp_tools = McpTools(await load_servers(settings.mcp_servers))
+            mcp_tools.start()
+            stack.push_async_callback(mcp_tools.close)
+            registry = registry_from_settings(settings, knowledge, mcp_tools)
             forced = settings.openai_tool_choice
             if forced not in ("", "auto") and forced not in {spec["function"]["name"] for spec in registry.specs()}:
                 log.warning("OPENAI_TOOL_CHOICE names %s, which is not an enabled tool: it is never sent", forced)
