@@ -20,6 +20,7 @@ from starlette.routing import NoMatchFound
 from . import __version__
 from .api import chat, chat_stream, health, quota, sessions, stream, tools, widget
 from .api.admin import admin_router
+from .api.mcp_server import SiteServer
 from .api.sse import SHUTDOWN_MESSAGE
 from .chat import ChatService
 from .deps import State
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
     their own to roll a UTC midnight over; nothing on the per-chunk path reads it."""
     settings = settings or Settings()
     metrics = Metrics()
+    site = SiteServer() if settings.mcp_enabled else None  # the site as an MCP server at /mcp
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[State]:
@@ -120,6 +122,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
             # the model client and the store close: they store nothing and settle their quota
             live = LiveTurns(settings, stores.turns)
             stack.push_async_callback(live.close, SHUTDOWN_MESSAGE)
+            if site is not None:
+                site.knowledge = knowledge
+                await stack.enter_async_context(site.session_manager.run())
             try:
                 await stores.check()
                 storage = "ok"
@@ -176,6 +181,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
         app.include_router(router)
     if settings.admin_token:  # no token, no admin route: not even one that answers 401
         app.include_router(admin_router())
+    if site is not None:
+        app.router.routes.append(site.route())
     _install_error_handlers(app)
 
     # Outermost last. All pure ASGI: none buffers the streaming body.
@@ -188,7 +195,14 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
             # site read answers sent with the visitor's cookies
             allow_credentials=not wildcard,
             allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-            allow_headers=["Content-Type", "Authorization", "X-Request-ID", "Last-Event-ID"],
+            allow_headers=[
+                "Content-Type",
+                "Authorization",
+                "X-Request-ID",
+                "Last-Event-ID",
+                "Mcp-Protocol-Version",  # what an MCP client in a browser sends to /mcp
+                "Mcp-Session-Id",
+            ],
             expose_headers=[
                 "X-RateLimit-Limit",
                 "X-RateLimit-Remaining",
