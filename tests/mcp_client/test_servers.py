@@ -237,3 +237,21 @@ async def test_a_server_that_never_starts_leaves_the_service_up(
         events = await stream(client, "hello")
         assert [event["type"] for event in events] == ["chunk", "end"]
         assert not [spec for spec in upstream.requests[0]["tools"] if spec["function"]["name"].startswith("broken")]
+
+
+async def test_a_call_past_the_servers_timeout_is_a_tool_error_and_the_server_stays(
+    with_servers: Callable[..., Any], upstream: ScriptedUpstream, tmp_path: Path
+) -> None:
+    marks = tmp_path / "marks"
+    server = stdio("tests", [*TEST_SERVER, "--marks", str(marks)], timeout=1)
+    async with with_servers(server) as client:
+        await offered(client, "tests__wait")
+        upstream.script(
+            Reply(chunks=[], tool_calls=[ScriptedToolCall("tests__wait", '{"seconds": 30}')]),
+            Reply(chunks=["It took too long."]),
+        )
+        events = await stream(client, "wait for it")
+        tools = await offered(client, "tests__echo")
+    assert [event["type"] for event in events] == ["tool_result", "chunk", "end"]
+    assert events[0]["result"] == "Error: tests__wait took longer than 1 s"
+    assert tools["tests__echo"]["enabled"]  # a slow call is not a dead server

@@ -34,6 +34,9 @@ LAST_RETRY_SECONDS = 60.0
 CHECK_SECONDS = 15.0
 # Tool listings beyond this many pages are ignored: a server that pages forever cannot hang the link.
 MAX_PAGES = 20
+# Starting a server can take longer than one call (`npx` may fetch the package first): connecting
+# and the first listing get at least this long, whatever the server's `timeout`.
+CONNECT_SECONDS = 30.0
 
 
 class ServerUnavailable(Exception):
@@ -55,13 +58,17 @@ class ServerLink:
     def name(self) -> str:
         return self.config.name
 
+    @property
+    def _connect_seconds(self) -> float:
+        return max(self.config.timeout, CONNECT_SECONDS)
+
     async def run(self) -> None:
         """Keep the server connected until cancelled; never raises (but CancelledError)."""
         delay = FIRST_RETRY_SECONDS
         while True:
             try:
                 async with self._connect() as client:
-                    async with asyncio.timeout(self.config.timeout):
+                    async with asyncio.timeout(self._connect_seconds):
                         await self._list(client)
                     self._client, self.connected = client, True
                     self._broken.clear()
@@ -107,11 +114,13 @@ class ServerLink:
                 http = await stack.enter_async_context(
                     httpx2.AsyncClient(
                         headers=self.config.headers,
-                        timeout=httpx2.Timeout(self.config.timeout, connect=min(self.config.timeout, 5.0)),
+                        # no read timeout of its own: a server's event stream may idle for long; each
+                        # call is bounded by `timeout` (here and in the registry), each listing too
+                        timeout=httpx2.Timeout(None, connect=min(self.config.timeout, 10.0)),
                     )
                 )
                 server = streamable_http_client(self.config.url, http_client=http)
-            async with asyncio.timeout(self.config.timeout):
+            async with asyncio.timeout(self._connect_seconds):
                 client = await stack.enter_async_context(
                     Client(server, read_timeout_seconds=self.config.timeout, client_info=info, cache=None)
                 )
