@@ -221,8 +221,11 @@ async def test_a_server_killed_mid_turn_gives_the_model_a_tool_error_and_comes_b
         (marks / "pid").unlink()
         await wait_for_file(marks / "pid")
         await offered(client, "tests__wait")
-        assert int((marks / "pid").read_text()) != first_pid
+        second_pid = int((marks / "pid").read_text())
+        assert second_pid != first_pid
         assert not zombie_or_alive(first_pid)
+    # the service stopped: its child is ended and reaped too
+    assert not zombie_or_alive(second_pid)
 
 
 async def test_a_server_that_never_starts_leaves_the_service_up(

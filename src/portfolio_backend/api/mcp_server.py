@@ -89,7 +89,13 @@ class SiteServer:
 
     def __init__(self) -> None:
         self.knowledge: Knowledge | None = None  # set by the lifespan once the index is open
+        # MCPServer() calls logging.basicConfig, which adds a handler to a root logger that has none
+        # (in tests, or before logs.configure_logging): the service's log format is its own to set
+        root = logging.getLogger()
+        handlers, level = root.handlers[:], root.level
         self.server = _Site(self, "portfolio-backend", version=__version__, instructions=INSTRUCTIONS)
+        root.handlers[:] = handlers
+        root.setLevel(level)
         self._register_tools()
         self.session_manager = StreamableHTTPSessionManager(
             app=self.server._lowlevel_server,
