@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from asgi_lifespan import LifespanManager
 from portfolio_backend.app import create_app
 from portfolio_backend.errors import StartupError
 from portfolio_backend.mcp_client import load_servers, parse_servers
+from portfolio_backend.mcp_client.tools import offered_name
 from portfolio_backend.settings import Settings
 
 
@@ -78,3 +80,17 @@ async def test_the_service_does_not_start_with_a_bad_entry(make_settings: Callab
     with pytest.raises(StartupError, match="entry 1 \\('time'\\)"):
         async with LifespanManager(app):
             pass
+
+
+@pytest.mark.parametrize(
+    ("server", "tool", "offered"),
+    [
+        pytest.param("time", "get_current_time", "time__get_current_time", id="plain"),
+        pytest.param("cal", "bookings.create/v2", "cal__bookings_create_v2", id="characters-openai-refuses"),
+        pytest.param("crm", "x" * 80, "crm__" + "x" * 59, id="capped-at-64"),
+    ],
+)
+def test_tool_names_offered_to_the_model_fit_openais_pattern(server: str, tool: str, offered: str) -> None:
+    name = offered_name(server, tool)
+    assert name == offered
+    assert re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", name)
