@@ -16,9 +16,10 @@ from ..chat import Error, Sources, TextDelta, Turn, TurnReport
 from ..clock import now_ms
 from ..deps import TurnContext
 from ..errors import NotFound
+from ..logs import log_prompt
 from ..quota import charge_turn
 from .session_views import parse_session_id
-from .turn_accounting import admit_budget, give_back_all, settle_turn
+from .turn_accounting import admit_budget, give_back_session, settle_turn
 
 
 class QuestionRefused(Exception):
@@ -51,21 +52,23 @@ async def answer_question(context: TurnContext, question: str, conversation_id: 
     charges = await charge_turn(
         context.limiter, context.bounds, context.visitor.key, new_session=conversation_id is None
     )
-    if turn.session_id is None:
-        try:
-            meta = await stores.sessions.create(str(uuid.uuid4()), turn.visitor, now, settings.session_ttl_seconds)
-        except BaseException:
-            await give_back_all(context.limiter, charges)  # nothing ran
-            raise
-        turn.session_id = meta.session_id
     if charges is not None:
         turn.release_key = charges.open_stream.key
-    admission = await admit_budget(context, turn, charges)
+    admission = await admit_budget(context, turn, charges)  # a refusal gives every charge back
+    if settings.log_prompts:
+        log_prompt(question, conversation_id)
     report = TurnReport()
     text: list[str] = []
     sources: list[dict[str, Any]] = []
     failure: str | None = None
     try:
+        if turn.session_id is None:  # a new conversation: its session, once the turn is admitted
+            try:
+                meta = await stores.sessions.create(str(uuid.uuid4()), turn.visitor, now, settings.session_ttl_seconds)
+            except BaseException:
+                await give_back_session(context.limiter, charges)  # the turn's own: settlement, below
+                raise
+            turn.session_id = meta.session_id
         async for event in context.chat.run_turn(turn, report):
             if type(event) is TextDelta:
                 text.append(event.content)
@@ -77,4 +80,5 @@ async def answer_question(context: TurnContext, question: str, conversation_id: 
         await settle_turn(context.limiter, context.metrics, charges, report, context.ledger, admission, turn.session_id)
     if failure is not None:
         raise QuestionRefused(failure)
+    assert turn.session_id is not None
     return AgentAnswer("".join(text), turn.session_id, sources)
