@@ -31,11 +31,10 @@ from ..sse import parse_events
 pytestmark = pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
 
 BIN = Path(sys.executable).parent
-TEST_SERVER = [sys.executable, "-m", "tests.fixtures.mcp_servers"]
+TEST_SERVER = [sys.executable, str(ROOT / "tests" / "fixtures" / "mcp_servers.py")]
 
 
 def stdio(name: str, command: list[str], **extra: Any) -> dict[str, Any]:
-    # the test server is a module of this repository: run it from the root, as the suite is
     return {"name": name, "command": command[0], "args": command[1:], **extra}
 
 
