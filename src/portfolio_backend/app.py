@@ -20,6 +20,7 @@ from starlette.routing import NoMatchFound
 from . import __version__
 from .api import chat, chat_stream, health, quota, sessions, stream, tools, widget
 from .api.admin import admin_router
+from .api.mcp_server import SiteServer
 from .api.sse import SHUTDOWN_MESSAGE
 from .chat import ChatService
 from .chat.persona import persona
@@ -29,6 +30,7 @@ from .knowledge import Knowledge, KnowledgeConfig
 from .live import LiveTurns
 from .llm import provider_from_settings
 from .logs import write_logs_directly
+from .mcp_client import McpTools, load_servers
 from .middleware import RequestEdge
 from .observability import Metrics
 from .quota import Bounds, Limiter, VisitorPseudonyms
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
     their own to roll a UTC midnight over; nothing on the per-chunk path reads it."""
     settings = settings or Settings()
     metrics = Metrics()
+    site = SiteServer() if settings.mcp_enabled else None  # the site as an MCP server at /mcp
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[State]:
@@ -86,7 +89,11 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
                 knowledge = Knowledge.from_settings(settings, http)
                 stack.push_async_callback(knowledge.close)
                 await knowledge.open()  # a source or an index that cannot be read is logged, never fatal
-            registry = registry_from_settings(settings, knowledge)
+            # the owner's MCP servers connect in the background: start-up never waits for one
+            mcp_tools = McpTools(await load_servers(settings.mcp_servers))
+            mcp_tools.start()
+            stack.push_async_callback(mcp_tools.close)
+            registry = registry_from_settings(settings, knowledge, mcp_tools)
             forced = settings.openai_tool_choice
             if forced not in ("", "auto") and forced not in {spec["function"]["name"] for spec in registry.specs()}:
                 log.warning("OPENAI_TOOL_CHOICE names %s, which is not an enabled tool: it is never sent", forced)
@@ -118,6 +125,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
             live = LiveTurns(settings, stores.turns)
             stack.push_async_callback(live.close, SHUTDOWN_MESSAGE)
             pseudonyms = VisitorPseudonyms(settings, stores.secrets)
+            if site is not None:
+                site.knowledge = knowledge
+                await stack.enter_async_context(site.session_manager.run())
             try:
                 await stores.check()
                 await pseudonyms.ready()  # else at the first request that names its visitor
@@ -189,6 +199,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
         app.include_router(router)
     if settings.admin_token:  # no token, no admin route: not even one that answers 401
         app.include_router(admin_router())
+    if site is not None:
+        app.router.routes.append(site.route())
     _install_error_handlers(app)
 
     # Outermost last. All pure ASGI: none buffers the streaming body.
@@ -201,7 +213,14 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
             # site read answers sent with the visitor's cookies
             allow_credentials=not wildcard,
             allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-            allow_headers=["Content-Type", "Authorization", "X-Request-ID", "Last-Event-ID"],
+            allow_headers=[
+                "Content-Type",
+                "Authorization",
+                "X-Request-ID",
+                "Last-Event-ID",
+                "Mcp-Protocol-Version",  # what an MCP client in a browser sends to /mcp
+                "Mcp-Session-Id",
+            ],
             expose_headers=[
                 "X-RateLimit-Limit",
                 "X-RateLimit-Remaining",

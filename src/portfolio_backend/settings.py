@@ -208,6 +208,14 @@ class Settings(BaseSettings):
     reminder_webhook_url: str | None = Field(None, description="Due reminders are POSTed here.")
     notify_webhook_url: str | None = Field(None, description="Leads and unknown questions are POSTed here.")
 
+    # MCP (docs/mcp.md)
+    mcp_enabled: bool = Field(True, description="Serve the site as an MCP server at /mcp (ask, search, contact).")
+    mcp_servers: str = Field(
+        "",
+        description="The owner's MCP servers whose tools the assistant may call: a JSON list, or the path of a file "
+        "holding one (docs/mcp.md).",
+    )
+
     # Owner knowledge: pages, résumé and notes the assistant answers from (README "Teach it about you")
     knowledge_dir: Path | None = Field(
         Path("data/knowledge"),

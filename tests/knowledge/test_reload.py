@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from portfolio_backend.knowledge.index import KnowledgeIndex
+
 from .conftest import OpenKnowledge, write_files
 
 
@@ -48,6 +50,25 @@ async def test_a_worker_sees_a_rebuild_made_by_another_worker(tmp_path: Path, op
         found = await second.search("Where does Alex live, Porto?", 1)
         assert found[0].text == "Alex moved to Porto."
         assert not await second.reload()  # the file already holds this content
+
+
+async def test_a_worker_that_lost_the_race_to_build_serves_the_winners_index(
+    tmp_path: Path, open_knowledge: OpenKnowledge
+) -> None:
+    """Regression: two workers starting together both open the empty file; the one whose rebuild
+    found the other's already there kept its empty snapshot, so it answered without knowledge."""
+    directory = write_files(tmp_path / "k", {"about.md": "# About\n\nAlex lives in Lisbon.\n"})
+    index = tmp_path / "shared.sqlite3"
+    late = KnowledgeIndex(index)
+    await late.open(None)  # opened before anything was built: no passages yet
+    try:
+        async with open_knowledge(directory, index_path=index) as first:
+            built = first.index.snapshot
+            wrote = await late.replace(built.content_hash or "", list(built.passages), {}, {})
+        assert not wrote
+        assert [passage.text for passage in late.snapshot.passages] == ["Alex lives in Lisbon."]
+    finally:
+        await late.close()
 
 
 async def test_an_index_path_that_cannot_be_written_builds_in_memory(

@@ -207,6 +207,9 @@ class KnowledgeIndex:
                 row = db.execute("SELECT value FROM meta WHERE key = 'content_hash'").fetchone()
                 if row is not None and row[0] == content_hash:
                     db.execute("ROLLBACK")
+                    # another worker built it while this one read its sources: load what it wrote,
+                    # or this worker would answer from the empty index it opened
+                    self._sync()
                     return False
                 db.execute("DELETE FROM passages")
                 db.executemany(

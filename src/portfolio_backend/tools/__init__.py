@@ -10,7 +10,7 @@ from .calculator import Calculator
 from .current_time import CurrentTime
 from .knowledge import SearchKnowledge
 from .leads import RecordUnknownQuestion, RecordUserDetails
-from .registry import InvalidArguments, ToolRegistry, ToolResult, UnknownTool
+from .registry import InvalidArguments, ToolRegistry, ToolResult, ToolSource, UnknownTool
 from .reminder import CreateReminder
 from .session_info import SessionInfo
 from .weather import Weather
@@ -35,8 +35,11 @@ def default_tools(knowledge: Knowledge | None = None) -> list[Tool[Any]]:
     ]
 
 
-def registry_from_settings(settings: Settings, knowledge: Knowledge | None = None) -> ToolRegistry:
-    return ToolRegistry(default_tools(knowledge), settings)
+def registry_from_settings(
+    settings: Settings, knowledge: Knowledge | None = None, source: ToolSource | None = None
+) -> ToolRegistry:
+    """The built-in tools, and those of `source` (the owner's MCP servers) beside them."""
+    return ToolRegistry(default_tools(knowledge), settings, source)
 
 
 __all__ = [
@@ -46,6 +49,7 @@ __all__ = [
     "ToolError",
     "ToolRegistry",
     "ToolResult",
+    "ToolSource",
     "UnknownTool",
     "registry_from_settings",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -63,14 +63,23 @@ class Tool(ABC, Generic[ArgsT]):
         ("Checked the time"); GET /widget/config serves it. Empty: the widget names the tool in words.
     description: what the model reads to decide when to call it.
     Args: pydantic model of the arguments; its JSON Schema is what the model and GET /tools see.
+    origin: "built-in", or "mcp:<server>" for a tool of one of the owner's MCP servers (GET /tools).
+    timeout_seconds: its own time bound; None: TOOL_TIMEOUT_SECONDS.
     run(): returns the result text; raises ToolError for a failure to report. It must not block
     the event loop; the registry bounds its time and result size.
     """
 
-    name: ClassVar[str]
-    label: ClassVar[str] = ""
-    description: ClassVar[str]
+    # plain attributes rather than ClassVars: an MCP server's tools are instances named at run time
+    name: str
+    label: str = ""
+    description: str
+    origin: str = "built-in"
+    timeout_seconds: float | None = None
     Args: ClassVar[type[BaseModel]]
+
+    def parameters(self) -> dict[str, Any]:
+        """The JSON Schema of the arguments, as the model and GET /tools see it."""
+        return self.Args.model_json_schema()
 
     def enabled(self, settings: Settings) -> bool:
         """Whether the tool is configured; disabled tools are listed but not offered to the model."""

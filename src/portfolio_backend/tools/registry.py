@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -45,10 +45,23 @@ def validation_message(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+class ToolSource(Protocol):
+    """Tools that come and go while the service runs (the owner's MCP servers, mcp_client/)."""
+
+    def offered(self) -> list[Tool[Any]]:
+        """The tools that can be called now."""
+        ...
+
+    def listed(self) -> list[Tool[Any]]:
+        """Every tool known, callable now or not."""
+        ...
+
+
 class ToolRegistry:
-    def __init__(self, tools: Iterable[Tool[Any]], settings: Settings) -> None:
+    def __init__(self, tools: Iterable[Tool[Any]], settings: Settings, source: ToolSource | None = None) -> None:
         self.settings = settings
         self.tools = {tool.name: tool for tool in tools}
+        self.source = source
         self._specs = [self._spec(tool) for tool in self.tools.values() if tool.enabled(settings)]
 
     @staticmethod
@@ -58,24 +71,28 @@ class ToolRegistry:
             "function": {
                 "name": tool.name,
                 "description": tool.description,
-                "parameters": tool.Args.model_json_schema(),
+                "parameters": tool.parameters(),
             },
         }
 
     def specs(self) -> list[dict[str, Any]]:
         """The `tools` parameter for the chat completions API: enabled tools only."""
-        return self._specs
+        if self.source is None:
+            return self._specs
+        return [*self._specs, *(self._spec(tool) for tool in self.source.offered())]
 
     def describe(self) -> list[dict[str, Any]]:
-        """What GET /tools lists: every tool, its schema and whether it is enabled."""
+        """What GET /tools lists: every tool, its schema, whether it is enabled and where it comes from."""
+        listed = [*self.tools.values(), *(self.source.listed() if self.source is not None else ())]
         return [
             {
                 "name": tool.name,
                 "description": tool.description,
-                "parameters": tool.Args.model_json_schema(),
+                "parameters": tool.parameters(),
                 "enabled": tool.enabled(self.settings),
+                "origin": tool.origin,
             }
-            for tool in self.tools.values()
+            for tool in listed
         ]
 
     def labels(self) -> dict[str, str]:
@@ -85,6 +102,8 @@ class ToolRegistry:
     def parse(self, name: str, arguments: str | dict[str, Any] | None) -> tuple[Tool[Any], BaseModel]:
         """Find an enabled tool and validate its arguments; UnknownTool or InvalidArguments."""
         tool = self.tools.get(name)
+        if tool is None and self.source is not None:
+            tool = next((found for found in self.source.offered() if found.name == name), None)
         if tool is None or not tool.enabled(self.settings):
             raise UnknownTool(f"Unknown or disabled tool: {name!r}")
         if isinstance(arguments, str):
@@ -111,11 +130,12 @@ class ToolRegistry:
 
     async def run(self, tool: Tool[Any], args: BaseModel, ctx: ToolContext) -> str:
         """Run validated arguments with the time and size bounds; raises ToolError."""
+        limit = tool.timeout_seconds or self.settings.tool_timeout_seconds
         try:
-            async with asyncio.timeout(self.settings.tool_timeout_seconds):
+            async with asyncio.timeout(limit):
                 result = await tool.run(args, ctx)
         except TimeoutError as exc:
-            raise ToolError(f"{tool.name} took longer than {self.settings.tool_timeout_seconds:g} s") from exc
+            raise ToolError(f"{tool.name} took longer than {limit:g} s") from exc
         except ToolError:
             raise
         except Exception as exc:  # a bug in a tool must not end the visitor's stream

@@ -65,6 +65,8 @@ class TurnRequest:
     session_id: str | None = None  # continue this session (404 if unknown or expired)
     # an AI SDK chat of the visitor (api/chat.py): its session, or a new one it is charged for
     chat_id: str | None = None
+    # a new conversation (an MCP agent's first question): a new session, charged as POST /session
+    new_session: bool = False
     prompt_client_id: str | None = None  # the client's id of the prompt's message, kept with it
     # where in the history the turn this one replaces starts (a regenerate or an edit), or None
     replaced_turn_start: Callable[[list[Message]], int | None] | None = None
@@ -169,7 +171,7 @@ class TurnLifecycle:
     def _plan(self, request: TurnRequest, record: SessionRecord | None) -> _Plan:
         """The turn and its admission's steps (on SQLite, inside the transaction that read `record`)."""
         turn = self._turn(request, record)
-        new_session = turn.session_id is None and request.chat_id is not None
+        new_session = turn.session_id is None and (request.chat_id is not None or request.new_session)
         charges = self.limiter.plan(turn_charges(self.bounds, request.visitor, new_session=new_session))
         reservation = self.ledger.reservation(request.visitor, self.chat.first_request_usage(turn))
         steps: list[Step[Any]] = [self.limiter.hit_step(charges), self.ledger.reserve_step(reservation)]
@@ -179,7 +181,7 @@ class TurnLifecycle:
             if sync is not None:  # another process finds the turn from its first event on
                 steps.append(sync.begin_step(turn_id, turn.session_id))
         begun = turn_id is not None and sync is not None
-        return _Plan(turn, charges, reservation, request.chat_id if new_session else None, steps, turn_id, begun)
+        return _Plan(turn, charges, reservation, new_session, request.chat_id, steps, turn_id, begun)
 
     def _turn(self, request: TurnRequest, record: SessionRecord | None) -> Turn:
         history = record.messages if record is not None else []
@@ -204,13 +206,14 @@ class TurnLifecycle:
         if refusal is not None:
             await self._give_back(reservation=plan.reservation if budget.allowed else None, unbegin=plan)
             raise refusal
-        charges = TurnCharges.of(decisions, new_session=plan.new_chat is not None)
+        charges = TurnCharges.of(decisions, new_session=plan.new_session)
         admission = Admission(budget, plan.reservation, plan.charges.now)
         if budget.refused is not None:
             await self._give_back(charges.taken, unbegin=plan)
             self.metrics.quota_rejections.labels(budget.refused.value).inc()
             raise _budget_refusal(admission, self.ledger)
-        admitted = await self._begin(plan.turn, charges, admission, new_chat=plan.new_chat, turn_id=plan.turn_id)
+        new_session = _NewSession(plan.chat_id) if plan.new_session else None
+        admitted = await self._begin(plan.turn, charges, admission, new_session=new_session, turn_id=plan.turn_id)
         admitted.begun = plan.begun
         return admitted
 
@@ -222,7 +225,8 @@ class TurnLifecycle:
             if record is None and request.chat_id is None:
                 raise NotFound(f"Session not found or expired: {session_id}")
         turn = self._turn(request, record)
-        return await self._begin(turn, None, None, new_chat=request.chat_id if turn.session_id is None else None)
+        creates = turn.session_id is None and (request.chat_id is not None or request.new_session)
+        return await self._begin(turn, None, None, new_session=_NewSession(request.chat_id) if creates else None)
 
     async def _begin(
         self,
@@ -230,14 +234,14 @@ class TurnLifecycle:
         charges: TurnCharges | None,
         admission: Admission | None,
         *,
-        new_chat: str | None,
+        new_session: _NewSession | None,
         turn_id: str | None = None,
     ) -> _Admitted:
-        """The admitted turn, its id, its budget and, for a new chat (`new_chat`: its id), its session."""
+        """The admitted turn, its id, its budget and, for a new chat or conversation, its session."""
         session_id = turn.session_id
-        if new_chat is not None:
+        if new_session is not None:
             try:
-                session_id = await self._start_chat_session(turn.visitor, new_chat)
+                session_id = await self._start_session(turn.visitor, new_session.chat_id)
             except StoreError:
                 # never started, and no session made: everything is given back
                 await self._give_back(charges.taken if charges else [], admission.reservation if admission else None)
@@ -254,15 +258,17 @@ class TurnLifecycle:
         )
         return _Admitted(turn, charges, admission, TurnReport())
 
-    async def _start_chat_session(self, visitor: str, chat_id: str) -> str:
-        """A new session for a new AI SDK chat, owned by its visitor, with POST /session's TTL.
+    async def _start_session(self, visitor: str, chat_id: str | None) -> str:
+        """A new session for a new AI SDK chat (bound to `chat_id`) or conversation, owned by its
+        visitor, with POST /session's TTL.
 
         The session id is a new uuid4, never derived from the chat id: a chat id is chosen by the
         client and may be known to others, a session id is a bearer secret (GET /session/{id}).
         """
         stores, ttl, now = self.stores, self.settings.session_ttl_seconds, now_ms()
         meta = await stores.sessions.create(str(uuid.uuid4()), visitor, now, ttl)
-        await stores.chats.bind(visitor, chat_id, meta.session_id, now, ttl)
+        if chat_id is not None:
+            await stores.chats.bind(visitor, chat_id, meta.session_id, now, ttl)
         return meta.session_id
 
     # -- run -----------------------------------------------------------------------------------
@@ -377,11 +383,17 @@ class TurnLifecycle:
 
 
 @dataclass(frozen=True, slots=True)
+class _NewSession:
+    chat_id: str | None  # the AI SDK chat it is bound to, if any
+
+
+@dataclass(frozen=True, slots=True)
 class _Plan:
     turn: Turn
     charges: ChargePlan
     reservation: Reservation
-    new_chat: str | None  # a new AI SDK chat's id: the turn creates its session
+    new_session: bool  # the turn creates its session (a new chat or conversation)
+    chat_id: str | None  # a new chat's id, bound to the new session
     steps: list[Step[Any]]
     turn_id: str | None  # a turn continuing a session: its live turn's id
     begun: bool  # its resume buffer is begun by the admission's batch
