@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import NoMatchFound
 
 from . import __version__
-from .api import chat, chat_stream, health, quota, sessions, stream, tools, widget
+from .api import chat, chat_stream, feedback, health, quota, sessions, stream, tools, widget
 from .api.admin import admin_router
 from .api.sse import SHUTDOWN_MESSAGE
 from .chat import ChatService
@@ -163,6 +163,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
         stream.router,
         chat.router,
         chat_stream.router,
+        feedback.router,
         quota.router,
         sessions.router,
         tools.router,

@@ -69,6 +69,9 @@ class Metrics:
         self.quota_rejections = Counter("portfolio_quota_rejections", "429s by bound", ["bound"], registry=r)
         self.upstream_errors = Counter("portfolio_upstream_errors", "Failed model calls by kind", ["kind"], registry=r)
         self.turns = Counter("portfolio_chat_turns", "Chat turns by outcome", ["outcome"], registry=r)
+        self.feedback = Counter(
+            "portfolio_feedback", "Visitors' ratings of answers (POST /feedback)", ["rating"], registry=r
+        )
 
     def count_usage(self, model: str, usage: Usage, cost_micro_usd: int) -> None:
         """One turn's tokens and cost; `source` is "estimated" when the server reported no usage."""

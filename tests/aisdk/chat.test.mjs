@@ -191,6 +191,29 @@ for (const [label, ai] of CLIENTS) {
       for (const partial of ["Hel", "Hello ", "Hello wor", "Hello world."]) assert.ok(seen.includes(partial), partial);
     });
 
+    test("the assistant message has the server's id, and feedback names the answer by it", async () => {
+      await control("reset");
+      await script({ chunks: ["Lisbon."] });
+      const visitor = newVisitor();
+      const chat = newChat({ visitor });
+
+      await chat.sendMessage({ text: "Where does Alex live?" });
+
+      const answer = lastMessage(chat);
+      assert.equal(chat.error, undefined);
+      assert.match(answer.id, /^[A-Za-z0-9_-]{16,64}$/);
+      const rate = (by, body) =>
+        fetch(`${SERVICE}/feedback`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-forwarded-for": by },
+          body: JSON.stringify(body),
+        });
+      const mine = await rate(visitor, { message_id: answer.id, rating: "down", comment: "Alex lives in Porto." });
+      const theirs = await rate(newVisitor(), { message_id: answer.id, rating: "up" });
+      assert.equal(mine.status, 204);
+      assert.equal(theirs.status, 404);
+    });
+
     test("a tool call and its output appear as a tool part in the step that called it", async () => {
       await control("reset");
       await script(

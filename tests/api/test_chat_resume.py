@@ -32,11 +32,11 @@ def body(text: str, chat_id: str, trigger: str = "submit-message") -> dict[str, 
     return {"id": chat_id, "messages": [message], "trigger": trigger, "messageId": None}
 
 
-def whole_answer(text: list[str]) -> list[Any]:
-    """The UI message stream of a one-round answer made of these deltas."""
+def whole_answer(text: list[str], turn_id: str) -> list[Any]:
+    """The UI message stream of a one-round answer made of these deltas; its message's id is the turn's."""
     deltas = [{"type": "text-delta", "id": "text-1", "delta": piece} for piece in text]
     return [
-        {"type": "start"},
+        {"type": "start", "messageId": turn_id},
         {"type": "start-step"},
         {"type": "text-start", "id": "text-1"},
         *deltas,
@@ -106,7 +106,7 @@ async def test_a_chat_cut_mid_answer_resumes_with_the_whole_answer_once(
             stored = await history(client, cut.session_id)
     assert ui_text_of(cut.first) == "word0 "
     # from its start, once: the SDK replaces what it had with this, so nothing is doubled or lost
-    assert replay == whole_answer(WORDS)
+    assert replay == whole_answer(WORDS, cut.turn_id)
     assert resumed.raw.startswith(cut.chunks.raw), "a replay writes the bytes the cut client read"
     assert stored == [("user", "go on", None), ("assistant", "".join(WORDS), None)]
 

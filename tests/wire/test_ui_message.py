@@ -220,3 +220,9 @@ def test_knowledge_sources_are_source_parts_before_the_text_they_back() -> None:
         },
     ]
     assert parsed[4] == {"type": "text-start", "id": "text-1"}
+
+
+def test_the_start_part_names_the_message_by_the_turn_id() -> None:
+    encoder = UIMessageEncoder("t3N8cYQk0hG2vR7pLx9aZw")
+    raw = b"".join(encoder.encode(event) for event in [TextDelta("Hi."), End()])
+    assert chunks(raw)[0] == {"type": "start", "messageId": "t3N8cYQk0hG2vR7pLx9aZw"}

@@ -19,6 +19,7 @@ from ..chat import Turn, TurnReport, replaced_turn_start
 from ..clock import now_ms
 from ..deps import TurnContextDep
 from ..errors import Unprocessable
+from ..live import new_turn_id
 from ..logs import log_prompt
 from ..quota import charge_turn
 from ..settings import Settings
@@ -134,10 +135,11 @@ async def chat(body: ChatRequest, context: TurnContextDep) -> EventStreamRespons
     if settings.log_prompts:
         log_prompt(turn.prompt, turn.session_id)
     report = TurnReport()
+    turn.turn_id = new_turn_id()  # now, so the `start` part carries it as the assistant message's id
     headers = {**(charges.turn.headers() if charges else {}), **HEADERS, "X-Session-Id": turn.session_id}
     # a live turn: resumable (GET /api/chat/{id}/stream) and stoppable (DELETE) from any process
     return answer_live(
-        context, turn, report, encoder=UIMessageEncoder(), headers=headers, settle=lambda: settle(report)
+        context, turn, report, encoder=UIMessageEncoder(turn.turn_id), headers=headers, settle=lambda: settle(report)
     )
 
 

@@ -52,7 +52,8 @@ class LiveTurns:
 
     def start(self, turn: Turn, events: AsyncIterator[TurnEvent], on_end: Callable[[], Awaitable[None]]) -> LiveTurn:
         """Run `events` (the turn's `run_turn`) as a live turn; `on_end` settles it when it ends."""
-        turn.turn_id = turn_id = new_turn_id()  # before `events` starts: its stored answer names it
+        # before `events` starts: its stored answer names it (a route may have named it already)
+        turn.turn_id = turn_id = turn.turn_id or new_turn_id()
         live = LiveTurn(turn_id, turn, events, grace_seconds=self.grace_seconds, on_end=on_end)
         if self.sync is not None and live.session_id is not None:
             live.synced = self.sync.add(live, live.session_id)

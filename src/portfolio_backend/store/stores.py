@@ -12,6 +12,9 @@ from .chats.sqlite import SqliteChatStore
 from .counters import CounterStore
 from .counters.redis import RedisCounterStore
 from .counters.sqlite import SqliteCounterStore
+from .feedback import FeedbackStore
+from .feedback.redis import RedisFeedbackStore
+from .feedback.sqlite import SqliteFeedbackStore
 from .leads import LeadStore
 from .leads.redis import RedisLeadStore
 from .leads.sqlite import SqliteLeadStore
@@ -43,6 +46,7 @@ class Stores:
     turns: TurnBufferStore
     chats: ChatStore
     usage: UsageStore
+    feedback: FeedbackStore
 
     @property
     def name(self) -> str:
@@ -69,6 +73,7 @@ def _on_redis(backend: RedisBackend) -> Stores:
         turns=RedisTurnBufferStore(backend),
         chats=RedisChatStore(backend),
         usage=RedisUsageStore(backend),
+        feedback=RedisFeedbackStore(backend),
     )
 
 
@@ -83,6 +88,7 @@ def _on_sqlite(backend: SqliteBackend) -> Stores:
         turns=SqliteTurnBufferStore(backend),
         chats=SqliteChatStore(backend),
         usage=SqliteUsageStore(backend),
+        feedback=SqliteFeedbackStore(backend),
     )
 
 

@@ -3,6 +3,7 @@
  */
 
 import { fragmentOf, h } from "./dom.mjs";
+import { feedbackBar } from "./feedback.mjs";
 import { renderMarkdown } from "./markdown.mjs";
 import { MarkdownStream } from "./markdown-stream.mjs";
 
@@ -74,6 +75,13 @@ export class AssistantMessage {
     if (this.sources) this.sources.replaceWith(box);
     else this.node.appendChild(box);
     this.sources = box;
+  }
+
+  /** 👍/👎 under the finished answer (feedback.mjs); `send(rating, comment)` gives them to the service. */
+  offerFeedback(send) {
+    if (this.feedback || !this.answered) return;
+    this.feedback = feedbackBar(send);
+    this.node.appendChild(this.feedback);
   }
 
   addTool(name, label, result) {

@@ -6,7 +6,8 @@ response with the `x-vercel-ai-ui-message-stream: v1` header. A turn becomes wha
 server (`streamText(...).toUIMessageStreamResponse()`, read in `ai` 7.0's dist) writes for a model
 that calls tools its server runs:
 
-    start
+    start {messageId}                            the turn id: useChat's assistant message gets the
+                                                 server's id (POST /feedback takes it as `message_id`)
     start-step                                   one step per model round, opened by its first part
       source-url {sourceId, url, title} / source-document {sourceId, mediaType, title, filename}
                                                  the owner's pages and files the text draws on
@@ -91,9 +92,10 @@ def _source(source: dict[str, Any]) -> bytes:
 class UIMessageEncoder:
     """The `EventEncoder` of POST /api/chat: one per response (it tracks the open step and text part)."""
 
-    __slots__ = ("_calls", "_started", "_step_open", "_text_id", "_texts")
+    __slots__ = ("_calls", "_message_id", "_started", "_step_open", "_text_id", "_texts")
 
-    def __init__(self) -> None:
+    def __init__(self, message_id: str | None = None) -> None:
+        self._message_id = message_id  # the turn id, sent in `start` as the assistant message's id
         self._started = False
         self._step_open = False
         self._text_id: bytes | None = None  # the open text part's id, JSON-encoded
@@ -143,7 +145,7 @@ class UIMessageEncoder:
         if self._started:
             return b""
         self._started = True
-        return _chunk("start")
+        return _chunk("start", messageId=self._message_id) if self._message_id else _chunk("start")
 
     def _step(self) -> bytes:
         """`start` first; then the round's step, opened by its first part."""
