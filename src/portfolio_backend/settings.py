@@ -128,6 +128,10 @@ class Settings(BaseSettings):
     tools_test_limit: Annotated[RateSpec, NoDecode] = Field(
         RateSpec(30, 3600), description="POST /tools/test per visitor."
     )
+    owner_answers_direct: bool = Field(
+        False,
+        description="Answer a question that closely matches an owner answer with it, without calling the model.",
+    )
     feedback_limit: Annotated[RateSpec, NoDecode] = Field(
         RateSpec(30, 3600), description="POST /feedback (ratings of answers) per visitor."
     )

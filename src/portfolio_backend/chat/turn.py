@@ -18,6 +18,7 @@ import httpx2
 
 from ..clock import now_ms
 from ..knowledge import Knowledge, KnowledgeError, Selection, render, sources_of
+from ..knowledge.owner_answers import OwnerAnswers
 from ..llm import Completion, LLMError, LLMProvider, TextDelta, ToolCall, Usage
 from ..settings import Settings
 from ..store import Message, StoreError, Stores
@@ -113,6 +114,7 @@ class ChatService:
         self.system_prompt = system_prompt
         self.knowledge = knowledge
         self.prices = prices or PriceTable(settings.model_prices)
+        self.owner_answers = OwnerAnswers(stores.answers, direct=settings.owner_answers_direct)
 
     def first_request_usage(self, turn: Turn) -> Usage:
         """The estimated prompt of the turn's first model request: what the turn reserves against
@@ -159,7 +161,9 @@ class ChatService:
         text: list[str] = []
         try:
             # inside the try: a Stop while the owner's passages are looked up is a Stop too
-            selection = await self.select_knowledge(turn)
+            # the owner's own answer to this question outranks their pages; close enough, it is the answer
+            owner = await self.owner_answers.consult(turn.prompt, self.select_knowledge(turn), self.llm.model)
+            selection, llm = owner.selection, owner.direct or self.llm
             upstream = self.upstream_messages(turn, selection)
             for round_number in range(max_rounds + 1):
                 # the last round offers no tools, so the model has to answer in words
@@ -168,7 +172,7 @@ class ChatService:
                 completion = Completion()
                 yield RoundStarted()
                 # aclosing: a visitor who leaves closes the upstream request now, not at GC time
-                async with aclosing(self.llm.stream(upstream, offered)) as deltas:
+                async with aclosing(llm.stream(upstream, offered)) as deltas:
                     async for delta in deltas:
                         if type(delta) is TextDelta:
                             if not text:  # this round's first text: say first where it comes from

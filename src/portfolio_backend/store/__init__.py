@@ -9,7 +9,8 @@ Layout:
 
 Domains: sessions (history and expiry), counters (quotas), reminders, leads, turns (the event
 buffers of running answers, for reattaching and Stop), chats (the AI SDK's chat ids bound to
-sessions), usage (spend and budgets), feedback (visitors' ratings of answers).
+sessions), usage (spend and budgets), feedback (visitors' ratings of answers), answers (the
+owner's own answers to questions).
 
 Adding a domain (say `usage`):
 1. `store/usage/__init__.py`: its records and `class UsageStore(StoreContract)` with abstract,
@@ -30,6 +31,7 @@ Adding a domain (say `usage`):
 
 from __future__ import annotations
 
+from .answers import ANSWERS_KEPT, OwnerAnswer, OwnerAnswerStore
 from .base import StoreContract, StoreError
 from .chats import ChatStore
 from .counters import CounterCheck, CounterState, CounterStore
@@ -41,6 +43,7 @@ from .stores import Stores, open_stores  # at import time: an import inside the 
 from .turns import TurnAppend, TurnBufferStore, TurnControl, TurnPage
 
 __all__ = [
+    "ANSWERS_KEPT",
     "FEEDBACK_KEPT",
     "LEADS_KEPT",
     "REMINDERS_KEPT_MS",
@@ -53,6 +56,8 @@ __all__ = [
     "Lead",
     "LeadStore",
     "Message",
+    "OwnerAnswer",
+    "OwnerAnswerStore",
     "Reminder",
     "ReminderStore",
     "SessionMeta",

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..settings import Settings
+from .answers import OwnerAnswerStore
+from .answers.redis import RedisOwnerAnswerStore
+from .answers.sqlite import SqliteOwnerAnswerStore
 from .base import Backend
 from .chats import ChatStore
 from .chats.redis import RedisChatStore
@@ -47,6 +50,7 @@ class Stores:
     chats: ChatStore
     usage: UsageStore
     feedback: FeedbackStore
+    answers: OwnerAnswerStore
 
     @property
     def name(self) -> str:
@@ -74,6 +78,7 @@ def _on_redis(backend: RedisBackend) -> Stores:
         chats=RedisChatStore(backend),
         usage=RedisUsageStore(backend),
         feedback=RedisFeedbackStore(backend),
+        answers=RedisOwnerAnswerStore(backend),
     )
 
 
@@ -89,6 +94,7 @@ def _on_sqlite(backend: SqliteBackend) -> Stores:
         chats=SqliteChatStore(backend),
         usage=SqliteUsageStore(backend),
         feedback=SqliteFeedbackStore(backend),
+        answers=SqliteOwnerAnswerStore(backend),
     )
 
 
