@@ -293,7 +293,7 @@ for (const [label, ai] of CLIENTS) {
       );
     });
 
-    test("the owner's pages and files the answer draws on appear as source parts", async () => {
+    test("the owner's pages and files the answer used appear as source parts after its text", async () => {
       await control("reset");
       await script({ chunks: ["Alex built Ledgerline."] });
       const chat = newChat();
@@ -307,7 +307,8 @@ for (const [label, ai] of CLIENTS) {
       assert.equal(source.filename, "projects.md");
       assert.equal(source.mediaType, "text/markdown");
       assert.ok(source.title.length > 0);
-      assert.ok(parts.indexOf(source) < parts.findIndex((part) => part.type === "text"), "sources before the text");
+      assert.ok(parts.indexOf(source) > parts.findIndex((part) => part.type === "text"), "sources follow the text");
+      assert.ok(Number.isInteger(source.providerMetadata.knowledge.n), "the number its markers would name");
     });
 
     test("a second message continues the server's history, never the client's", async () => {

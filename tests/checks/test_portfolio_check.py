@@ -206,7 +206,7 @@ class Terminal(io.StringIO):
 async def test_a_terminal_sees_a_progress_bar(
     upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, tmp_path: Path
 ) -> None:
-    upstream.script(Reply(chunks=["650 EUR."]), Reply(chunks=["42"]))
+    upstream.script(Reply(chunks=["Day rates start at 650 EUR."]), Reply(chunks=["42"]))
     terminal = Terminal()
     code = await check_command(
         [str(write(tmp_path, CHECKS))], settings=upstream_settings(), stdout=io.StringIO(), stderr=terminal

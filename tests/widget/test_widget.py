@@ -294,6 +294,30 @@ def test_feedback_buttons_rate_an_answer_by_keyboard_with_a_comment_and_stay_aft
     assert ratings_counted(demo_service, "up") == ups + 1
 
 
+def test_citation_markers_become_links_to_the_sources_that_follow_the_answer(
+    open_page: OpenPage, scripted_service: ServiceProcess, upstream: ScriptedUpstream
+) -> None:
+    # the marker is split across chunks, and one names a passage that was never sent
+    upstream.script(Reply(chunks=["Alex is based in Lisbon [", "1], works with ", "Python [2, 1] and cats [99]."]))
+    widget = widget_page(open_page, f"{scripted_service.url}/chat").open()
+
+    answer = widget.ask("Tell me about Alex")
+
+    expect(answer).to_have_text("Alex is based in Lisbon [1], works with Python [2, 1] and cats [99].")
+    cites = answer.locator(".pb-cite")
+    expect(cites).to_have_text(["1", "2", "1"])
+    sources = widget.answers.last.locator(".pb-sources li")
+    expect(sources).to_have_count(2)
+    titles = [str(cites.nth(i).get_attribute("title")) for i in range(3)]
+    assert titles[0] == titles[2] == sources.nth(0).text_content()
+    assert titles[1] == sources.nth(1).text_content()
+    cites.first.focus()  # a file's citation says its source to a keyboard and a screen reader too
+    expect(cites.first).to_have_attribute("aria-label", f"Source 1: {titles[0]}")
+
+    widget.page.reload()
+    expect(Widget(widget.page).answers.last.locator(".pb-cite")).to_have_count(3)  # from the stored sources
+
+
 def test_data_lines_split_across_reads_are_reassembled(
     open_page: OpenPage, scripted_service: ServiceProcess, upstream: ScriptedUpstream, host_site: HostSite
 ) -> None:

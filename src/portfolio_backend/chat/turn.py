@@ -17,7 +17,8 @@ from typing import Any, Protocol
 import httpx2
 
 from ..clock import now_ms
-from ..knowledge import Knowledge, KnowledgeError, Selection, render, sources_of
+from ..knowledge import Knowledge, KnowledgeError, Selection, render
+from ..knowledge.attribution import attributed_sources
 from ..knowledge.owner_answers import OwnerAnswers
 from ..llm import Completion, LLMError, LLMProvider, TextDelta, ToolCall, Usage
 from ..settings import Settings
@@ -175,13 +176,8 @@ class ChatService:
                 async with aclosing(llm.stream(upstream, offered)) as deltas:
                     async for delta in deltas:
                         if type(delta) is TextDelta:
-                            if not text:  # this round's first text: say first where it comes from
-                                if report.first_token_at is None:
-                                    report.first_token_at = loop.time()
-                                fresh = _new_sources(selection, ctx, shown)
-                                if fresh:
-                                    shown.extend(fresh)
-                                    yield Sources(tuple(fresh))
+                            if not text and report.first_token_at is None:
+                                report.first_token_at = loop.time()
                             text.append(delta.content)
                             yield delta
                         elif isinstance(delta, Completion):
@@ -190,6 +186,10 @@ class ChatService:
                 said = "".join(text)
                 self._count(report, completion.usage or estimate_round(upstream, offered, said, completion.tool_calls))
                 if not completion.tool_calls:
+                    # the sources follow the answer: the passages it cited, else those its text used
+                    shown = attributed_sources(said, selection.passages if selection else (), ctx.passages_found)
+                    if shown:
+                        yield Sources(tuple(shown))
                     new_messages.append(
                         Message("assistant", said, now_ms(), sources=shown or None, turn_id=turn.turn_id)
                     )
@@ -300,12 +300,6 @@ def _failed(report: TurnReport) -> TurnOutcome:
     if report.first_token_at is None:
         return TurnOutcome.FAILED_BEFORE_TEXT
     return TurnOutcome.FAILED_AFTER_TEXT
-
-
-def _new_sources(selection: Selection | None, ctx: ToolContext, shown: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Sources of the passages this turn used (given with the prompt, or looked up by a tool) not yet shown."""
-    passages = [*(selection.sources if selection else ()), *ctx.passages_found]
-    return [source for source in sources_of(passages) if source not in shown] if passages else []
 
 
 def stopped_messages(

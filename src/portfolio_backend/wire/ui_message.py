@@ -9,9 +9,10 @@ that calls tools its server runs:
     start {messageId}                            the turn id: useChat's assistant message gets the
                                                  server's id (POST /feedback takes it as `message_id`)
     start-step                                   one step per model round, opened by its first part
-      source-url {sourceId, url, title} / source-document {sourceId, mediaType, title, filename}
-                                                 the owner's pages and files the text draws on
       text-start {id} / text-delta {id, delta}... / text-end {id}
+      source-url {sourceId, url, title} / source-document {sourceId, mediaType, title, filename}
+                                                 after the last round's text: the owner's pages and
+                                                 files the answer used (its markers [n] stay in the text)
       tool-input-start {toolCallId, toolName}    for each tool the round called, when the calls
       tool-input-delta {toolCallId, inputTextDelta}   are complete and before any runs: the client
       tool-input-available {toolCallId, toolName, input}   shows the part as running
@@ -72,8 +73,10 @@ _MEDIA_TYPES = {".md": "text/markdown", ".html": "text/html", ".htm": "text/html
 
 
 def _source(source: dict[str, Any]) -> bytes:
-    """A knowledge source as the SDK's source part; the passage's snippet rides in providerMetadata."""
-    metadata = {"knowledge": {"snippet": source.get("snippet", "")}}
+    """A knowledge source as the SDK's source part; the passage's snippet and number ride in providerMetadata."""
+    # the snippet, and the passage's number `n` the answer's citation markers ([n]) name, when it has one
+    knowledge = {"snippet": source.get("snippet", ""), **({"n": source["n"]} if "n" in source else {})}
+    metadata = {"knowledge": knowledge}
     title = str(source.get("title", ""))
     if "url" in source:
         return _chunk("source-url", sourceId=source["url"], url=source["url"], title=title, providerMetadata=metadata)
