@@ -166,6 +166,22 @@ async def test_stop_ends_the_answer_at_once_and_keeps_it_marked_stopped(
     assert stored == [("user", "go on", None), ("assistant", "Half an", True)]
 
 
+async def test_a_stopped_answer_keeps_the_sources_its_text_used(
+    settings: Settings, upstream: ScriptedUpstream, live_server_for: Any
+) -> None:
+    upstream.script(Reply(chunks=["Day rates start at 650 EUR; fixed-price", " quotes too."], stall_after=1))
+    with live_server_for(settings) as server:
+        async with httpx2.AsyncClient(base_url=server.url, headers=ADA, timeout=10) as client:
+            async with answering(client, "What are the rates?", "chat-1") as answer:
+                stopped = await client.delete("/api/chat/chat-1/stream")
+                rest = await answer.chunks.take()
+            messages = (await client.get(f"/session/{answer.session_id}")).json()["messages"]
+    assert stopped.status_code == 200
+    assert [chunk["type"] for chunk in rest if chunk != "[DONE]"][:2] == ["source-document", "text-end"]
+    assert messages[-1]["stopped"] is True
+    assert [source["file"] for source in messages[-1]["sources"]] == ["services.md"]
+
+
 async def test_regenerating_a_stopped_answer_replaces_it(
     settings: Settings, upstream: ScriptedUpstream, live_server_for: Any
 ) -> None:

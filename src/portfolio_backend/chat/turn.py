@@ -156,6 +156,7 @@ class ChatService:
         visitor_text = "\n".join([*(m.content for m in turn.history if m.role == "user"), turn.prompt])
         ctx = ToolContext(self.settings, self.stores, self.http, turn.visitor, turn.session_id, visitor_text)
         shown: list[dict[str, Any]] = []  # the sources sent to the visitor, stored with the answer
+        selection: Selection | None = None
         max_rounds = self.settings.max_tool_rounds
         upstream: list[dict[str, Any]] = []
         offered: list[dict[str, Any]] = []
@@ -218,6 +219,10 @@ class ChatService:
             task = asyncio.current_task()
             assert task is not None
             task.uncancel()
+            # what the visitor was shown of the answer keeps the sources it used
+            shown = attributed_sources("".join(text), selection.passages if selection else (), ctx.passages_found)
+            if shown:
+                yield Sources(tuple(shown))
             await self._store_stopped(turn, stopped_messages(new_messages, "".join(text), shown, turn.turn_id), report)
             yield End(stopped=True)
             return
