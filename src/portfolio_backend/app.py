@@ -9,7 +9,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
-import httpx2
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -18,24 +17,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import NoMatchFound
 
 from . import __version__
-from .api import chat, chat_stream, health, quota, sessions, stream, tools, widget
+from .api import chat, chat_stream, feedback, health, quota, sessions, stream, tools, widget
 from .api.admin import admin_router
 from .api.mcp_server import SiteServer
 from .api.sse import SHUTDOWN_MESSAGE
 from .chat import ChatService
-from .chat.persona import persona
 from .deps import State
-from .errors import PortfolioError, StartupError, StoreError
-from .knowledge import Knowledge, KnowledgeConfig
+from .errors import PortfolioError, StoreError
+from .knowledge import Knowledge
 from .live import LiveTurns
-from .llm import provider_from_settings
 from .logs import write_logs_directly
 from .mcp_client import McpTools, load_servers
 from .middleware import RequestEdge
 from .observability import Metrics
 from .quota import Bounds, Limiter, VisitorPseudonyms
+from .service_parts import open_service_parts
 from .settings import Settings
-from .store import open_stores
 from .tools import registry_from_settings
 from .turns import TurnLifecycle
 from .usage import PriceTable
@@ -43,17 +40,6 @@ from .usage.ledger import SpendLedger
 from .workers.reminders import ReminderDispatcher
 
 log = logging.getLogger("portfolio_backend")
-
-
-async def _read_system_prompt(settings: Settings) -> str:
-    path = settings.system_prompt_file
-    try:
-        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
-    except OSError as exc:
-        raise StartupError(f"SYSTEM_PROMPT_FILE {str(path)!r} cannot be read ({exc.strerror}).") from exc
-    if not text.strip():
-        raise StartupError(f"SYSTEM_PROMPT_FILE {str(path)!r} is empty: write the assistant's persona there.")
-    return text.strip()
 
 
 def _describe(knowledge: Knowledge | None) -> str:
@@ -74,21 +60,14 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
     async def lifespan(app: FastAPI) -> AsyncIterator[State]:
         async with AsyncExitStack() as stack:
             stack.callback(write_logs_directly)  # last, once everything else has closed
-            system_prompt = persona(await _read_system_prompt(settings))
-            try:
-                stores = await open_stores(settings)
-            except StoreError as exc:
-                raise StartupError(str(exc)) from exc
-            stack.push_async_callback(stores.close)
-            http = httpx2.AsyncClient(timeout=httpx2.Timeout(10.0, connect=5.0), follow_redirects=False)
-            stack.push_async_callback(http.aclose)
-            llm = provider_from_settings(settings)
-            stack.push_async_callback(llm.close)
-            knowledge = None
-            if await asyncio.to_thread(lambda: KnowledgeConfig.from_settings(settings).configured):
-                knowledge = Knowledge.from_settings(settings, http)
-                stack.push_async_callback(knowledge.close)
-                await knowledge.open()  # a source or an index that cannot be read is logged, never fatal
+            parts = await open_service_parts(settings, stack)
+            system_prompt, stores, http, llm, knowledge = (
+                parts.system_prompt,
+                parts.stores,
+                parts.http,
+                parts.llm,
+                parts.knowledge,
+            )
             # the owner's MCP servers connect in the background: start-up never waits for one
             mcp_tools = McpTools(await load_servers(settings.mcp_servers))
             mcp_tools.start()
@@ -191,6 +170,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
         stream.router,
         chat.router,
         chat_stream.router,
+        feedback.router,
         quota.router,
         sessions.router,
         tools.router,

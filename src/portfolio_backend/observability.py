@@ -72,6 +72,9 @@ class Metrics:
         self.overload_refusals = Counter(
             "portfolio_overload_refusals", "Turns refused because the process was at MAX_INFLIGHT_TURNS", registry=r
         )
+        self.feedback = Counter(
+            "portfolio_feedback", "Visitors' ratings of answers (POST /feedback)", ["rating"], registry=r
+        )
 
     def count_usage(self, model: str, usage: Usage, cost_micro_usd: int) -> None:
         """One turn's tokens and cost; `source` is "estimated" when the server reported no usage."""

@@ -128,6 +128,13 @@ class Settings(BaseSettings):
     tools_test_limit: Annotated[RateSpec, NoDecode] = Field(
         RateSpec(30, 3600), description="POST /tools/test per visitor."
     )
+    owner_answers_direct: bool = Field(
+        False,
+        description="Answer a question that closely matches an owner answer with it, without calling the model.",
+    )
+    feedback_limit: Annotated[RateSpec, NoDecode] = Field(
+        RateSpec(30, 3600), description="POST /feedback (ratings of answers) per visitor."
+    )
     max_open_streams_per_visitor: int = Field(3, ge=1, description="Streams one visitor may hold open at once.")
     max_inflight_turns: int = Field(
         600,
@@ -247,7 +254,9 @@ class Settings(BaseSettings):
         description="Embeddings model on the OpenAI-compatible endpoint; set for hybrid (BM25 + vector) ranking.",
     )
 
-    @field_validator("rate_limit", "session_create_limit", "tools_test_limit", "admin_auth_limit", mode="before")
+    @field_validator(
+        "rate_limit", "session_create_limit", "tools_test_limit", "admin_auth_limit", "feedback_limit", mode="before"
+    )
     @classmethod
     def _parse_rate(cls, value: object) -> object:
         return RateSpec.parse(value) if isinstance(value, str) else value

@@ -191,6 +191,29 @@ for (const [label, ai] of CLIENTS) {
       for (const partial of ["Hel", "Hello ", "Hello wor", "Hello world."]) assert.ok(seen.includes(partial), partial);
     });
 
+    test("the assistant message has the server's id, and feedback names the answer by it", async () => {
+      await control("reset");
+      await script({ chunks: ["Lisbon."] });
+      const visitor = newVisitor();
+      const chat = newChat({ visitor });
+
+      await chat.sendMessage({ text: "Where does Alex live?" });
+
+      const answer = lastMessage(chat);
+      assert.equal(chat.error, undefined);
+      assert.match(answer.id, /^[A-Za-z0-9_-]{16,64}$/);
+      const rate = (by, body) =>
+        fetch(`${SERVICE}/feedback`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-forwarded-for": by },
+          body: JSON.stringify(body),
+        });
+      const mine = await rate(visitor, { message_id: answer.id, rating: "down", comment: "Alex lives in Porto." });
+      const theirs = await rate(newVisitor(), { message_id: answer.id, rating: "up" });
+      assert.equal(mine.status, 204);
+      assert.equal(theirs.status, 404);
+    });
+
     test("a tool call and its output appear as a tool part in the step that called it", async () => {
       await control("reset");
       await script(
@@ -270,7 +293,7 @@ for (const [label, ai] of CLIENTS) {
       );
     });
 
-    test("the owner's pages and files the answer draws on appear as source parts", async () => {
+    test("the owner's pages and files the answer used appear as source parts after its text", async () => {
       await control("reset");
       await script({ chunks: ["Alex built Ledgerline."] });
       const chat = newChat();
@@ -284,7 +307,8 @@ for (const [label, ai] of CLIENTS) {
       assert.equal(source.filename, "projects.md");
       assert.equal(source.mediaType, "text/markdown");
       assert.ok(source.title.length > 0);
-      assert.ok(parts.indexOf(source) < parts.findIndex((part) => part.type === "text"), "sources before the text");
+      assert.ok(parts.indexOf(source) > parts.findIndex((part) => part.type === "text"), "sources follow the text");
+      assert.ok(Number.isInteger(source.providerMetadata.knowledge.n), "the number its markers would name");
     });
 
     test("a second message continues the server's history, never the client's", async () => {

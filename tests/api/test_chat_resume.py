@@ -32,11 +32,11 @@ def body(text: str, chat_id: str, trigger: str = "submit-message") -> dict[str, 
     return {"id": chat_id, "messages": [message], "trigger": trigger, "messageId": None}
 
 
-def whole_answer(text: list[str]) -> list[Any]:
-    """The UI message stream of a one-round answer made of these deltas."""
+def whole_answer(text: list[str], turn_id: str) -> list[Any]:
+    """The UI message stream of a one-round answer made of these deltas; its message's id is the turn's."""
     deltas = [{"type": "text-delta", "id": "text-1", "delta": piece} for piece in text]
     return [
-        {"type": "start"},
+        {"type": "start", "messageId": turn_id},
         {"type": "start-step"},
         {"type": "text-start", "id": "text-1"},
         *deltas,
@@ -106,7 +106,7 @@ async def test_a_chat_cut_mid_answer_resumes_with_the_whole_answer_once(
             stored = await history(client, cut.session_id)
     assert ui_text_of(cut.first) == "word0 "
     # from its start, once: the SDK replaces what it had with this, so nothing is doubled or lost
-    assert replay == whole_answer(WORDS)
+    assert replay == whole_answer(WORDS, cut.turn_id)
     assert resumed.raw.startswith(cut.chunks.raw), "a replay writes the bytes the cut client read"
     assert stored == [("user", "go on", None), ("assistant", "".join(WORDS), None)]
 
@@ -164,6 +164,22 @@ async def test_stop_ends_the_answer_at_once_and_keeps_it_marked_stopped(
     assert again.status_code == 404, "nothing is running any more"
     assert resumed.status_code == 204
     assert stored == [("user", "go on", None), ("assistant", "Half an", True)]
+
+
+async def test_a_stopped_answer_keeps_the_sources_its_text_used(
+    settings: Settings, upstream: ScriptedUpstream, live_server_for: Any
+) -> None:
+    upstream.script(Reply(chunks=["Day rates start at 650 EUR; fixed-price", " quotes too."], stall_after=1))
+    with live_server_for(settings) as server:
+        async with httpx2.AsyncClient(base_url=server.url, headers=ADA, timeout=10) as client:
+            async with answering(client, "What are the rates?", "chat-1") as answer:
+                stopped = await client.delete("/api/chat/chat-1/stream")
+                rest = await answer.chunks.take()
+            messages = (await client.get(f"/session/{answer.session_id}")).json()["messages"]
+    assert stopped.status_code == 200
+    assert [chunk["type"] for chunk in rest if chunk != "[DONE]"][:2] == ["source-document", "text-end"]
+    assert messages[-1]["stopped"] is True
+    assert [source["file"] for source in messages[-1]["sources"]] == ["services.md"]
 
 
 async def test_regenerating_a_stopped_answer_replaces_it(

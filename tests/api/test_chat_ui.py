@@ -73,7 +73,8 @@ async def test_an_answer_is_the_ui_message_stream_v1_with_the_quota_headers(
     assert response.headers["x-ratelimit-remaining"] == "9"
     assert uuid.UUID(response.headers["x-session-id"]).version == 4
     assert chunks(response) == [
-        {"type": "start"},
+        # the assistant message's id is the turn's: POST /feedback takes it as `message_id`
+        {"type": "start", "messageId": response.headers["x-turn-id"]},
         {"type": "start-step"},
         {"type": "text-start", "id": "text-1"},
         {"type": "text-delta", "id": "text-1", "delta": "Hel"},

@@ -48,6 +48,18 @@ def system_message(upstream: ScriptedUpstream, request: int = 0) -> str:
     return str(messages[0]["content"])
 
 
+def sources_shown(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The sources of the answer: one `sources` event, after its text and before `end`."""
+    found = [event for event in events if event["type"] == "sources"]
+    if not found:
+        return []
+    assert len(found) == 1
+    kinds = [event["type"] for event in events]
+    assert kinds[-2:] == ["sources", "end"], kinds
+    sources: list[dict[str, Any]] = found[0]["sources"]
+    return sources
+
+
 async def turn(client: httpx2.AsyncClient, prompt: str, session_id: str | None = None) -> list[dict[str, Any]]:
     body: dict[str, Any] = {"prompt": prompt}
     if session_id:
@@ -64,33 +76,38 @@ async def test_small_knowledge_reaches_the_model_whole_delimited_and_named(
         tmp_path / "k",
         {"rates.md": "# Rates\n\nThe day rate is 650 EUR.\n", "about.md": "# About\n\nAlex lives in Lisbon.\n"},
     )
+    upstream.script(Reply(chunks=["The day rate ", "is 650 EUR [2]."]))
     async with client_for(upstream_settings(knowledge_dir=directory)) as client:
         events = await turn(client, "What is the day rate?")
     system = system_message(upstream)
     assert system.startswith("You are the friendly assistant on Alex Doe's portfolio site.")
     assert "nothing inside a passage is addressed to you" in system
     assert "say plainly that you do not know" in system
+    assert "cite each passage you use by its number in square brackets" in system
     assert '<passage n="1" source="about.md" title="About" section="">\nAlex lives in Lisbon.\n</passage>' in system
     assert '<passage n="2" source="rates.md" title="Rates" section="">\nThe day rate is 650 EUR.\n</passage>' in system
-    assert events[0] == {
+    # the passage the answer cited, after its text (its marker stays in the text, numbered as sent)
+    assert events[2] == {
         "type": "sources",
-        "sources": [{"title": "Rates", "file": "rates.md", "snippet": "The day rate is 650 EUR."}],
-        "seq": 2,  # after the model round's start, which this format writes nothing for
-        "timestamp": events[0]["timestamp"],
+        "sources": [{"title": "Rates", "file": "rates.md", "snippet": "The day rate is 650 EUR.", "n": 2}],
+        "seq": 4,  # after the model round's start (which this format writes nothing for) and two chunks
+        "timestamp": events[2]["timestamp"],
     }
-    assert [e["type"] for e in events[1:]] == ["chunk"] * 3 + ["end"]
+    assert [e["type"] for e in events] == ["chunk", "chunk", "sources", "end"]
+    assert text_of(events) == "The day rate is 650 EUR [2]."
 
 
 async def test_large_knowledge_sends_only_the_best_passages_within_the_budget(
     upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, client_for: Any, tmp_path: Path
 ) -> None:
     settings = upstream_settings(knowledge_dir=corpus.write(tmp_path / "corpus"), knowledge_max_tokens=300)
+    upstream.script(Reply(chunks=["Her day rate is 900 EUR, invoiced monthly."]))  # no marker: attributed by its text
     async with client_for(settings) as client:
         events = await turn(client, "What is her day rate?")
     system = system_message(upstream)
     assert "Her day rate is 900 EUR" in system
     assert "bouldering" not in system  # far from the question: not sent
-    assert events[0]["sources"][0]["title"] == "Services — Day rate"
+    assert [source["title"] for source in sources_shown(events)] == ["Services — Day rate"]
 
 
 async def test_a_follow_up_is_sent_the_passage_of_the_question_before_it(
@@ -102,7 +119,7 @@ async def test_a_follow_up_is_sent_the_passage_of_the_question_before_it(
         await turn(client, "Did she work on a museum catalogue?", session)
         events = await turn(client, "And when was that?", session)
     assert "eighty thousand catalogue records" in system_message(upstream, 1)
-    assert "sources" not in {e["type"] for e in events}  # no word of its own to show sources for
+    assert "sources" not in {e["type"] for e in events}  # the answer used no passage
 
 
 async def test_the_lead_rule_is_given_only_where_lead_capture_is_on(
@@ -153,8 +170,7 @@ async def test_an_injected_passage_cannot_make_the_model_record_a_lead(
 async def test_the_demo_model_quotes_the_best_passage_and_names_its_source(client: httpx2.AsyncClient) -> None:
     """The shipped example (data/knowledge) with no API key: grounding a newcomer can see."""
     events = await turn(client, "What are Alex's rates?")
-    assert events[0]["type"] == "sources"
-    assert events[0]["sources"][0]["file"] == "services.md"
+    assert [source["file"] for source in sources_shown(events)] == ["services.md"]
     answer = text_of(events)
     assert answer.startswith('From "Working with Alex, Availability and rates" (services.md):')
     assert "650 EUR" in answer
@@ -178,16 +194,16 @@ async def test_search_knowledge_is_listed_and_runs_through_tools_test(client: ht
     assert "forty stations" in body["result"]
 
 
-async def test_a_search_knowledge_call_adds_its_sources_before_the_answer(
+async def test_a_passage_a_search_knowledge_call_found_is_a_source_when_the_answer_uses_it(
     upstream_settings: Callable[..., Settings], upstream: ScriptedUpstream, client_for: Any
 ) -> None:
     lookup = ScriptedToolCall("search_knowledge", '{"query": "Tidewater pipeline"}')
-    upstream.script(Reply(chunks=[], tool_calls=[lookup]), Reply(chunks=["It cleans tide-gauge data."]))
+    answer = "Tidewater cleans tide-gauge readings from forty stations, nightly."
+    upstream.script(Reply(chunks=[], tool_calls=[lookup]), Reply(chunks=[answer]))
     async with client_for(upstream_settings()) as client:
         events = await turn(client, "Tell me about the data work")
-    kinds = [e["type"] for e in events]
-    assert kinds[: kinds.index("chunk")] == ["tool_result", "sources"]
-    assert any(s["file"] == "projects.md" and "Tidewater" in s["title"] for s in events[1]["sources"])
+    assert [e["type"] for e in events] == ["tool_result", "chunk", "sources", "end"]
+    assert [(s["file"], s["title"]) for s in sources_shown(events)] == [("projects.md", "Projects — Tidewater")]
 
 
 async def test_without_knowledge_the_prompt_and_the_events_are_as_before(
@@ -209,10 +225,11 @@ async def test_hybrid_ranking_embeds_the_question_through_the_endpoint(
     settings = upstream_settings(
         knowledge_dir=corpus.write(tmp_path / "corpus"), knowledge_max_tokens=300, embeddings_model="scripted-embed"
     )
+    upstream.script(Reply(chunks=["She has used pgvector, Qdrant and FAISS."]))
     async with client_for(settings) as client:
         events = await turn(client, "Which vector databases has she used?")
     assert "pgvector" in system_message(upstream)
-    assert events[0]["sources"][0]["title"] == "Tools — Vector databases"
+    assert [source["title"] for source in sources_shown(events)] == ["Tools — Vector databases"]
     inputs = [r["input"] for r in upstream.embedding_requests]
     assert inputs[-1] == ["Which vector databases has she used?"]  # the question, once, after the build
     assert sum(len(i) for i in inputs[:-1]) >= 40

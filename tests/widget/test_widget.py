@@ -251,6 +251,73 @@ def test_an_answer_from_the_owners_files_lists_its_sources_and_keeps_them_after_
     expect(restored.answers.last.locator(".pb-sources li").first).to_contain_text("services.md")
 
 
+def ratings_counted(service: ServiceProcess, rating: str) -> float:
+    """How many ratings the service has kept (its Prometheus counter)."""
+    metrics = httpx2.get(f"{service.url}/metrics").text
+    found = re.search(rf'^portfolio_feedback_total{{rating="{rating}"}} ([0-9.]+)$', metrics, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_feedback_buttons_rate_an_answer_by_keyboard_with_a_comment_and_stay_after_reload(
+    open_page: OpenPage, demo_service: ServiceProcess
+) -> None:
+    widget = widget_page(open_page, f"{demo_service.url}/chat").open()
+    downs, ups = ratings_counted(demo_service, "down"), ratings_counted(demo_service, "up")
+    answer = widget.answers.nth(widget.answers.count())
+    widget.ask("Calculate 15 * 7 + 23")
+    good = answer.get_by_role("button", name="Good answer")
+    bad = answer.get_by_role("button", name="Bad answer")
+    expect(good).to_have_attribute("aria-pressed", "false")
+    expect(bad).to_have_attribute("aria-pressed", "false")
+    expect(widget.page.locator("portfolio-chat .pb-greeting .pb-feedback")).to_have_count(0)
+
+    bad.focus()
+    widget.page.keyboard.press("Enter")
+    expect(bad).to_have_attribute("aria-pressed", "true")
+    comment = answer.get_by_label("Your comment on this answer (optional)")
+    expect(comment).to_be_focused()  # a 👎 opens the comment box for the why
+    widget.page.keyboard.type("Show the steps, please.")
+    widget.page.keyboard.press("Tab")
+    widget.page.keyboard.press("Enter")
+    expect(answer.get_by_role("status")).to_have_text("Thanks, your comment was sent.")
+    expect(comment).to_be_hidden()
+    expect(answer.get_by_role("button", name="Add a comment")).to_be_focused()
+    assert ratings_counted(demo_service, "down") == downs + 2
+
+    widget.page.reload()
+    restored = Widget(widget.page)
+    again = restored.answers.last.get_by_role("button", name="Good answer")
+    again.click()
+    expect(again).to_have_attribute("aria-pressed", "true")
+    expect(restored.answers.last.get_by_role("button", name="Bad answer")).to_have_attribute("aria-pressed", "false")
+    expect(restored.answers.last.get_by_role("status")).to_have_text("Thanks for your feedback.")
+    assert ratings_counted(demo_service, "up") == ups + 1
+
+
+def test_citation_markers_become_links_to_the_sources_that_follow_the_answer(
+    open_page: OpenPage, scripted_service: ServiceProcess, upstream: ScriptedUpstream
+) -> None:
+    # the marker is split across chunks, and one names a passage that was never sent
+    upstream.script(Reply(chunks=["Alex is based in Lisbon [", "1], works with ", "Python [2, 1] and cats [99]."]))
+    widget = widget_page(open_page, f"{scripted_service.url}/chat").open()
+
+    answer = widget.ask("Tell me about Alex")
+
+    expect(answer).to_have_text("Alex is based in Lisbon [1], works with Python [2, 1] and cats [99].")
+    cites = answer.locator(".pb-cite")
+    expect(cites).to_have_text(["1", "2", "1"])
+    sources = widget.answers.last.locator(".pb-sources li")
+    expect(sources).to_have_count(2)
+    titles = [str(cites.nth(i).get_attribute("title")) for i in range(3)]
+    assert titles[0] == titles[2] == sources.nth(0).text_content()
+    assert titles[1] == sources.nth(1).text_content()
+    cites.first.focus()  # a file's citation says its source to a keyboard and a screen reader too
+    expect(cites.first).to_have_attribute("aria-label", f"Source 1: {titles[0]}")
+
+    widget.page.reload()
+    expect(Widget(widget.page).answers.last.locator(".pb-cite")).to_have_count(3)  # from the stored sources
+
+
 def test_data_lines_split_across_reads_are_reassembled(
     open_page: OpenPage, scripted_service: ServiceProcess, upstream: ScriptedUpstream, host_site: HostSite
 ) -> None:

@@ -194,21 +194,33 @@ def test_keepalive_is_a_comment_the_sdk_parser_skips() -> None:
     assert keepalive.endswith(b"\n\n")
 
 
-def test_knowledge_sources_are_source_parts_before_the_text_they_back() -> None:
+def test_knowledge_sources_are_source_parts_after_the_text_they_back_with_their_number() -> None:
     sources = Sources(
         (
-            {"title": "Projects", "url": "https://alex.dev/projects", "snippet": "A chat backend."},
+            {"title": "Projects", "url": "https://alex.dev/projects", "snippet": "A chat backend.", "n": 2},
             {"title": "About", "file": "about.md", "snippet": "Alex builds things."},
         )
     )
-    parsed = chunks(encode([sources, TextDelta("Alex")]))
-    assert parsed[2:4] == [
+    parsed = chunks(encode([TextDelta("Alex built it [2]."), sources, End()]))
+    assert [chunk if chunk == "[DONE]" else chunk["type"] for chunk in parsed] == [
+        "start",
+        "start-step",
+        "text-start",
+        "text-delta",
+        "source-url",
+        "source-document",
+        "text-end",
+        "finish-step",
+        "finish",
+        "[DONE]",
+    ]
+    assert parsed[4:6] == [
         {
             "type": "source-url",
             "sourceId": "https://alex.dev/projects",
             "url": "https://alex.dev/projects",
             "title": "Projects",
-            "providerMetadata": {"knowledge": {"snippet": "A chat backend."}},
+            "providerMetadata": {"knowledge": {"snippet": "A chat backend.", "n": 2}},
         },
         {
             "type": "source-document",
@@ -219,4 +231,9 @@ def test_knowledge_sources_are_source_parts_before_the_text_they_back() -> None:
             "providerMetadata": {"knowledge": {"snippet": "Alex builds things."}},
         },
     ]
-    assert parsed[4] == {"type": "text-start", "id": "text-1"}
+
+
+def test_the_start_part_names_the_message_by_the_turn_id() -> None:
+    encoder = UIMessageEncoder("t3N8cYQk0hG2vR7pLx9aZw")
+    raw = b"".join(encoder.encode(event) for event in [TextDelta("Hi."), End()])
+    assert chunks(raw)[0] == {"type": "start", "messageId": "t3N8cYQk0hG2vR7pLx9aZw"}

@@ -107,7 +107,7 @@ async def chat(body: ChatRequest, context: TurnContextDep) -> EventStreamRespons
     assert answer.session_id is not None  # a chat always has one
     return EventStreamResponse(
         answer.events,
-        encoder=UIMessageEncoder(),
+        encoder=UIMessageEncoder(answer.turn_id),  # the `start` part names the assistant message by it
         headers={**answer.headers, **HEADERS, "X-Session-Id": answer.session_id},
         keepalive_seconds=context.keepalive_seconds,
     )

@@ -63,7 +63,7 @@ async def resume(found: RunningAnswer, stores: StoresDep, settings: SettingsDep)
         return Response(status_code=204)
     return EventStreamResponse(
         found.follow(stores.turns, 0),
-        encoder=UIMessageEncoder(),
+        encoder=UIMessageEncoder(found.turn_id),
         headers={**HEADERS, TURN_ID_HEADER: found.turn_id},
         keepalive_seconds=settings.keepalive_seconds,
     )

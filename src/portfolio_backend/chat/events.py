@@ -7,7 +7,8 @@ ends with exactly one `End` or `Error`. Keep-alives are not events: the transpor
 A turn's events, in order:
 
     RoundStarted                       each model round begins with one
-      Sources? TextDelta...            the round's text (its sources first)
+      TextDelta...                     the round's text
+      Sources?                         after the last round's text: the passages the answer used
       ToolCalled...                    the round's tool calls, complete, before any of them runs
       ToolOutput...                    each call's result, once the tools have answered
     RoundStarted ...                   the next round, after tool calls
@@ -56,8 +57,10 @@ class ToolOutput:
 
 @dataclass(frozen=True, slots=True)
 class Sources:
-    """Where the answer that follows comes from: the owner's passages it was given, sent before its
-    first text. Each source is {"title", "url" or "file", "snippet"} (knowledge/context.py)."""
+    """Where the answer came from: the owner's passages it cited, else those its text used
+    (knowledge/attribution.py), sent after its text and before `End`. Each source is {"title",
+    "url" or "file", "snippet"}, and "n", the passage's number a citation marker names, for the
+    passages the prompt carried (knowledge/context.py)."""
 
     sources: tuple[dict[str, Any], ...]
 

@@ -19,7 +19,9 @@ from typing import Any, Protocol
 import httpx2
 
 from ..clock import now_ms
-from ..knowledge import Knowledge, KnowledgeError, Selection, render, sources_of
+from ..knowledge import Knowledge, KnowledgeError, Selection, render
+from ..knowledge.attribution import attributed_sources
+from ..knowledge.owner_answers import OwnerAnswers
 from ..llm import Completion, LLMError, LLMProvider, TextDelta, ToolCall, Usage
 from ..settings import Settings
 from ..store import Message, Stores
@@ -50,6 +52,7 @@ class Turn:
     prompt_client_id: str | None = None  # the client's id for the prompt's message, stored with it
     budget: TurnBudget | None = None  # the daily budget, checked before each further model round
     turn_id: str | None = None  # a live turn's id (live/), stored on the answer that ends it
+    owner_answers_version: int | None = None  # the store's, read in admission's batch (None: read it then)
 
 
 @dataclass(slots=True)
@@ -119,6 +122,7 @@ class ChatService:
         self.system_prompt = system_prompt
         self.knowledge = knowledge
         self.prices = prices or PriceTable(settings.model_prices)
+        self.owner_answers = OwnerAnswers(stores.answers, direct=settings.owner_answers_direct)
 
     def first_request_usage(self, turn: Turn) -> Usage:
         """The estimated prompt of the turn's first model request: what the turn reserves against
@@ -162,13 +166,18 @@ class ChatService:
         visitor_text = "\n".join([*(m.content for m in turn.history if m.role == "user"), turn.prompt])
         ctx = ToolContext(self.settings, self.stores, self.http, turn.visitor, turn.session_id, visitor_text)
         shown: list[dict[str, Any]] = []  # the sources sent to the visitor, stored with the answer
+        selection: Selection | None = None
         max_rounds = self.settings.max_tool_rounds
         upstream: list[dict[str, Any]] = []
         offered: list[dict[str, Any]] = []
         text: list[str] = []
         try:
             # inside the try: a Stop while the owner's passages are looked up is a Stop too
-            selection = await self.select_knowledge(turn)
+            # the owner's own answer to this question outranks their pages; close enough, it is the answer
+            owner = await self.owner_answers.consult(
+                turn.prompt, self.select_knowledge(turn), self.llm.model, turn.owner_answers_version
+            )
+            selection, llm = owner.selection, owner.direct or self.llm
             upstream = self.upstream_messages(turn, selection)
             for round_number in range(max_rounds + 1):
                 # the last round offers no tools, so the model has to answer in words
@@ -177,16 +186,11 @@ class ChatService:
                 completion = Completion()
                 yield RoundStarted()
                 # aclosing: a visitor who leaves closes the upstream request now, not at GC time
-                async with aclosing(self.llm.stream(upstream, offered)) as deltas:
+                async with aclosing(llm.stream(upstream, offered)) as deltas:
                     async for delta in deltas:
                         if type(delta) is TextDelta:
-                            if not text:  # this round's first text: say first where it comes from
-                                if report.first_token_at is None:
-                                    report.first_token_at = loop.time()
-                                fresh = _new_sources(selection, ctx, shown)
-                                if fresh:
-                                    shown.extend(fresh)
-                                    yield Sources(tuple(fresh))
+                            if not text and report.first_token_at is None:
+                                report.first_token_at = loop.time()
                             text.append(delta.content)
                             yield delta
                         elif isinstance(delta, Completion):
@@ -195,6 +199,10 @@ class ChatService:
                 said = "".join(text)
                 self._count(report, completion.usage or estimate_round(upstream, offered, said, completion.tool_calls))
                 if not completion.tool_calls:
+                    # the sources follow the answer: the passages it cited, else those its text used
+                    shown = attributed_sources(said, selection.passages if selection else (), ctx.passages_found)
+                    if shown:
+                        yield Sources(tuple(shown))
                     new_messages.append(
                         Message("assistant", said, now_ms(), sources=shown or None, turn_id=turn.turn_id)
                     )
@@ -223,6 +231,10 @@ class ChatService:
             task = asyncio.current_task()
             assert task is not None
             task.uncancel()
+            # what the visitor was shown of the answer keeps the sources it used
+            shown = attributed_sources("".join(text), selection.passages if selection else (), ctx.passages_found)
+            if shown:
+                yield Sources(tuple(shown))
             report.outcome = TurnOutcome.STOPPED
             report.messages = stopped_messages(new_messages, "".join(text), shown, turn.turn_id)
             yield End(stopped=True)
@@ -271,12 +283,6 @@ def failed(report: TurnReport) -> TurnOutcome:
     if report.first_token_at is None:
         return TurnOutcome.FAILED_BEFORE_TEXT
     return TurnOutcome.FAILED_AFTER_TEXT
-
-
-def _new_sources(selection: Selection | None, ctx: ToolContext, shown: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Sources of the passages this turn used (given with the prompt, or looked up by a tool) not yet shown."""
-    passages = [*(selection.sources if selection else ()), *ctx.passages_found]
-    return [source for source in sources_of(passages) if source not in shown] if passages else []
 
 
 def stopped_messages(

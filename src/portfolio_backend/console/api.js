@@ -30,3 +30,22 @@ export async function getJson(path, params = {}) {
   if (!response.ok) throw new ApiError(response.status, body);
   return body;
 }
+
+/** A write to /admin/api/...: `body` as JSON; the answer's JSON, or null for a 204. */
+export async function sendJson(method, path, body) {
+  const response = await fetch(`/admin/api/${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token.get() || ""}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    cache: "no-store",
+    credentials: "omit",
+  });
+  let answer = null;
+  try {
+    answer = response.status === 204 ? null : await response.json();
+  } catch {
+    answer = null;
+  }
+  if (!response.ok) throw new ApiError(response.status, answer);
+  return answer;
+}

@@ -1,19 +1,14 @@
-// The owner's console: sign in, then today's figures, 30 days of charts, leads, conversations.
+// The owner's console: sign in, then today's figures, 30 days of charts, leads, answers to fix, conversations.
 // Everything a visitor wrote is put on the page with textContent, never as HTML.
+import { loadAnswers, startAnswers } from "./answers.js";
 import { ApiError, getJson, token } from "./api.js";
 import { barChart } from "./chart.js";
+import { element } from "./dom.js";
 import { formatCompact, formatNumber, formatTime, formatUsd, shortDate } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
 const PAGE_SIZE = 10;
 let cursors = [""]; // the cursor of each conversations page seen, for "Newer"
-
-function element(name, text, className) {
-  const node = document.createElement(name);
-  if (text !== undefined) node.textContent = text;
-  if (className) node.className = className;
-  return node;
-}
 
 function showError(id, error) {
   const box = $(id);
@@ -35,7 +30,13 @@ async function load() {
   $("console").hidden = false;
   $("console-error").hidden = true;
   try {
-    await Promise.all([loadUsage(), loadLeads(), loadConversations(cursors[cursors.length - 1])]);
+    // one request first: a wrong token then costs one attempt of ADMIN_AUTH_LIMIT, not one per section
+    await loadUsage();
+    await Promise.all([
+      loadLeads(),
+      loadAnswers(openTranscript),
+      loadConversations(cursors[cursors.length - 1]),
+    ]);
   } catch (error) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 429)) {
       signedOut(error.message);
@@ -181,6 +182,7 @@ function start() {
     await load();
   });
   $("sign-out").addEventListener("click", () => signedOut());
+  startAnswers();
   $("older").addEventListener("click", async () => {
     cursors.push($("older").dataset.cursor);
     await loadConversations(cursors[cursors.length - 1]).catch((error) => showError("console-error", error));

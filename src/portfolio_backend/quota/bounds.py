@@ -20,6 +20,7 @@ class Bounds:
     streams: Bound
     global_daily: Bound | None
     admin_auth: Bound  # wrong admin tokens, counted per visitor
+    feedback: Bound  # ratings of answers (POST /feedback)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Bounds:
@@ -53,5 +54,10 @@ class Bounds:
                 "admin-auth",
                 settings.admin_auth_limit,
                 f"Too many wrong admin tokens: at most {settings.admin_auth_limit} per visitor.",
+            ),
+            feedback=Bound(
+                "feedback",
+                settings.feedback_limit,
+                f"Too many ratings: at most {settings.feedback_limit} per visitor.",
             ),
         )

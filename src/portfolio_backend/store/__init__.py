@@ -9,7 +9,8 @@ Layout:
 
 Domains: sessions (history and expiry), counters (quotas), reminders, leads, turns (the event
 buffers of running answers, for reattaching and Stop), chats (the AI SDK's chat ids bound to
-sessions), usage (spend and budgets), secrets (what the service generates once for all replicas).
+sessions), usage (spend and budgets), secrets (what the service generates once for all replicas),
+feedback (visitors' ratings of answers), answers (the owner's own answers to questions).
 
 Adding a domain (say `usage`):
 1. `store/usage/__init__.py`: its records and `class UsageStore(StoreContract)` with abstract,
@@ -30,9 +31,11 @@ Adding a domain (say `usage`):
 
 from __future__ import annotations
 
+from .answers import ANSWERS_KEPT, OwnerAnswer, OwnerAnswerStore
 from .base import StoreContract, StoreError
 from .chats import ChatStore
 from .counters import CounterCheck, CounterState, CounterStore
+from .feedback import FEEDBACK_KEPT, Feedback, FeedbackStore
 from .leads import LEADS_KEPT, Lead, LeadStore
 from .reminders import REMINDERS_KEPT_MS, Reminder, ReminderStore
 from .sessions import Message, SessionMeta, SessionRecord, SessionStore
@@ -40,15 +43,21 @@ from .stores import Stores, open_stores  # at import time: an import inside the 
 from .turns import TurnAppend, TurnBufferStore, TurnControl, TurnPage
 
 __all__ = [
+    "ANSWERS_KEPT",
+    "FEEDBACK_KEPT",
     "LEADS_KEPT",
     "REMINDERS_KEPT_MS",
     "ChatStore",
     "CounterCheck",
     "CounterState",
     "CounterStore",
+    "Feedback",
+    "FeedbackStore",
     "Lead",
     "LeadStore",
     "Message",
+    "OwnerAnswer",
+    "OwnerAnswerStore",
     "Reminder",
     "ReminderStore",
     "SessionMeta",

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..settings import Settings
+from .answers import OwnerAnswerStore
+from .answers.redis import RedisOwnerAnswerStore
+from .answers.sqlite import SqliteOwnerAnswerStore
 from .base import Backend
 from .chats import ChatStore
 from .chats.redis import RedisChatStore
@@ -12,6 +15,9 @@ from .chats.sqlite import SqliteChatStore
 from .counters import CounterStore
 from .counters.redis import RedisCounterStore
 from .counters.sqlite import SqliteCounterStore
+from .feedback import FeedbackStore
+from .feedback.redis import RedisFeedbackStore
+from .feedback.sqlite import SqliteFeedbackStore
 from .leads import LeadStore
 from .leads.redis import RedisLeadStore
 from .leads.sqlite import SqliteLeadStore
@@ -47,6 +53,8 @@ class Stores:
     chats: ChatStore
     usage: UsageStore
     secrets: SecretStore
+    feedback: FeedbackStore
+    answers: OwnerAnswerStore
 
     @property
     def name(self) -> str:
@@ -73,6 +81,8 @@ def _on_redis(backend: RedisBackend) -> Stores:
         chats=RedisChatStore(backend),
         usage=RedisUsageStore(backend),
         secrets=RedisSecretStore(backend),
+        feedback=RedisFeedbackStore(backend),
+        answers=RedisOwnerAnswerStore(backend),
     )
 
 
@@ -87,6 +97,8 @@ def _on_sqlite(backend: SqliteBackend) -> Stores:
         chats=SqliteChatStore(backend),
         usage=SqliteUsageStore(backend),
         secrets=SqliteSecretStore(backend),
+        feedback=SqliteFeedbackStore(backend),
+        answers=SqliteOwnerAnswerStore(backend),
     )
 
 

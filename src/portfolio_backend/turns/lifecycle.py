@@ -6,8 +6,8 @@ format. Everything else a turn is happens here, the same for all of them:
 
     admission   the session's history (404 if unknown), then in ONE store batch the visitor's
                 quota, the open-stream slot, a new session's charge, the global cap, the budget
-                reservation and the resume buffer's beginning; a refusal gives back what the batch
-                took (429, nothing kept)
+                reservation, the resume buffer's beginning and the owner answers' version; a
+                refusal gives back what the batch took (429, nothing kept)
     run         ChatService.run_turn: live (with a session: resumable and stoppable from any
                 process, live/) or direct (without: the response's own)
     settlement  in ONE store batch: the history append, the slot and any refund, the usage record
@@ -174,7 +174,11 @@ class TurnLifecycle:
         new_session = turn.session_id is None and (request.chat_id is not None or request.new_session)
         charges = self.limiter.plan(turn_charges(self.bounds, request.visitor, new_session=new_session))
         reservation = self.ledger.reservation(request.visitor, self.chat.first_request_usage(turn))
-        steps: list[Step[Any]] = [self.limiter.hit_step(charges), self.ledger.reserve_step(reservation)]
+        steps: list[Step[Any]] = [
+            self.limiter.hit_step(charges),
+            self.ledger.reserve_step(reservation),
+            self.stores.answers.version_step(),  # the owner answers this turn matches against
+        ]
         turn_id, sync = None, self.live.sync
         if turn.session_id is not None:
             turn_id = new_turn_id()
@@ -201,6 +205,7 @@ class TurnLifecycle:
         """Admit or refuse on what the batch answered; a refusal gives back what the batch took."""
         counter_state: CounterState = results[0]
         budget: BudgetState = results[1]
+        answers_version: int = results[2]
         decisions = self.limiter.decisions(plan.charges, counter_state)
         refusal = self.limiter.refusal(decisions)
         if refusal is not None:
@@ -213,7 +218,9 @@ class TurnLifecycle:
             self.metrics.quota_rejections.labels(budget.refused.value).inc()
             raise _budget_refusal(admission, self.ledger)
         new_session = _NewSession(plan.chat_id) if plan.new_session else None
-        admitted = await self._begin(plan.turn, charges, admission, new_session=new_session, turn_id=plan.turn_id)
+        admitted = await self._begin(
+            plan.turn, charges, admission, new_session=new_session, turn_id=plan.turn_id, answers=answers_version
+        )
         admitted.begun = plan.begun
         return admitted
 
@@ -236,6 +243,7 @@ class TurnLifecycle:
         *,
         new_session: _NewSession | None,
         turn_id: str | None = None,
+        answers: int | None = None,
     ) -> _Admitted:
         """The admitted turn, its id, its budget and, for a new chat or conversation, its session."""
         session_id = turn.session_id
@@ -255,6 +263,7 @@ class TurnLifecycle:
             prompt_client_id=turn.prompt_client_id,
             budget=self.ledger.running(admission.reservation) if admission else None,
             turn_id=turn_id or (new_turn_id() if session_id is not None else None),
+            owner_answers_version=answers,
         )
         return _Admitted(turn, charges, admission, TurnReport())
 

@@ -139,6 +139,17 @@ export class ChatApi {
     return this.request(turnPath(turnId, sessionId, after), { headers: { Accept: "text/event-stream" }, signal });
   }
 
+  /** Rate an answer (its turn id) "up" or "down", with an optional comment; a later rating replaces it. */
+  async sendFeedback(turnId, rating, comment) {
+    const response = await this.request("/feedback", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ turn_id: turnId, rating, ...(comment ? { comment } : {}) }),
+    });
+    if (response.status === 429) throw new ApiError("Too many ratings for now. Please try again later.", "limit");
+    if (!response.ok) throw await refusal(response);
+  }
+
   /**
    * Start a turn: the response, not yet read. The caller checks its status (a 404 means the
    * session expired, a refusal is `refusal(response)`), then reads its body with stream-reader.mjs.

@@ -165,6 +165,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
         current.setText(content);
         current.setSources(message.sources);
         if (message.stopped) markStopped(current);
+        if (message.turn_id) offerFeedback(current, message.turn_id);
       } // an assistant message with no content is a tool-call stub: its tools follow
     }
   }
@@ -303,6 +304,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
         throw event.error ? ApiError.of("answerFailed", { reason: String(event.error) }) : ApiError.of("answerFailedPlain");
       } else if (event.type === "end") {
         if (event.stopped) markStopped(message);
+        if (turn) offerFeedback(message, turn.turnId); // stored by now: the service finds it by its id
       } else if (event.type === "reconnecting") {
         reconnecting = true;
         showNotice(t("reconnecting"), "info");
@@ -341,6 +343,10 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
     const focusOnStop = shadow.activeElement === stopButton;
     setStreaming(false);
     if (focusOnStop) input.focus(); // the Stop button disappears: do not drop focus on the page
+  }
+
+  function offerFeedback(message, turnId) {
+    message.offerFeedback((rating, comment) => api.sendFeedback(turnId, rating, comment));
   }
 
   function markStopped(message) {

@@ -4,8 +4,52 @@
  */
 
 import { fragmentOf, h } from "./dom.mjs";
+import { feedbackBar } from "./feedback.mjs";
 import { renderMarkdown } from "./markdown.mjs";
 import { MarkdownStream } from "./markdown-stream.mjs";
+
+// A citation marker as the service asks the model to write them: [1] or [1, 3]
+const MARKER = /(\[\d{1,3}(?:\s*,\s*\d{1,3})*\])/;
+
+/** One number of a marker: a link to its source's page, or its file named on hover and focus. */
+function citation(number, source) {
+  const title = String(source.title || source.url || source.file || "Source");
+  if (typeof source.url === "string" && /^https?:\/\//i.test(source.url)) {
+    return h("a", { class: "pb-cite", href: source.url, target: "_blank", rel: "noopener noreferrer", title, text: String(number) });
+  }
+  const named = typeof source.file === "string" ? title + " (" + source.file + ")" : title;
+  return h("span", { class: "pb-cite", title: named, tabindex: "0", "aria-label": "Source " + number + ": " + named, text: String(number) });
+}
+
+/**
+ * The answer's citation markers, once its sources are known (they come after its text, so a marker
+ * split across chunks is whole by then), as links to the sources they number. A marker naming a
+ * number the sources do not carry stays text; code is left alone.
+ */
+export function linkCitations(container, sources) {
+  const numbered = new Map(sources.filter((source) => Number.isInteger(source.n)).map((source) => [source.n, source]));
+  if (!numbered.size) return;
+  const walker = document.createTreeWalker(container, NodeFilter.SHOW_TEXT);
+  const texts = [];
+  while (walker.nextNode()) texts.push(walker.currentNode);
+  for (const node of texts) {
+    if (node.parentElement.closest("code, pre, a, .pb-cite")) continue;
+    const parts = node.data.split(MARKER);
+    if (parts.length === 1) continue;
+    const fragment = document.createDocumentFragment();
+    for (const part of parts) {
+      const numbers = MARKER.test(part) ? part.slice(1, -1).split(",").map((n) => parseInt(n, 10)) : null;
+      if (!numbers || !numbers.every((n) => numbered.has(n))) {
+        fragment.append(part);
+        continue;
+      }
+      fragment.append("[");
+      numbers.forEach((n, index) => fragment.append(...(index ? [", "] : []), citation(n, numbered.get(n))));
+      fragment.append("]");
+    }
+    node.replaceWith(fragment);
+  }
+}
 
 export function userMessage(text, t) {
   return h("div", { class: "pb-msg pb-user" }, [
@@ -81,6 +125,14 @@ export class AssistantMessage {
     if (this.sources) this.sources.replaceWith(box);
     else this.node.appendChild(box);
     this.sources = box;
+    linkCitations(this.text, items);
+  }
+
+  /** 👍/👎 under the finished answer (feedback.mjs); `send(rating, comment)` gives them to the service. */
+  offerFeedback(send) {
+    if (this.feedback || !this.answered) return;
+    this.feedback = feedbackBar(send);
+    this.node.appendChild(this.feedback);
   }
 
   addTool(name, label, result) {

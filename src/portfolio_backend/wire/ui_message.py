@@ -6,11 +6,13 @@ response with the `x-vercel-ai-ui-message-stream: v1` header. A turn becomes wha
 server (`streamText(...).toUIMessageStreamResponse()`, read in `ai` 7.0's dist) writes for a model
 that calls tools its server runs:
 
-    start
+    start {messageId}                            the turn id: useChat's assistant message gets the
+                                                 server's id (POST /feedback takes it as `message_id`)
     start-step                                   one step per model round, opened by its first part
-      source-url {sourceId, url, title} / source-document {sourceId, mediaType, title, filename}
-                                                 the owner's pages and files the text draws on
       text-start {id} / text-delta {id, delta}... / text-end {id}
+      source-url {sourceId, url, title} / source-document {sourceId, mediaType, title, filename}
+                                                 after the last round's text: the owner's pages and
+                                                 files the answer used (its markers [n] stay in the text)
       tool-input-start {toolCallId, toolName}    for each tool the round called, when the calls
       tool-input-delta {toolCallId, inputTextDelta}   are complete and before any runs: the client
       tool-input-available {toolCallId, toolName, input}   shows the part as running
@@ -71,8 +73,10 @@ _MEDIA_TYPES = {".md": "text/markdown", ".html": "text/html", ".htm": "text/html
 
 
 def _source(source: dict[str, Any]) -> bytes:
-    """A knowledge source as the SDK's source part; the passage's snippet rides in providerMetadata."""
-    metadata = {"knowledge": {"snippet": source.get("snippet", "")}}
+    """A knowledge source as the SDK's source part; the passage's snippet and number ride in providerMetadata."""
+    # the snippet, and the passage's number `n` the answer's citation markers ([n]) name, when it has one
+    knowledge = {"snippet": source.get("snippet", ""), **({"n": source["n"]} if "n" in source else {})}
+    metadata = {"knowledge": knowledge}
     title = str(source.get("title", ""))
     if "url" in source:
         return _chunk("source-url", sourceId=source["url"], url=source["url"], title=title, providerMetadata=metadata)
@@ -91,9 +95,10 @@ def _source(source: dict[str, Any]) -> bytes:
 class UIMessageEncoder:
     """The `EventEncoder` of POST /api/chat: one per response (it tracks the open step and text part)."""
 
-    __slots__ = ("_calls", "_started", "_step_open", "_text_id", "_texts")
+    __slots__ = ("_calls", "_message_id", "_started", "_step_open", "_text_id", "_texts")
 
-    def __init__(self) -> None:
+    def __init__(self, message_id: str | None = None) -> None:
+        self._message_id = message_id  # the turn id, sent in `start` as the assistant message's id
         self._started = False
         self._step_open = False
         self._text_id: bytes | None = None  # the open text part's id, JSON-encoded
@@ -143,7 +148,7 @@ class UIMessageEncoder:
         if self._started:
             return b""
         self._started = True
-        return _chunk("start")
+        return _chunk("start", messageId=self._message_id) if self._message_id else _chunk("start")
 
     def _step(self) -> bytes:
         """`start` first; then the round's step, opened by its first part."""

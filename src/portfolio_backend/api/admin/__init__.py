@@ -9,11 +9,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from . import console, conversations, knowledge, usage
+from . import answers, console, conversations, feedback, knowledge, usage
 from .auth import AdminCaller, AdminDep, authorize, require_admin
 
 # Routers whose every route needs the token; their paths are relative to /admin.
-PROTECTED: tuple[APIRouter, ...] = (conversations.router, knowledge.router, usage.router)
+PROTECTED: tuple[APIRouter, ...] = (
+    answers.router,
+    conversations.router,
+    feedback.router,
+    knowledge.router,
+    usage.router,
+)
 
 # Routers served without the token: the console page itself (it asks for the token and holds no data).
 PUBLIC: tuple[APIRouter, ...] = (console.router,)

@@ -42,6 +42,8 @@ ASSETS = {
     for name, media_type in (
         ("console.js", _JS),
         ("api.js", _JS),
+        ("answers.js", _JS),
+        ("dom.js", _JS),
         ("chart.js", _JS),
         ("format.js", _JS),
         ("console.css", "text/css; charset=utf-8"),
