@@ -22,7 +22,7 @@ from bench.run import RESULTS, Upstream
 
 
 def library(frame: str) -> str:
-    path = frame.rsplit("(", 1)[-1]
+    path = "/" + frame.rsplit("(", 1)[-1]
     for name in ("portfolio_backend", "asyncio", "aiohttp", "redis", "uvicorn", "httpx2", "openai", "fastapi",
                  "starlette", "json", "prometheus_client", "pydantic", "httptools", "uvloop", "logging", "anyio"):
         if f"/{name}/" in path or f"{name}." in path:

@@ -17,6 +17,7 @@ marker names; the widget turns `[n]` into a link to that source.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -38,6 +39,13 @@ def content_words(text: str) -> set[str]:
     return {word for word in _WORD.findall(text.lower()) if word not in STOPWORDS and (len(word) > 1 or word.isdigit())}
 
 
+@functools.lru_cache(maxsize=4096)
+def _passage_words(passage: Passage) -> frozenset[str]:
+    """A passage's content words, once per passage (the same passages come with turn after turn:
+    with the whole knowledge in the prompt, every one of them was read for every answer)."""
+    return frozenset(content_words(f"{passage.title} {passage.section} {passage.text}"))
+
+
 def cited_numbers(text: str, sent: int) -> list[int]:
     """The passage numbers the answer cites, in the order first cited, each within 1..`sent`."""
     numbers: list[int] = []
@@ -56,7 +64,7 @@ def attributed(text: str, passages: Sequence[Passage], found: Sequence[Passage] 
     if cited:
         return [passages[number - 1] for number in cited]
     candidates = [*passages, *found]
-    words = [content_words(f"{p.title} {p.section} {p.text}") for p in candidates]
+    words = [_passage_words(p) for p in candidates]
     used: list[Passage] = []
     for sentence in _SENTENCE.split(text):
         said = content_words(sentence)
