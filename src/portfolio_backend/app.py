@@ -232,7 +232,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        names = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        names = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 422: "validation_error"}
         return JSONResponse(
             {"error": names.get(exc.status_code, "http_error"), "detail": exc.detail},
             status_code=exc.status_code,
