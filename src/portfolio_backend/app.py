@@ -20,6 +20,7 @@ from starlette.routing import NoMatchFound
 from . import __version__
 from .api import chat, chat_stream, health, quota, sessions, stream, tools, widget
 from .api.admin import admin_router
+from .api.metrics import router as metrics_router  # `metrics` is the app's Metrics below
 from .api.sse import SHUTDOWN_MESSAGE
 from .chat import ChatService
 from .deps import State
@@ -129,6 +130,10 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
                 _describe(knowledge),
                 " (offline demo: set OPENAI_API_KEY for a real model)" if llm.provider == "demo" else "",
             )
+            if settings.metrics_token is None:
+                log.warning(
+                    "METRICS_TOKEN is not set: /metrics is open to whoever reaches this port (private networks only)"
+                )
             yield State(
                 settings=settings,
                 stores=stores,
@@ -160,6 +165,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
     )
     for router in (
         health.router,
+        metrics_router,
         stream.router,
         chat.router,
         chat_stream.router,
