@@ -72,7 +72,7 @@ class RequestEdge:
                 chunk = message.get("body", b"")
                 received += len(chunk)
                 if received > self.max_bytes:
-                    raise _TooLarge()
+                    raise _TooLarge(self.max_bytes)
                 chunks.append(chunk)
                 if not message.get("more_body", False):
                     body = chunk if len(chunks) == 1 else b"".join(chunks)
@@ -90,7 +90,7 @@ class RequestEdge:
 
         try:
             if too_large:
-                await self._refuse(edge_send, _TooLarge())
+                await self._refuse(edge_send, _TooLarge(self.max_bytes))
             else:
                 try:
                     await self.app(scope, limited_receive, edge_send)
@@ -115,12 +115,7 @@ class RequestEdge:
             request_id_var.reset(token)
 
     async def _refuse(self, send: Send, refused: _BodyRefused) -> None:
-        detail = (
-            f"Request body is too large: at most {self.max_bytes} bytes."
-            if refused.status_code == 413
-            else refused.detail
-        )
-        body = json.dumps({"error": refused.error, "detail": detail}).encode()
+        body = json.dumps({"error": refused.error, "detail": refused.detail}).encode()
         await send(
             {
                 "type": "http.response.start",
@@ -143,8 +138,8 @@ class _BodyRefused(HTTPException):
 class _TooLarge(_BodyRefused):
     error = "payload_too_large"
 
-    def __init__(self) -> None:
-        super().__init__(413, "Request body is too large.")
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"Request body is too large: at most {max_bytes} bytes.")
 
 
 class _TooDeep(_BodyRefused):
