@@ -20,6 +20,7 @@ from starlette.routing import NoMatchFound
 from . import __version__
 from .api import chat, chat_stream, health, quota, sessions, stream, tools, widget
 from .api.admin import admin_router
+from .api.admin.auth import error_headers
 from .api.metrics import router as metrics_router  # `metrics` is the app's Metrics below
 from .api.sse import SHUTDOWN_MESSAGE
 from .chat import ChatService
@@ -216,7 +217,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         """Every error of the tree (errors.py): its status, its code and its public message."""
         if isinstance(exc, StoreError):
             log.warning("answered 503: %s", exc)  # the visitor reads one message; the log says what failed
-        return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(exc.body(), status_code=exc.status_code, headers=error_headers(request, exc.headers))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -234,6 +235,7 @@ def _install_error_handlers(app: FastAPI) -> None:
                 "detail": "; ".join(problems) or "Invalid request",
             },
             status_code=422,
+            headers=error_headers(request, {}),
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -242,7 +244,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"error": names.get(exc.status_code, "http_error"), "detail": exc.detail},
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=error_headers(request, getattr(exc, "headers", None) or {}),
         )
 
     @app.exception_handler(Exception)

@@ -125,11 +125,17 @@ async def test_every_admin_answer_is_no_store_the_seed_listing_of_every_session_
             "/sessions", params={"all": "true"}, headers={"Authorization": "Bearer wrong"}
         )
         answers["401 /admin/api/leads"] = await client.get("/admin/api/leads")
+        # errors after the token was accepted: they name sessions too
+        unknown = "3f1c8f6e-1d7a-4c8a-9a55-7f4f6c1e2b10"
+        answers["404 conversation"] = await client.get(f"/admin/api/conversations/{unknown}", headers=GOOD)
+        answers["422 count"] = await client.get("/admin/api/leads", params={"count": "0"}, headers=GOOD)
     assert {path: response.status_code for path, response in answers.items()} == {
         **dict.fromkeys(paths, 200),
         "/sessions?all=true": 200,
         "401 /sessions?all=true": 401,
         "401 /admin/api/leads": 401,
+        "404 conversation": 404,
+        "422 count": 422,
     }
     assert {path: response.headers.get("cache-control") for path, response in answers.items()} == dict.fromkeys(
         answers, "no-store"

@@ -64,11 +64,18 @@ async def authorize(request: Request, token: str | None) -> AdminCaller:
     if standing.count >= bound.rate.limit:
         _refuse(dataclasses.replace(standing, allowed=False))
     if hmac.compare_digest(token.encode(), expected):
+        state.owner_answer = True  # the app's error handlers add NO_STORE to what this request answers
         return AdminCaller(visitor)
     (decision,) = await limiter.charge([(bound, visitor.key)])
     if not decision.allowed:
         _refuse(decision)
     raise Unauthorized("Wrong admin token.", headers=REFUSAL_HEADERS)
+
+
+def error_headers(request: Request, headers: dict[str, str]) -> dict[str, str]:
+    """An error answer's headers: with NO_STORE once the request proved it holds ADMIN_TOKEN (a
+    conversation that is not found, a bad page size: they name owner data too)."""
+    return {**headers, **NO_STORE} if getattr(request.state, "owner_answer", False) else headers
 
 
 def _refuse(decision: QuotaDecision) -> NoReturn:
