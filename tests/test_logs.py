@@ -116,3 +116,66 @@ async def test_a_stuck_stderr_drops_lines_past_the_bound_and_says_how_many(
     [after] = [line for line in lines if line["message"] == "after"]
     assert len(written) in (10, 11)
     assert after["log_lines_dropped"] == 15 - len(written)
+
+
+def _recurse_a(n: int) -> None:
+    _recurse_b(n + 1)
+
+
+def _recurse_b(n: int) -> None:
+    _recurse_a(n + 1)  # two frames that alternate: Python's "[Previous line repeated]" cannot fold them
+
+
+def _configured(monkeypatch: pytest.MonkeyPatch, stderr: SlowStderr) -> logging.Logger:
+    stderr.released.set()
+    monkeypatch.setattr(sys, "stderr", stderr)  # again: pytest's capture took it back after setup
+    configure_logging(Settings(_env_file=None, log_level="INFO"))  # type: ignore[call-arg]
+    return logging.getLogger("portfolio_backend.test")
+
+
+def test_a_traceback_in_the_log_is_bounded_however_deep_the_failure(
+    monkeypatch: pytest.MonkeyPatch, stderr: SlowStderr
+) -> None:
+    """A RecursionError through alternating frames (a deeply nested body once did it) wrote 230 kB."""
+    log = _configured(monkeypatch, stderr)
+    try:
+        _recurse_a(0)
+    except RecursionError:
+        log.exception("unhandled error on POST /api/chat")
+    flush_logs()
+
+    [text] = [written for _, written in stderr.writes]
+    assert len(text.encode()) <= 4096
+    [line] = stderr.lines()
+    assert line["message"] == "unhandled error on POST /api/chat"
+    assert "RecursionError: maximum recursion depth exceeded" in str(line["exception"])
+    assert "_recurse_b" in str(line["exception"]), "the innermost frames, where it broke, are kept"
+
+
+def test_the_same_failure_repeated_is_written_once_a_minute_with_a_count(
+    monkeypatch: pytest.MonkeyPatch, stderr: SlowStderr
+) -> None:
+    """Fifty hostile requests in 3 s once wrote 11.5 MB: one traceback, then a count."""
+    log = _configured(monkeypatch, stderr)
+
+    def fail(message: str, error: Exception) -> logging.LogRecord:
+        try:
+            raise error
+        except Exception:
+            record = log.makeRecord(log.name, logging.ERROR, __file__, 0, message, (), sys.exc_info())
+        return record
+
+    for _ in range(50):
+        log.handle(fail("unhandled error on POST /stream", ValueError("bad")))
+    log.handle(fail("unhandled error on POST /stream", KeyError("other")))  # another failure: written
+    later = fail("unhandled error on POST /stream", ValueError("bad"))
+    later.created += 61  # a minute on
+    log.handle(later)
+    flush_logs()
+
+    lines = stderr.lines()
+    assert [(line["message"], str(line["exception"]).splitlines()[-1], line.get("repeats")) for line in lines] == [
+        ("unhandled error on POST /stream", "ValueError: bad", None),
+        ("unhandled error on POST /stream", "KeyError: 'other'", None),
+        ("unhandled error on POST /stream", "ValueError: bad", 49),
+    ]

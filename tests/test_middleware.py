@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import httpx2
 import pytest
@@ -12,6 +12,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from portfolio_backend.app import create_app
+from portfolio_backend.json_depth import JSON_MAX_DEPTH
 from portfolio_backend.logs import JsonFormatter
 from portfolio_backend.settings import Settings
 
@@ -48,3 +49,34 @@ async def test_the_access_log_names_the_route_never_a_session_id(
         "DELETE /session/{session_id} 200",
         "GET /session/{session_id} 404",
     ]
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
+async def test_a_body_nested_past_the_bound_is_a_json_422_before_anything_parses_it(client: httpx2.AsyncClient) -> None:
+    def tool_test(depth: int, expression: str = "2 + 2") -> bytes:
+        # an unknown field, ignored once parsed: the body object is the first level, its arrays the rest
+        nested = "[" * (depth - 1) + "]" * (depth - 1)
+        return f'{{"tool_name": "calculate", "arguments": {{"expression": "{expression}"}}, "x": {nested}}}'.encode()
+
+    json_type = {"content-type": "application/json"}
+    at_bound = await client.post("/tools/test", content=tool_test(JSON_MAX_DEPTH), headers=json_type)
+    past = await client.post("/tools/test", content=tool_test(JSON_MAX_DEPTH + 1), headers=json_type)
+    # brackets inside a string are text, not nesting
+    in_a_string = await client.post("/tools/test", content=tool_test(2, "[" * 40 + "1" + "]" * 40), headers=json_type)
+
+    async def in_chunks() -> AsyncIterator[bytes]:  # the bound holds however the bytes arrive
+        body = tool_test(JSON_MAX_DEPTH + 1)
+        for start in range(0, len(body), 7):
+            yield body[start : start + 7]
+
+    chunked = await client.post("/tools/test", content=in_chunks(), headers=json_type)
+
+    assert at_bound.status_code == 200
+    assert at_bound.json()["result"] == "Result: 2 + 2 = 4"
+    assert in_a_string.status_code == 200
+    for refused in (past, chunked):
+        assert refused.status_code == 422
+        assert refused.json() == {
+            "error": "validation_error",
+            "detail": f"Request body nests too deep: at most {JSON_MAX_DEPTH} levels of arrays and objects.",
+        }

@@ -97,3 +97,48 @@ async def test_prompts_are_logged_only_when_asked(
     assert alone is None
     logged = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
     assert session_id not in logged
+
+
+METRICS_TOKEN = "scrape-token-0123456789abcdef"
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
+async def test_with_a_metrics_token_metrics_answer_only_that_bearer_token(
+    make_settings: Callable[..., Settings], client_for: Any
+) -> None:
+    """Tokens and spend are the owner's business: with METRICS_TOKEN only the scraper reads them."""
+    async with client_for(make_settings(metrics_token=METRICS_TOKEN)) as client:
+        refused = [
+            await client.get("/metrics"),
+            await client.get("/metrics", headers={"Authorization": "Bearer scrape-token-0123456789abcdeg"}),
+            await client.get("/metrics", headers={"Authorization": f"Basic {METRICS_TOKEN}"}),
+            await client.get("/metrics", headers={"Authorization": METRICS_TOKEN}),
+            await client.get("/metrics", params={"token": METRICS_TOKEN}),
+        ]
+        scraped = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    for response in refused:
+        assert response.status_code == 401
+        assert response.json()["error"] == "unauthorized"
+        assert "METRICS_TOKEN" not in response.text
+        assert METRICS_TOKEN not in response.text
+        assert response.headers["www-authenticate"].startswith("Bearer")
+        assert "portfolio_llm_tokens_total" not in response.text
+    assert scraped.status_code == 200
+    assert "portfolio_http_requests_total" in scraped.text
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
+async def test_without_a_metrics_token_metrics_stay_open_and_the_start_up_log_says_so(
+    make_settings: Callable[..., Settings], client_for: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="portfolio_backend")
+    async with client_for(make_settings()) as client:
+        assert (await client.get("/metrics")).status_code == 200
+    opened = [record.getMessage() for record in caplog.records if "METRICS_TOKEN" in record.getMessage()]
+    caplog.clear()
+    async with client_for(make_settings(metrics_token=METRICS_TOKEN)):
+        pass
+    protected = [record.getMessage() for record in caplog.records if "METRICS_TOKEN" in record.getMessage()]
+    assert len(opened) == 1
+    assert "/metrics is open" in opened[0]
+    assert protected == []

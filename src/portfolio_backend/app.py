@@ -19,7 +19,9 @@ from starlette.routing import NoMatchFound
 from . import __version__
 from .api import chat, chat_stream, feedback, health, quota, sessions, stream, tools, widget
 from .api.admin import admin_router
+from .api.admin.auth import error_headers
 from .api.mcp_server import SiteServer
+from .api.metrics import router as metrics_router  # `metrics` is the app's Metrics below
 from .api.sse import SHUTDOWN_MESSAGE
 from .chat import ChatService
 from .deps import State
@@ -139,6 +141,10 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
                 live=live,
                 metrics=metrics,
             )
+            if settings.metrics_token is None:
+                log.warning(
+                    "METRICS_TOKEN is not set: /metrics is open to whoever reaches this port (private networks only)"
+                )
             yield State(
                 settings=settings,
                 stores=stores,
@@ -167,6 +173,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
     )
     for router in (
         health.router,
+        metrics_router,
         stream.router,
         chat.router,
         chat_stream.router,
@@ -227,7 +234,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         """Every error of the tree (errors.py): its status, its code and its public message."""
         if isinstance(exc, StoreError):
             log.warning("answered 503: %s", exc)  # the visitor reads one message; the log says what failed
-        return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(exc.body(), status_code=exc.status_code, headers=error_headers(request, exc.headers))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -245,15 +252,16 @@ def _install_error_handlers(app: FastAPI) -> None:
                 "detail": "; ".join(problems) or "Invalid request",
             },
             status_code=422,
+            headers=error_headers(request, {}),
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        names = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        names = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 422: "validation_error"}
         return JSONResponse(
             {"error": names.get(exc.status_code, "http_error"), "detail": exc.detail},
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=error_headers(request, getattr(exc, "headers", None) or {}),
         )
 
     @app.exception_handler(Exception)

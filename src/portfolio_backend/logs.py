@@ -14,6 +14,8 @@ import json
 import logging
 import queue
 import sys
+import threading
+import traceback
 from datetime import UTC, datetime
 from logging.handlers import QueueHandler, QueueListener
 from typing import Any
@@ -30,7 +32,22 @@ _STANDARD = set(logging.makeLogRecord({}).__dict__) | {
 }
 
 
+# A traceback in the log is bounded: a RecursionError through frames that alternate (a deeply
+# nested body once did it) printed 230 kB per request. The innermost frames and the message say
+# what broke; the outermost are the framework's.
+TRACEBACK_FRAMES = 24
+TRACEBACK_CHARS = 3000
+
+
 class JsonFormatter(logging.Formatter):
+    def formatException(self, ei: Any) -> str:  # logging's name
+        """The last TRACEBACK_FRAMES frames of each exception in the chain, and the last TRACEBACK_CHARS
+        characters of that (frames beyond are never looked up: a hostile request buys no CPU here)."""
+        text = "".join(traceback.format_exception(ei[0], ei[1], ei[2], limit=-TRACEBACK_FRAMES)).rstrip("\n")
+        if len(text) > TRACEBACK_CHARS:
+            text = f"[{len(text) - TRACEBACK_CHARS} characters cut]\n{text[-TRACEBACK_CHARS:]}"
+        return text
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
@@ -98,9 +115,48 @@ def flush_logs() -> None:
         _listener = None
 
 
+# Once a minute per failure: 50 hostile requests in 3 s once wrote 11.5 MB of the same traceback.
+REPEAT_WINDOW_SECONDS = 60.0
+# failures remembered at once; past that the memory starts again (a few more tracebacks, never more memory)
+FAILURES_REMEMBERED = 1000
+
+
+class RepeatedFailures(logging.Filter):
+    """A failure logged with its exception (the same logger, message, exception type and innermost
+    line) is written once per REPEAT_WINDOW_SECONDS; the repeats in between are dropped and counted,
+    and the next one written says how many (`repeats`). Every request still has its access line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()  # the server's threads log too (uvicorn's, to_thread's)
+        self._failures: dict[tuple[object, ...], tuple[float, int]] = {}  # -> (first written, repeats since)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is None:
+            return True
+        tb = error.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = (tb.tb_frame.f_code.co_filename, tb.tb_lineno) if tb is not None else None
+        key = (record.name, record.msg, type(error).__qualname__, where)
+        with self._lock:
+            written_at, repeats = self._failures.get(key, (None, 0))
+            if written_at is not None and record.created - written_at < REPEAT_WINDOW_SECONDS:
+                self._failures[key] = (written_at, repeats + 1)
+                return False
+            if len(self._failures) >= FAILURES_REMEMBERED:
+                self._failures.clear()
+            self._failures[key] = (record.created, 0)
+        if repeats:
+            record.repeats = repeats
+        return True
+
+
 def _lines_handler(handler: logging.Handler) -> logging.Handler:
     handler.setFormatter(JsonFormatter())  # in the caller's thread, where the request id is known
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(RepeatedFailures())
     return handler
 
 

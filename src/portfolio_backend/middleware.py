@@ -1,7 +1,7 @@
 """The one pure-ASGI middleware of every request: nothing here buffers a stream (a body-wrapping
 middleware such as BaseHTTPMiddleware or GZip holds back or slows every SSE chunk).
 
-Request id, security headers, the body-size limit, the access log and the request metrics are one
+Request id, security headers, the body's size and depth limits, the access log and the request metrics are one
 wrapper, not three: on a stream each wrapper adds a send function every chunk passes through, and a
 coroutine frame and closures per request.
 """
@@ -17,6 +17,7 @@ import time
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .json_depth import JSON_MAX_DEPTH, nested_deeper_than
 from .observability import Metrics, access_log, request_id_var
 
 SECURITY_HEADERS = [
@@ -32,7 +33,9 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 class RequestEdge:
     """Around every HTTP request: a request id (X-Request-ID accepted when sane, else generated,
     always returned), the security headers, bodies over `max_bytes` refused with a JSON 413 (by
-    Content-Length or as the bytes arrive), one JSON access log line and the request metrics.
+    Content-Length or as the bytes arrive), bodies nested deeper than JSON_MAX_DEPTH refused with a
+    JSON 422 once the last byte arrived, before anything parses them (every body we take is JSON),
+    one JSON access log line and the request metrics.
     Logs the route template, never the path (it holds session ids), the query string or a body."""
 
     def __init__(self, app: ASGIApp, *, metrics: Metrics, max_bytes: int) -> None:
@@ -59,15 +62,22 @@ class RequestEdge:
         status = 500
         started = False
         received = 0
+        chunks: list[bytes] = []
         extra_headers = [*SECURITY_HEADERS, (b"x-request-id", request_id.encode())]
 
         async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > self.max_bytes:
-                    raise _TooLarge()
+                    raise _TooLarge(self.max_bytes)
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    body = chunk if len(chunks) == 1 else b"".join(chunks)
+                    if nested_deeper_than(body, JSON_MAX_DEPTH):
+                        raise _TooDeep()
             return message
 
         async def edge_send(message: Message) -> None:
@@ -80,13 +90,13 @@ class RequestEdge:
 
         try:
             if too_large:
-                await self._refuse(edge_send)
+                await self._refuse(edge_send, _TooLarge(self.max_bytes))
             else:
                 try:
                     await self.app(scope, limited_receive, edge_send)
-                except _TooLarge:
+                except _BodyRefused as exc:  # read outside a route's body parameter: FastAPI renders the others
                     if not started:
-                        await self._refuse(edge_send)
+                        await self._refuse(edge_send, exc)
         finally:
             elapsed = time.perf_counter() - started_at
             # the route template (`/session/{session_id}`), known once the router has run; never the
@@ -104,17 +114,12 @@ class RequestEdge:
                 )
             request_id_var.reset(token)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": "payload_too_large",
-                "detail": f"Request body is too large: at most {self.max_bytes} bytes.",
-            }
-        ).encode()
+    async def _refuse(self, send: Send, refused: _BodyRefused) -> None:
+        body = json.dumps({"error": refused.error, "detail": refused.detail}).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": refused.status_code,
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
@@ -124,8 +129,21 @@ class RequestEdge:
         await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(HTTPException):
+class _BodyRefused(HTTPException):
     """An HTTPException, so FastAPI's body reader passes it on rather than calling it a parse error."""
 
+    error = "http_error"
+
+
+class _TooLarge(_BodyRefused):
+    error = "payload_too_large"
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"Request body is too large: at most {max_bytes} bytes.")
+
+
+class _TooDeep(_BodyRefused):
+    error = "validation_error"
+
     def __init__(self) -> None:
-        super().__init__(413, "Request body is too large.")
+        super().__init__(422, f"Request body nests too deep: at most {JSON_MAX_DEPTH} levels of arrays and objects.")

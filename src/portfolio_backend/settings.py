@@ -179,6 +179,10 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         None, description="Bearer token of the console at /admin and GET /sessions?all=true; unset: no admin route."
     )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token GET /metrics answers only to; unset: /metrics is open (for a private network).",
+    )
     admin_auth_limit: Annotated[RateSpec, NoDecode] = Field(
         RateSpec(10, 3600), description="Wrong admin tokens per visitor before a lock-out, e.g. 10/hour."
     )
@@ -292,7 +296,9 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("openai_api_key", "admin_token", "tavily_api_key", "visitor_hash_secret", mode="before")
+    @field_validator(
+        "openai_api_key", "admin_token", "metrics_token", "tavily_api_key", "visitor_hash_secret", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

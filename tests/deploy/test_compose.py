@@ -32,12 +32,18 @@ def test_matches_the_compose_spec_schema(path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def _compose_config(path: Path) -> dict[str, Any]:
+def _compose_config(path: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+    result = _run_compose_config(path, {"METRICS_TOKEN": "scrape-token"} if env is None else env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _run_compose_config(path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     command = compose_command()
     if command is None:
         pytest.skip("no Compose v2.24+ CLI (.ci/run installs the Docker plugin; no Docker engine is needed)")
-    # A clean environment: only the defaults written in the file apply, and no local .env is read.
-    result = subprocess.run(
+    # A clean environment: only the defaults written in the file and `env` apply, no local .env is read.
+    return subprocess.run(
         [
             *command,
             "--project-directory",
@@ -54,10 +60,8 @@ def _compose_config(path: Path) -> dict[str, Any]:
         capture_output=True,
         text=True,
         timeout=120,
-        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", **env},
     )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 @pytest.mark.parametrize("path", FILES)
@@ -188,6 +192,19 @@ def test_prod_trusts_forwarded_headers_from_the_pinned_edge_subnet_only(compose_
     assert network.is_private
     env = environment_of(compose_prod["services"][APP_SERVICE])
     assert [ipaddress.ip_network(item) for item in env["TRUSTED_PROXIES"].split(",")] == [network]
+
+
+def test_prod_metrics_need_a_token_that_comes_from_the_env_file() -> None:
+    """The prod stack never serves its tokens and spend to anyone: it does not start without METRICS_TOKEN."""
+    from .compose import load_compose
+
+    raw = environment_of(load_compose(COMPOSE_PROD, {"METRICS_TOKEN": "from-dot-env"})["services"][APP_SERVICE])
+    assert raw["METRICS_TOKEN"] == "from-dot-env"
+    refused = _run_compose_config(COMPOSE_PROD, {})
+    assert refused.returncode != 0
+    assert "METRICS_TOKEN" in refused.stderr
+    config = _compose_config(COMPOSE_PROD, {"METRICS_TOKEN": "from-dot-env"})
+    assert config["services"][APP_SERVICE]["environment"]["METRICS_TOKEN"] == "from-dot-env"
 
 
 def test_prod_subnet_can_be_changed_in_one_place() -> None:

@@ -61,6 +61,13 @@ def test_forwarded_headers_are_set_by_the_balancer_not_the_client(conf: str) -> 
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in directives
 
 
+def test_metrics_are_never_served_on_the_public_port(conf: str) -> None:
+    """Prometheus scrapes each replica on the Compose network (docs/deployment.md), never through here."""
+    directives = _directives(conf)
+    start = directives.index("location ^~ /metrics {")
+    assert directives[start + 1 : directives.index("}", start)][-1].startswith("return 404")
+
+
 def test_upstream_is_the_compose_service_re_resolved_through_docker_dns(conf: str, dockerfile: Dockerfile) -> None:
     match = UPSTREAM_SERVER.search(conf)
     assert match, "the upstream should name the Compose service with `resolve`"
@@ -236,3 +243,12 @@ def test_requests_are_spread_over_the_replicas_and_survive_one_down(balancer: Ba
     after = [raw_get(balancer.port, "/whoami") for _ in range(4)]
     assert [status for status, _ in after] == [200] * 4
     assert {seen["replica"] for _, seen in after} == {"b"}
+
+
+@pytest.mark.slow
+def test_the_balancer_answers_metrics_404_without_asking_a_replica(balancer: Balancer) -> None:
+    for path in ("/metrics", "/metrics/", "/metrics?x=1", "//metrics", "/%6Detrics"):
+        status, seen = raw_get(balancer.port, path, "Authorization: Bearer a-guess\r\n")
+        assert status == 404, path
+        assert seen == {"error": "not_found", "detail": "Not Found"}, path  # never a replica's answer
+    assert raw_get(balancer.port, "/whoami")[0] == 200

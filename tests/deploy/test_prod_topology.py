@@ -5,7 +5,8 @@ engine-free counterpart of test_stacks.py, which brings the real stack up where 
 
 What it shows: one port serves both replicas; a session made on one is read on the other; the
 chat quota is one quota across replicas; the balancer's X-Forwarded-For is believed (the app
-sees the visitor, not nginx) and a visitor's own X-Forwarded-For is not; SSE streams through.
+sees the visitor, not nginx) and a visitor's own X-Forwarded-For is not; SSE streams through;
+/metrics is not served by the balancer, and a replica serves it to METRICS_TOKEN only.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .raw_http import CLIENT, raw_get, raw_post
 pytestmark = pytest.mark.slow
 
 RATE = 3  # chat turns per visitor per day (a day, so no window boundary falls inside the test)
+SCRAPE_TOKEN = "topology-scrape-token"  # what .env gives the prod file, which requires one
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -52,7 +54,7 @@ class Topology:
 @pytest.fixture
 def topology(dockerfile: Dockerfile, tmp_path: Path, redis_url: str) -> Iterator[Topology]:
     nginx_or_skip()  # before starting anything
-    prod_env = environment_of(load_compose(COMPOSE_PROD)["services"][APP_SERVICE])
+    prod_env = environment_of(load_compose(COMPOSE_PROD, {"METRICS_TOKEN": SCRAPE_TOKEN})["services"][APP_SERVICE])
     replicas: list[Server] = []
     nginx = None
     try:
@@ -118,6 +120,12 @@ def _one_port_two_replicas_one_redis(topology: Topology) -> None:
     )
     status, _, body = raw_post(port, "/stream", {"prompt": "one more"}, headers="X-Forwarded-For: 198.51.100.7\r\n")
     assert status == 429, f"the quota must be shared by the replicas (and not reset by a spoof): {body!r}"
+
+    # The metrics: never through the balancer; on a replica, to the scraper's token only.
+    scraper = f"Authorization: Bearer {SCRAPE_TOKEN}\r\n"
+    assert raw_get(port, "/metrics", scraper)[0] == 404
+    assert raw_get(topology.replicas[0].port, "/metrics")[0] == 401
+    assert raw_get(topology.replicas[0].port, "/metrics", scraper)[0] == 200
 
     # A replica reached directly (not through the balancer) believes no visitor's header.
     status, info = raw_get(topology.replicas[0].port, "/rate-limit-info", "X-Forwarded-For: 203.0.113.9\r\n")

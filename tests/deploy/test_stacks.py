@@ -68,11 +68,15 @@ class Stack:
 
 
 def _compose_env() -> dict[str, str]:
-    """The test run's environment without the variables the Compose files read."""
+    """The test run's environment without the variables the Compose files read, but the one the
+    prod file requires (as .env would give it)."""
     return {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("PORTFOLIO_PORT", "EDGE_SUBNET", "DOCS_ENABLED") and not key.startswith("COMPOSE_")
+        **{
+            key: value
+            for key, value in os.environ.items()
+            if key not in ("PORTFOLIO_PORT", "EDGE_SUBNET", "DOCS_ENABLED") and not key.startswith("COMPOSE_")
+        },
+        "METRICS_TOKEN": "stack-test-scrape-token",
     }
 
 

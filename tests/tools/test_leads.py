@@ -70,7 +70,7 @@ async def test_records_contact_details_and_notifies_the_owner(
         "name": "Ada",
         "notes": "Wants a FastAPI backend",
         "message": message,
-        "text": message,
+        "text": "New contact from the portfolio chat: Ada &lt;ada@example.com&gt;: Wants a FastAPI backend",
     }
     assert b"session-secret-id" not in request.body
 

@@ -1,4 +1,4 @@
-"""Service info and health: GET /, /health, /health/live, /health/ready."""
+"""Service info and health: GET /, /health, /health/live, /health/ready (the metrics: metrics.py)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST
+from fastapi.responses import JSONResponse
 
 from .. import __version__
-from ..deps import LLMDep, MetricsDep, SettingsDep, StoresDep
+from ..deps import LLMDep, SettingsDep, StoresDep
 from ..store import StoreError, Stores
 
 router = APIRouter(tags=["health"])
@@ -69,12 +68,6 @@ async def health(llm: LLMDep, store: StoresDep) -> JSONResponse:
     if not ok:
         body["failed"] = [store.name]
     return JSONResponse(body, status_code=200 if ok else 503)
-
-
-@router.get("/metrics", include_in_schema=False)
-async def metrics(metrics: MetricsDep) -> Response:
-    """Prometheus metrics: of every worker when several serve (multiprocess mode)."""
-    return Response(await metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/health/live")

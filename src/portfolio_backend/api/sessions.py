@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from ..clock import now_ms
 from ..deps import BoundsDep, LimiterDep, RemindersDep, SessionsDep, SettingsDep, VisitorDep
 from ..errors import BadRequest, NotFound, Unauthorized
 from ..settings import Settings
-from .admin.auth import WWW_AUTHENTICATE, authorize
+from .admin.auth import NO_STORE, REFUSAL_HEADERS, authorize
 from .session_views import parse_session_id, public_message, public_reminder, public_session
 
 router = APIRouter(tags=["sessions"])
@@ -77,6 +77,7 @@ async def delete_session(session_id: str, sessions: SessionsDep) -> dict[str, An
 @router.get("/sessions")
 async def list_sessions(
     request: Request,
+    response: Response,
     visitor: VisitorDep,
     settings: SettingsDep,
     sessions: SessionsDep,
@@ -88,8 +89,9 @@ async def list_sessions(
     """List your own active sessions; with ?all=true and the admin token, every session."""
     if all:
         if settings.admin_token is None:
-            raise Unauthorized("Admin views are disabled: set ADMIN_TOKEN to enable them.", headers=WWW_AUTHENTICATE)
+            raise Unauthorized("Admin views are disabled: set ADMIN_TOKEN to enable them.", headers=REFUSAL_HEADERS)
         await authorize(request, authorization.removeprefix("Bearer ").strip() if authorization else None)
+        response.headers.update(NO_STORE)  # every visitor's sessions and addresses
         try:
             next_cursor, metas = await sessions.list_all(cursor, count, now_ms())
         except ValueError as exc:

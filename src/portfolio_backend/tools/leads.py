@@ -2,7 +2,7 @@
 
 Each record is kept in the store with its time and session (the owner's backlog, `LeadStore.newest`,
 listed in the console at /admin) and, when NOTIFY_WEBHOOK_URL is set, POSTed there as JSON whose
-`message` (and `text`, for Slack) is a ready sentence. Both tools are offered when the owner can see
+`message` (and `text`, Slack-escaped) is a ready sentence. Both tools are offered when the owner can see
 what they record: with NOTIFY_WEBHOOK_URL or with the console (ADMIN_TOKEN). A steered model could
 call them in a loop to flood the owner's phone, so each visitor may send `NOTIFICATIONS_PER_DAY` of
 them per UTC day.
@@ -23,6 +23,7 @@ from ..quota import Bound, Limiter
 from ..settings import RateSpec, Settings
 from ..store import Lead, StoreError
 from .base import ArgsT, Tool, ToolContext, ToolError
+from .notification import notification
 from .upstream import post_json
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class _OwnerNotice(Tool[ArgsT]):
             await post_json(
                 ctx.http,
                 ctx.settings.notify_webhook_url,
-                {**_payload(lead), "message": message, "text": message},
+                notification(_payload(lead), message),
                 service="The owner's notification service",
                 timeout=ctx.settings.tool_timeout_seconds,
             )

@@ -21,6 +21,7 @@ import httpx2
 from ..clock import now_ms
 from ..store import Reminder, ReminderStore, StoreError
 from ..tools import ToolError
+from ..tools.notification import notification
 from ..tools.upstream import post_json
 
 log = logging.getLogger(__name__)
@@ -37,20 +38,19 @@ RETRY_DELAYS_MS = (60_000, 300_000, 900_000, 3_600_000)
 
 
 def reminder_payload(reminder: Reminder) -> dict[str, Any]:
-    """The JSON POSTed for a due reminder; `message` (and `text`, for Slack) is a ready sentence."""
+    """The JSON POSTed for a due reminder; `message` is a ready sentence, `text` the same escaped for Slack."""
     message = f"Reminder: {reminder.title}"
     if reminder.description:
         message += f" — {reminder.description}"
     message += f" (due {reminder.due_iso})"
-    return {
+    fields = {
         "type": "reminder",
         "reminder_id": reminder.reminder_id,
         "title": reminder.title,
         "description": reminder.description,
         "due_at": reminder.due_iso,
-        "message": message,
-        "text": message,
     }
+    return notification(fields, message)
 
 
 async def dispatch_due(store: ReminderStore, http: httpx2.AsyncClient, url: str, now: int) -> int:

@@ -104,3 +104,39 @@ async def test_the_admin_api_is_documented_with_its_bearer_scheme(
     leads = schema["paths"]["/admin/api/leads"]["get"]
     assert leads["security"] == [{"AdminToken": []}]
     assert leads["description"]
+
+
+async def test_every_admin_answer_is_no_store_the_seed_listing_of_every_session_included(
+    make_settings: Callable[..., Settings], client_for: Any
+) -> None:
+    """Owner data (every visitor's sessions and addresses) is never kept by a browser or a shared cache."""
+    async with client_for(make_settings(admin_token=TOKEN)) as client:
+        session_id = (await client.post("/session")).json()["session_id"]
+        schema = (await client.get("/openapi.json")).json()
+        paths = sorted(
+            path.replace("{session_id}", session_id)
+            for path, operations in schema["paths"].items()
+            if path.startswith("/admin/") and "get" in operations
+        )
+        assert len(paths) >= 5
+        answers = {path: await client.get(path, headers=GOOD) for path in paths}
+        answers["/sessions?all=true"] = await client.get("/sessions", params={"all": "true"}, headers=GOOD)
+        answers["401 /sessions?all=true"] = await client.get(
+            "/sessions", params={"all": "true"}, headers={"Authorization": "Bearer wrong"}
+        )
+        answers["401 /admin/api/leads"] = await client.get("/admin/api/leads")
+        # errors after the token was accepted: they name sessions too
+        unknown = "3f1c8f6e-1d7a-4c8a-9a55-7f4f6c1e2b10"
+        answers["404 conversation"] = await client.get(f"/admin/api/conversations/{unknown}", headers=GOOD)
+        answers["422 count"] = await client.get("/admin/api/leads", params={"count": "0"}, headers=GOOD)
+    assert {path: response.status_code for path, response in answers.items()} == {
+        **dict.fromkeys(paths, 200),
+        "/sessions?all=true": 200,
+        "401 /sessions?all=true": 401,
+        "401 /admin/api/leads": 401,
+        "404 conversation": 404,
+        "422 count": 422,
+    }
+    assert {path: response.headers.get("cache-control") for path, response in answers.items()} == dict.fromkeys(
+        answers, "no-store"
+    )

@@ -30,7 +30,9 @@ bearer = HTTPBearer(
     description="The owner's ADMIN_TOKEN, as `Authorization: Bearer <token>`.",
 )
 
-WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="admin"'}
+# owner data, and the answers that refuse it: never kept by a browser cache or a shared proxy
+NO_STORE = {"Cache-Control": "no-store"}
+REFUSAL_HEADERS = {"WWW-Authenticate": 'Bearer realm="admin"', **NO_STORE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,27 +54,34 @@ async def authorize(request: Request, token: str | None) -> AdminCaller:
     bound: Bound = state.bounds.admin_auth
     expected = settings.admin_token.get_secret_value().encode() if settings.admin_token else None
     if expected is None:  # routes that check this exist only when the token is set; belt and braces
-        raise Unauthorized("Admin views are disabled: set ADMIN_TOKEN to enable them.", headers=WWW_AUTHENTICATE)
+        raise Unauthorized("Admin views are disabled: set ADMIN_TOKEN to enable them.", headers=REFUSAL_HEADERS)
     if not token:  # nothing guessed, nothing to count
         raise Unauthorized(
-            "This needs the admin token: send 'Authorization: Bearer <ADMIN_TOKEN>'.", headers=WWW_AUTHENTICATE
+            "This needs the admin token: send 'Authorization: Bearer <ADMIN_TOKEN>'.", headers=REFUSAL_HEADERS
         )
     visitor = await visitor_of(request, settings)
     standing = await limiter.peek(bound, visitor.key)
     if standing.count >= bound.rate.limit:
         _refuse(dataclasses.replace(standing, allowed=False))
     if hmac.compare_digest(token.encode(), expected):
+        state.owner_answer = True  # the app's error handlers add NO_STORE to what this request answers
         return AdminCaller(visitor)
     (decision,) = await limiter.charge([(bound, visitor.key)])
     if not decision.allowed:
         _refuse(decision)
-    raise Unauthorized("Wrong admin token.", headers=WWW_AUTHENTICATE)
+    raise Unauthorized("Wrong admin token.", headers=REFUSAL_HEADERS)
+
+
+def error_headers(request: Request, headers: dict[str, str]) -> dict[str, str]:
+    """An error answer's headers: with NO_STORE once the request proved it holds ADMIN_TOKEN (a
+    conversation that is not found, a bad page size: they name owner data too)."""
+    return {**headers, **NO_STORE} if getattr(request.state, "owner_answer", False) else headers
 
 
 def _refuse(decision: QuotaDecision) -> NoReturn:
     raise RateLimited(
         f"{decision.bound.message} Try again after {decision.reset_iso}.",
-        headers={**decision.headers(), **WWW_AUTHENTICATE},
+        headers={**decision.headers(), **REFUSAL_HEADERS},
         retry_after=decision.retry_after,
     )
 
@@ -84,8 +93,7 @@ async def require_admin(
 ) -> AdminCaller:
     """The dependency of every admin route: 401 without the right Bearer token, 429 after too many wrong ones."""
     caller = await authorize(request, credentials.credentials if credentials else None)
-    # owner data: never kept by a browser cache or a shared proxy
-    response.headers["Cache-Control"] = "no-store"
+    response.headers.update(NO_STORE)
     return caller
 
 
