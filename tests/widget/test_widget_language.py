@@ -63,6 +63,11 @@ def test_a_german_browser_gets_the_widget_in_german(
 
     widget.ask("What time is it?")
     expect(widget.answers.last.locator(".pb-tool")).to_contain_text("Uhrzeit nachgesehen")
+    rating = widget.answers.last.get_by_role("group", name="Diese Antwort bewerten")
+    expect(rating.get_by_role("button", name="Gute Antwort")).to_be_visible()
+    rating.get_by_role("button", name="Schlechte Antwort").click()
+    expect(rating.get_by_role("textbox", name="Ihr Kommentar zu dieser Antwort (optional)")).to_be_focused()
+    expect(rating.get_by_role("status")).to_have_text("Danke für Ihr Feedback.")
     expect(widget.bubble).to_have_attribute("aria-label", "Chat schließen: Chat")
     screenshot(widget.page, "de")
 

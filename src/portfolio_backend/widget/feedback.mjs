@@ -13,10 +13,10 @@ import { h } from "./dom.mjs";
 const COMMENT_MAX_CHARS = 1000;
 
 /**
- * The bar for one answer. `send(rating, comment)` resolves once the service kept the rating
+ * The bar for one answer, in the widget's words (`t`, i18n.mjs). `send(rating, comment)` resolves once the service kept the rating
  * ("up" or "down"; `comment` may be undefined) and rejects with a visitor-facing Error otherwise.
  */
-export function feedbackBar(send) {
+export function feedbackBar(send, t) {
   const button = (rating, emoji, label) =>
     h("button", {
       type: "button",
@@ -27,26 +27,26 @@ export function feedbackBar(send) {
       title: label,
       text: emoji,
     });
-  const up = button("up", "👍", "Good answer");
-  const down = button("down", "👎", "Bad answer");
+  const up = button("up", "👍", t("goodAnswer"));
+  const down = button("down", "👎", t("badAnswer"));
   const more = h("button", {
     type: "button",
     class: "pb-feedback-more",
     "aria-expanded": "false",
     hidden: true,
-    text: "Add a comment",
+    text: t("addComment"),
   });
   const comment = h("textarea", {
     class: "pb-feedback-text",
     rows: "2",
     maxlength: String(COMMENT_MAX_CHARS),
-    "aria-label": "Your comment on this answer (optional)",
-    placeholder: "What was wrong, or what would have helped?",
+    "aria-label": t("commentLabel"),
+    placeholder: t("commentPlaceholder"),
   });
-  const sendComment = h("button", { type: "button", class: "pb-feedback-send", text: "Send comment" });
+  const sendComment = h("button", { type: "button", class: "pb-feedback-send", text: t("sendComment") });
   const box = h("div", { class: "pb-feedback-comment", hidden: true }, [comment, sendComment]);
   const status = h("span", { class: "pb-feedback-status", role: "status" });
-  const bar = h("div", { class: "pb-feedback", role: "group", "aria-label": "Rate this answer" }, [
+  const bar = h("div", { class: "pb-feedback", role: "group", "aria-label": t("rateAnswer") }, [
     up,
     down,
     more,
@@ -60,14 +60,14 @@ export function feedbackBar(send) {
     try {
       await send(rating, text || undefined);
     } catch (error) {
-      status.textContent = error && error.message ? error.message : "Your rating could not be sent.";
+      status.textContent = error && error.message ? error.message : t("feedbackFailed");
       return false;
     }
     given = rating;
     up.setAttribute("aria-pressed", String(rating === "up"));
     down.setAttribute("aria-pressed", String(rating === "down"));
     more.hidden = false;
-    status.textContent = text ? "Thanks, your comment was sent." : "Thanks for your feedback.";
+    status.textContent = t(text ? "commentThanks" : "feedbackThanks");
     return true;
   }
 

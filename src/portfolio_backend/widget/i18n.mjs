@@ -48,6 +48,17 @@ const en = {
   // one line at the panel's 380 px in every language (tested): the policy behind the link says the rest
   privacyNotice: "Answers by AI; chats are kept for a while.",
   privacyLink: "Privacy",
+  rateAnswer: "Rate this answer",
+  goodAnswer: "Good answer",
+  badAnswer: "Bad answer",
+  addComment: "Add a comment",
+  commentLabel: "Your comment on this answer (optional)",
+  commentPlaceholder: "What was wrong, or what would have helped?",
+  sendComment: "Send comment",
+  feedbackThanks: "Thanks for your feedback.",
+  commentThanks: "Thanks, your comment was sent.",
+  feedbackFailed: "Your rating could not be sent.",
+  citation: "Source {number}: {name}",
 };
 
 const de = {
@@ -95,6 +106,17 @@ const de = {
   "tool.get_session_info": "Dieses Gespräch angesehen",
   "tool.get_weather": "Wetter nachgesehen",
   "tool.web_search": "Im Web gesucht",
+  rateAnswer: "Diese Antwort bewerten",
+  goodAnswer: "Gute Antwort",
+  badAnswer: "Schlechte Antwort",
+  addComment: "Kommentar hinzufügen",
+  commentLabel: "Ihr Kommentar zu dieser Antwort (optional)",
+  commentPlaceholder: "Was war falsch, oder was hätte geholfen?",
+  sendComment: "Kommentar senden",
+  feedbackThanks: "Danke für Ihr Feedback.",
+  commentThanks: "Danke, Ihr Kommentar wurde gesendet.",
+  feedbackFailed: "Ihre Bewertung konnte nicht gesendet werden.",
+  citation: "Quelle {number}: {name}",
 };
 
 const fr = {
@@ -142,6 +164,17 @@ const fr = {
   "tool.get_session_info": "A consulté cette conversation",
   "tool.get_weather": "A consulté la météo",
   "tool.web_search": "A cherché sur le web",
+  rateAnswer: "Évaluer cette réponse",
+  goodAnswer: "Bonne réponse",
+  badAnswer: "Mauvaise réponse",
+  addComment: "Ajouter un commentaire",
+  commentLabel: "Votre commentaire sur cette réponse (facultatif)",
+  commentPlaceholder: "Qu’est-ce qui n’allait pas, ou qu’est-ce qui aurait aidé ?",
+  sendComment: "Envoyer le commentaire",
+  feedbackThanks: "Merci pour votre avis.",
+  commentThanks: "Merci, votre commentaire a été envoyé.",
+  feedbackFailed: "Votre évaluation n’a pas pu être envoyée.",
+  citation: "Source {number} : {name}",
 };
 
 const es = {
@@ -189,6 +222,17 @@ const es = {
   "tool.get_session_info": "Consultó esta conversación",
   "tool.get_weather": "Consultó el tiempo",
   "tool.web_search": "Buscó en la web",
+  rateAnswer: "Valorar esta respuesta",
+  goodAnswer: "Buena respuesta",
+  badAnswer: "Mala respuesta",
+  addComment: "Añadir un comentario",
+  commentLabel: "Tu comentario sobre esta respuesta (opcional)",
+  commentPlaceholder: "¿Qué estaba mal o qué te habría ayudado?",
+  sendComment: "Enviar comentario",
+  feedbackThanks: "Gracias por tu opinión.",
+  commentThanks: "Gracias, tu comentario se ha enviado.",
+  feedbackFailed: "No se pudo enviar tu valoración.",
+  citation: "Fuente {number}: {name}",
 };
 
 const pt = {
@@ -237,6 +281,17 @@ const pt = {
   "tool.get_session_info": "Consultou esta conversa",
   "tool.get_weather": "Consultou o tempo",
   "tool.web_search": "Pesquisou na web",
+  rateAnswer: "Avaliar esta resposta",
+  goodAnswer: "Boa resposta",
+  badAnswer: "Resposta ruim",
+  addComment: "Adicionar um comentário",
+  commentLabel: "Seu comentário sobre esta resposta (opcional)",
+  commentPlaceholder: "O que estava errado, ou o que teria ajudado?",
+  sendComment: "Enviar comentário",
+  feedbackThanks: "Obrigado pelo seu feedback.",
+  commentThanks: "Obrigado, seu comentário foi enviado.",
+  feedbackFailed: "Não foi possível enviar sua avaliação.",
+  citation: "Fonte {number}: {name}",
 };
 
 const ar = {
@@ -285,6 +340,17 @@ const ar = {
   "tool.get_session_info": "اطّلع على هذه المحادثة",
   "tool.get_weather": "تحقّق من الطقس",
   "tool.web_search": "بحث في الويب",
+  rateAnswer: "قيّم هذه الإجابة",
+  goodAnswer: "إجابة جيدة",
+  badAnswer: "إجابة سيئة",
+  addComment: "أضف تعليقًا",
+  commentLabel: "تعليقك على هذه الإجابة (اختياري)",
+  commentPlaceholder: "ما الخطأ، أو ما الذي كان سيساعد؟",
+  sendComment: "أرسل التعليق",
+  feedbackThanks: "شكرًا على ملاحظاتك.",
+  commentThanks: "شكرًا، تم إرسال تعليقك.",
+  feedbackFailed: "تعذّر إرسال تقييمك.",
+  citation: "المصدر {number}: {name}",
 };
 
 export const CATALOGS = Object.freeze({ en, de, fr, es, pt, ar });

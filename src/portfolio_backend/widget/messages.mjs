@@ -12,13 +12,13 @@ import { MarkdownStream } from "./markdown-stream.mjs";
 const MARKER = /(\[\d{1,3}(?:\s*,\s*\d{1,3})*\])/;
 
 /** One number of a marker: a link to its source's page, or its file named on hover and focus. */
-function citation(number, source) {
-  const title = String(source.title || source.url || source.file || "Source");
+function citation(number, source, t) {
+  const title = String(source.title || source.url || source.file || t("source"));
   if (typeof source.url === "string" && /^https?:\/\//i.test(source.url)) {
     return h("a", { class: "pb-cite", href: source.url, target: "_blank", rel: "noopener noreferrer", title, text: String(number) });
   }
   const named = typeof source.file === "string" ? title + " (" + source.file + ")" : title;
-  return h("span", { class: "pb-cite", title: named, tabindex: "0", "aria-label": "Source " + number + ": " + named, text: String(number) });
+  return h("span", { class: "pb-cite", title: named, tabindex: "0", "aria-label": t("citation", { number, name: named }), text: String(number) });
 }
 
 /**
@@ -26,7 +26,7 @@ function citation(number, source) {
  * split across chunks is whole by then), as links to the sources they number. A marker naming a
  * number the sources do not carry stays text; code is left alone.
  */
-export function linkCitations(container, sources) {
+export function linkCitations(container, sources, t) {
   const numbered = new Map(sources.filter((source) => Number.isInteger(source.n)).map((source) => [source.n, source]));
   if (!numbered.size) return;
   const walker = document.createTreeWalker(container, NodeFilter.SHOW_TEXT);
@@ -44,7 +44,7 @@ export function linkCitations(container, sources) {
         continue;
       }
       fragment.append("[");
-      numbers.forEach((n, index) => fragment.append(...(index ? [", "] : []), citation(n, numbered.get(n))));
+      numbers.forEach((n, index) => fragment.append(...(index ? [", "] : []), citation(n, numbered.get(n), t)));
       fragment.append("]");
     }
     node.replaceWith(fragment);
@@ -125,13 +125,13 @@ export class AssistantMessage {
     if (this.sources) this.sources.replaceWith(box);
     else this.node.appendChild(box);
     this.sources = box;
-    linkCitations(this.text, items);
+    linkCitations(this.text, items, this.t);
   }
 
   /** 👍/👎 under the finished answer (feedback.mjs); `send(rating, comment)` gives them to the service. */
   offerFeedback(send) {
     if (this.feedback || !this.answered) return;
-    this.feedback = feedbackBar(send);
+    this.feedback = feedbackBar(send, this.t);
     this.node.appendChild(this.feedback);
   }
 
