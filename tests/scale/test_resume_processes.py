@@ -189,7 +189,7 @@ async def test_an_ai_sdk_chat_cut_on_one_process_resumes_whole_on_the_other(
     assert ui_text_of(seen) == WORDS[0]
     # the whole answer from its start, as the AI SDK expects of a resume, then live to its end
     assert ui_text_of(replay) == "".join(WORDS)
-    assert replay[0] == {"type": "start"}
+    assert replay[0] == {"type": "start", "messageId": turn_id}  # the turn id, as feedback names it
     assert replay[-2:] == [{"type": "finish", "finishReason": "stop"}, "[DONE]"]
     assert resumed.raw.startswith(cut.raw), "a replay on the other process writes the same bytes"
     messages = (await b.get(f"/session/{session_id}")).json()["messages"]
