@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import NoMatchFound
 
 from . import __version__
-from .api import chat, chat_stream, feedback, health, quota, sessions, stream, tools, widget
+from .api import ai_sdk, ai_sdk_resume, feedback, health, quota, sessions, stream, tools, widget
 from .api.admin import admin_router
 from .api.mcp_server import SiteServer
 from .composition import compose
@@ -48,8 +48,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
     for router in (
         health.router,
         stream.router,
-        chat.router,
-        chat_stream.router,
+        ai_sdk.router,
+        ai_sdk_resume.router,
         feedback.router,
         quota.router,
         sessions.router,

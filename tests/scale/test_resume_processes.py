@@ -125,7 +125,7 @@ async def test_a_follower_is_told_when_the_process_running_the_turn_is_killed(
     """The process running the turn dies (SIGKILL, a crashed host): the visitor reading it on the
     other process is told the answer is gone within seconds, not after the buffer's TTL."""
     if "REDIS_CLUSTER" in store.env:
-        pytest.skip("run on Redis: a cluster keeps the same expiry, which tests/store/test_turns.py reads there")
+        pytest.skip("run on Redis: a cluster keeps the same expiry, which tests/store/test_turn_buffers.py reads there")
     doomed = ServiceProcess("resume-doomed", tmp_path, {**store.env, **resume_env(upstream, tmp_path)})
     start_all([doomed])
     upstream.script(Reply(chunks=["Half an", " answer"], stall_after=1))

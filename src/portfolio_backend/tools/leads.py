@@ -23,7 +23,7 @@ from ..quota import Bound, Limiter
 from ..settings import RateSpec, Settings
 from ..store import Lead, StoreError
 from .base import ArgsT, Tool, ToolContext, ToolError
-from .upstream import post_json
+from .outbound import post_json
 
 log = logging.getLogger(__name__)
 
