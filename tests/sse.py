@@ -1,4 +1,6 @@
-"""Parse a /stream body the way existing clients do: every non-empty line is `data: <json>`."""
+"""Read our two streaming protocols the way their clients do, written once for every test:
+POST /stream's events (the seed's clients: every non-empty line is `data: <json>`) and POST
+/api/chat's UI message stream (the AI SDK: one `data:` line per event, `[DONE]` last)."""
 
 from __future__ import annotations
 
@@ -46,6 +48,28 @@ class Events:
         return events
 
 
+def ui_chunk(data: str) -> Any:
+    """One UI message stream event's data: its chunk, or `[DONE]` kept as the string it is."""
+    return data if data == "[DONE]" else json.loads(data)
+
+
+def parse_ui_chunks(body: httpx2.Response | str | bytes) -> list[Any]:
+    """A whole POST /api/chat response (or an encoder's bytes), as the AI SDK's parser insists on:
+    each event one `data:` line ended by a blank line; keep-alive comments skipped."""
+    if isinstance(body, httpx2.Response):
+        body = body.text
+    text = body.decode() if isinstance(body, bytes) else body
+    assert text.endswith("\n\n"), f"an unterminated event: {text[-80:]!r}"
+    parsed: list[Any] = []
+    for event in text.split("\n\n")[:-1]:
+        if event.startswith(":"):
+            continue
+        assert event.startswith("data: "), event
+        assert "\n" not in event, f"one event is one line: {event!r}"
+        parsed.append(ui_chunk(event[6:]))
+    return parsed
+
+
 class UIChunks:
     """A POST /api/chat response read the way the AI SDK reads it, chunk by chunk: `data:` events
     (`[DONE]` as the string), keep-alive comments skipped. `raw` holds the bytes read so far."""
@@ -63,8 +87,7 @@ class UIChunks:
             if not line or line.startswith(":"):
                 continue
             assert line.startswith("data: "), line
-            data = line[6:]
-            chunk = data if data == "[DONE]" else json.loads(data)
+            chunk = ui_chunk(line[6:])
             chunks.append(chunk)
             if until is not None and isinstance(chunk, dict) and chunk["type"] == until:
                 break

@@ -1,13 +1,12 @@
-"""The application: `create_app(settings)` and the lifespan that opens and closes what it uses."""
+"""The application: `create_app(settings)`: settings, metrics, the lifespan (composition.py), the
+FastAPI app, its routes, error handlers and middleware."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,38 +16,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import NoMatchFound
 
 from . import __version__
-from .api import chat, chat_stream, feedback, health, quota, sessions, stream, tools, widget
+from .api import ai_sdk, ai_sdk_resume, feedback, health, quota, sessions, stream, tools, widget
 from .api.admin import admin_router
 from .api.admin.auth import error_headers
 from .api.mcp_server import SiteServer
 from .api.metrics import router as metrics_router  # `metrics` is the app's Metrics below
-from .api.sse import SHUTDOWN_MESSAGE
-from .chat import ChatService
-from .deps import State
+from .composition import compose
 from .errors import PortfolioError, StoreError
-from .knowledge import Knowledge
-from .live import LiveTurns
-from .logs import write_logs_directly
-from .mcp_client import McpTools, load_servers
 from .middleware import RequestEdge
 from .observability import Metrics
-from .quota import Bounds, Limiter, VisitorPseudonyms
-from .service_parts import open_service_parts
 from .settings import Settings
-from .tools import registry_from_settings
-from .turns import TurnLifecycle
-from .usage import PriceTable
-from .usage.ledger import SpendLedger
-from .workers.reminders import ReminderDispatcher
 
 log = logging.getLogger("portfolio_backend")
-
-
-def _describe(knowledge: Knowledge | None) -> str:
-    if knowledge is None:
-        return "none"
-    status = knowledge.status()
-    return f"{status['passages']} passages ({status['mode']}, {status['ranking']}, {len(status['failures'])} not used)"
 
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], float] = time.time) -> FastAPI:
@@ -57,110 +36,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
     settings = settings or Settings()
     metrics = Metrics()
     site = SiteServer() if settings.mcp_enabled else None  # the site as an MCP server at /mcp
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[State]:
-        async with AsyncExitStack() as stack:
-            stack.callback(write_logs_directly)  # last, once everything else has closed
-            parts = await open_service_parts(settings, stack)
-            system_prompt, stores, http, llm, knowledge = (
-                parts.system_prompt,
-                parts.stores,
-                parts.http,
-                parts.llm,
-                parts.knowledge,
-            )
-            # the owner's MCP servers connect in the background: start-up never waits for one
-            mcp_tools = McpTools(await load_servers(settings.mcp_servers))
-            mcp_tools.start()
-            stack.push_async_callback(mcp_tools.close)
-            registry = registry_from_settings(settings, knowledge, mcp_tools)
-            forced = settings.openai_tool_choice
-            if forced not in ("", "auto") and forced not in {spec["function"]["name"] for spec in registry.specs()}:
-                log.warning("OPENAI_TOOL_CHOICE names %s, which is not an enabled tool: it is never sent", forced)
-            prices = PriceTable(settings.model_prices)
-            if prices.price(llm.model) is None:
-                log.warning(
-                    "no price for model %s: its turns cost $0, so DAILY_BUDGET_USD cannot trigger; set MODEL_PRICES",
-                    llm.model,
-                )
-            ledger = SpendLedger(stores.usage, prices, settings, llm.model, clock=clock)
-            chat = ChatService(
-                settings=settings,
-                llm=llm,
-                tools=registry,
-                stores=stores,
-                http=http,
-                system_prompt=system_prompt,
-                knowledge=knowledge,
-                prices=prices,
-            )
-            if settings.reminder_webhook_url:
-                dispatcher = asyncio.create_task(
-                    ReminderDispatcher(stores.reminders, http, settings.reminder_webhook_url).run(),
-                    name="reminder-dispatcher",
-                )
-                stack.callback(dispatcher.cancel)
-            # at shutdown, past uvicorn's grace period, live turns still running end first, before
-            # the model client and the store close: they store nothing and settle their quota
-            live = LiveTurns(settings, stores.turns)
-            stack.push_async_callback(live.close, SHUTDOWN_MESSAGE)
-            pseudonyms = VisitorPseudonyms(settings, stores.secrets)
-            if site is not None:
-                site.knowledge = knowledge
-                await stack.enter_async_context(site.session_manager.run())
-            try:
-                await stores.check()
-                await pseudonyms.ready()  # else at the first request that names its visitor
-                storage = "ok"
-            except StoreError as exc:
-                storage = f"unavailable ({exc}); will retry on each request"
-            log.info(
-                "started: storage=%s (%s), model=%s via %s, knowledge=%s%s",
-                stores.name,
-                storage,
-                llm.model,
-                llm.provider,
-                _describe(knowledge),
-                " (offline demo: set OPENAI_API_KEY for a real model)" if llm.provider == "demo" else "",
-            )
-            limiter = Limiter(
-                stores.counters,
-                clock,
-                fail_open=settings.rate_limit_fail_open,
-                on_refused=lambda bound: metrics.quota_rejections.labels(bound.name).inc(),
-            )
-            bounds = Bounds.from_settings(settings)
-            turns = TurnLifecycle(
-                settings=settings,
-                stores=stores,
-                chat=chat,
-                limiter=limiter,
-                bounds=bounds,
-                ledger=ledger,
-                live=live,
-                metrics=metrics,
-            )
-            if settings.metrics_token is None:
-                log.warning(
-                    "METRICS_TOKEN is not set: /metrics is open to whoever reaches this port (private networks only)"
-                )
-            yield State(
-                settings=settings,
-                stores=stores,
-                http=http,
-                llm=llm,
-                tools=registry,
-                chat=chat,
-                limiter=limiter,
-                ledger=ledger,
-                bounds=bounds,
-                metrics=metrics,
-                knowledge=knowledge,
-                live=live,
-                turns=turns,
-                pseudonyms=pseudonyms,
-            )
+    lifespan = compose(settings, metrics=metrics, clock=clock, site=site)
 
     app = FastAPI(
         title="PortfolioBackend",
@@ -175,8 +51,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
         health.router,
         metrics_router,
         stream.router,
-        chat.router,
-        chat_stream.router,
+        ai_sdk.router,
+        ai_sdk_resume.router,
         feedback.router,
         quota.router,
         sessions.router,

@@ -1,7 +1,7 @@
 """Visitor feedback: find the answer a visitor rates, by its turn id, and keep their rating.
 
 A turn id names an answer in its session's history (`Message.turn_id`, on the message that ends the
-turn). Which session: the turn's buffer (store/turns/) says while it lives (RESUME_BUFFER_TTL_SECONDS
+turn). Which session: the turn's buffer (store/turn_buffers/) says while it lives (RESUME_BUFFER_TTL_SECONDS
 after the turn's end); after that, the rating visitor's own live sessions are searched, newest first
 (one read for the list, one per session, at most `SESSIONS_SEARCHED`). Either way the session must be
 the visitor's: another visitor's answer is as unknown as one that never existed.

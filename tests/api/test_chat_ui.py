@@ -18,6 +18,7 @@ import pytest
 from portfolio_backend.settings import Settings
 
 from ..fixtures.upstream import Reply, ScriptedToolCall, ScriptedUpstream
+from ..sse import parse_ui_chunks, ui_text_of
 
 
 def user(text: str, message_id: str = "u1") -> dict[str, Any]:
@@ -34,21 +35,6 @@ def body(text: str, chat_id: str = "chat-1", message_id: str | None = None, **fi
 def edit(text: str, message_id: str, chat_id: str = "chat-1") -> dict[str, Any]:
     """What DefaultChatTransport sends for `sendMessage({text, messageId})`: the edited message, last."""
     return body(text, chat_id, message_id, messageId=message_id)
-
-
-def chunks(response: httpx2.Response) -> list[Any]:
-    parsed: list[Any] = []
-    for event in response.text.split("\n\n"):
-        if not event or event.startswith(":"):
-            continue
-        assert event.startswith("data: "), event
-        data = event[6:]
-        parsed.append(data if data == "[DONE]" else json.loads(data))
-    return parsed
-
-
-def text_of(parsed: list[Any]) -> str:
-    return "".join(chunk["delta"] for chunk in parsed if isinstance(chunk, dict) and chunk["type"] == "text-delta")
 
 
 def sent_to_model(upstream: ScriptedUpstream, n: int) -> list[str]:
@@ -72,7 +58,7 @@ async def test_an_answer_is_the_ui_message_stream_v1_with_the_quota_headers(
     assert response.headers["cache-control"] == "no-cache"
     assert response.headers["x-ratelimit-remaining"] == "9"
     assert uuid.UUID(response.headers["x-session-id"]).version == 4
-    assert chunks(response) == [
+    assert parse_ui_chunks(response) == [
         # the assistant message's id is the turn's: POST /feedback takes it as `message_id`
         {"type": "start", "messageId": response.headers["x-turn-id"]},
         {"type": "start-step"},
@@ -102,7 +88,7 @@ async def test_a_tool_call_is_a_tool_part_of_the_step_that_made_it(
         Reply(chunks=["625."]),
     )
     async with client_for(upstream_settings()) as client:
-        parsed = chunks(await client.post("/api/chat", json=body("25 squared?")))
+        parsed = parse_ui_chunks(await client.post("/api/chat", json=body("25 squared?")))
     assert types_of(parsed) == [
         "start",
         *("start-step", *TOOL_PART, "finish-step"),
@@ -124,7 +110,7 @@ async def test_two_tool_only_rounds_in_a_row_are_two_steps(
         Reply(chunks=["16."]),
     )
     async with client_for(upstream_settings()) as client:
-        parsed = chunks(await client.post("/api/chat", json=body("2+2, squared?")))
+        parsed = parse_ui_chunks(await client.post("/api/chat", json=body("2+2, squared?")))
     assert types_of(parsed) == [
         "start",
         *("start-step", *TOOL_PART, "finish-step"),
@@ -195,7 +181,7 @@ async def test_regenerate_replaces_the_last_answer(
         await client.post("/api/chat", json=body("First?", message_id="u1"))
         await client.post("/api/chat", json=body("Second?", message_id="u2"))
         response = await client.post("/api/chat", json=body("Second?", message_id="u2", trigger="regenerate-message"))
-        assert text_of(chunks(response)) == "Three."
+        assert ui_text_of(parse_ui_chunks(response)) == "Three."
         assert await history(client, response) == [
             "user: First?",
             "assistant: One.",
@@ -212,7 +198,7 @@ async def test_a_regenerate_that_fails_keeps_the_answer_it_would_replace(
     async with client_for(upstream_settings()) as client:
         await client.post("/api/chat", json=body("Question?"))
         response = await client.post("/api/chat", json=body("Question?", trigger="regenerate-message"))
-        assert chunks(response)[-2]["type"] == "error"
+        assert parse_ui_chunks(response)[-2]["type"] == "error"
         assert await history(client, response) == ["user: Question?", "assistant: Kept."]
 
 
@@ -255,7 +241,7 @@ async def test_editing_the_last_message_replaces_the_last_turn_and_can_be_done_a
         await client.post("/api/chat", json=body("First?", message_id="u1"))
         await client.post("/api/chat", json=body("Second?", message_id="u2"))
         edited = await client.post("/api/chat", json=edit("Second, edited?", "u2"))
-        assert text_of(chunks(edited)) == "Three."
+        assert ui_text_of(parse_ui_chunks(edited)) == "Three."
         assert await history(client, edited) == [
             "user: First?",
             "assistant: One.",
@@ -331,7 +317,7 @@ async def test_an_upstream_failure_is_an_error_part_and_costs_no_quota(
     async with client_for(upstream_settings()) as client:
         response = await client.post("/api/chat", json=body("hi"))
         assert response.status_code == 200
-        assert chunks(response)[-2:] == [
+        assert parse_ui_chunks(response)[-2:] == [
             {"type": "error", "errorText": "The model failed to answer (upstream status 500)."},
             "[DONE]",
         ]

@@ -8,7 +8,6 @@ and keeps the partial answer, marked stopped. Over a real socket, against the sc
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -238,7 +237,7 @@ async def test_a_turn_without_a_session_is_not_resumable(
             response = await client.post("/stream", json={"prompt": "hi"})
     assert "X-Turn-Id" not in response.headers
     # numbered all the same (seq 1 is the model round's start, which this format writes nothing for)
-    assert [json.loads(line[6:])["seq"] for line in response.text.splitlines() if line] == [2, 3, 4, 5]
+    assert [event["seq"] for event in parse_events(response.text)] == [2, 3, 4, 5]
 
 
 async def test_a_live_answer_read_to_its_end_is_already_settled(

@@ -13,7 +13,7 @@ from typing import Any
 
 from portfolio_backend.api.sse import EventStreamResponse
 from portfolio_backend.chat import End, RoundStarted, TextDelta, ToolCalled, TurnEvent
-from portfolio_backend.wire.stream import StreamEncoder
+from portfolio_backend.wire.seed_events import StreamEncoder
 
 from ..sse import parse_events
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,16 +12,7 @@ import pytest
 from portfolio_backend.settings import Settings
 
 from ..fixtures.upstream import Reply, ScriptedUpstream
-
-
-async def first_lines(response: httpx2.Response, count: int) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
-    async for line in response.aiter_lines():
-        if line:
-            events.append(json.loads(line.removeprefix("data: ")))
-            if len(events) == count:
-                break
-    return events
+from ..sse import Events, parse_events
 
 
 @pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
@@ -33,7 +23,7 @@ async def test_chunks_arrive_before_the_upstream_has_finished(
     with live_server_for(upstream_settings()) as server:
         async with httpx2.AsyncClient(base_url=server.url, timeout=10) as client:
             async with client.stream("POST", "/stream", json={"prompt": "hi"}) as response:
-                events = await first_lines(response, 1)
+                events = await Events(response).take(1)
             # the upstream is still holding its stream open: the chunk was relayed, not buffered
             assert events == [{"type": "chunk", "content": "first", "seq": 2, "timestamp": events[0]["timestamp"]}]
             assert await asyncio.to_thread(upstream.disconnected.wait, 10)
@@ -72,9 +62,7 @@ async def test_a_slow_first_token_gets_data_keepalives(
     with live_server_for(upstream_settings(keepalive_seconds=0.2)) as server:
         async with httpx2.AsyncClient(base_url=server.url, timeout=10) as client:
             response = await client.post("/stream", json={"prompt": "hi"})
-    lines = [line for line in response.text.splitlines() if line]
-    assert all(line.startswith("data: ") for line in lines)
-    types = [json.loads(line[6:])["type"] for line in lines]
+    types = [event["type"] for event in parse_events(response.text)]  # every line a data: line
     assert types[0] == "keepalive"
     assert types[-2:] == ["chunk", "end"]
 
@@ -108,7 +96,7 @@ async def test_a_turn_the_visitor_abandons_mid_answer_is_not_stored(
             session_id = (await client.post("/session")).json()["session_id"]
             await client.post("/stream", json={"prompt": "I am Ada", "session_id": session_id})
             async with client.stream("POST", "/stream", json={"prompt": "go on", "session_id": session_id}) as r:
-                assert (await first_lines(r, 1))[0]["content"] == "partial"
+                assert (await Events(r).take(1))[0]["content"] == "partial"
             assert await asyncio.to_thread(upstream.disconnected.wait, 10)
             history = (await client.get(f"/session/{session_id}")).json()
     assert [(m["role"], m["content"]) for m in history["messages"]] == [("user", "I am Ada"), ("assistant", "Hi Ada.")]

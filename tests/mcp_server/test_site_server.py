@@ -8,7 +8,6 @@ comes from 127.0.0.1, so both processes count one visitor.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -16,8 +15,8 @@ import pytest
 from mcp import Client
 from mcp.types import CallToolResult
 
-from ..fixtures.service import ServiceProcess, start_all
-from ..fixtures.shared_store import KINDS, SharedStore, shared_store
+from ..fixtures.service import ServiceProcess
+from ..fixtures.shared_store import KINDS, SharedStore, services_on, shared_store
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +33,6 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 def services(store: SharedStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServiceProcess]]:
     workdir = tmp_path_factory.mktemp("mcp-services")
     env = {
-        **store.env,
         "DEMO_WORD_DELAY": "0",
         "GLOBAL_DAILY_REQUESTS": "0",
         "RATE_LIMIT": f"{LIMIT}/day",
@@ -42,10 +40,7 @@ def services(store: SharedStore, tmp_path_factory: pytest.TempPathFactory) -> It
         "ADMIN_TOKEN": ADMIN_TOKEN,  # the console is where leads are seen: contact_owner is offered
         "KNOWLEDGE_INDEX_PATH": str(workdir / "knowledge.sqlite3"),
     }
-    started = start_all([ServiceProcess(name, Path(workdir), env) for name in ("mcp-a", "mcp-b")])
-    yield started
-    for service in started:
-        service.stop()
+    yield from services_on(store, workdir, ("mcp-a", "mcp-b"), env)
 
 
 @pytest.fixture

@@ -13,18 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import math
-import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 
 import httpx2
 import pytest
 
-from ..fixtures.redis_cluster import LocalRedisCluster
-from ..fixtures.redis_server import RedisServer
-from ..fixtures.service import ServiceProcess, start_all
+from ..fixtures.service import ServiceProcess
+from ..fixtures.shared_store import KINDS, SharedStore, clients_of, services_on, shared_store
 from ..sse import parse_events
-from .test_multi_process import SharedStore, _sqlite_flush
 
 pytestmark = pytest.mark.slow
 
@@ -36,39 +32,14 @@ PRICES = '{"offline-demo": {"input": 1000, "output": 1000}}'
 DAILY_USD = 10
 
 
-def _sqlite_flush_with_usage(path: Path) -> Callable[[], None]:
-    flush_sessions = _sqlite_flush(path)
-
-    def flush() -> None:
-        flush_sessions()
-        with sqlite3.connect(path, timeout=10) as db:
-            for table in ("usage_days", "usage_visitors", "usage_sessions"):
-                db.execute(f"DELETE FROM {table}")
-
-    return flush
-
-
-@pytest.fixture(scope="module", params=["redis", "redis-cluster", "sqlite"])
-def shared_store(
-    request: pytest.FixtureRequest, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SharedStore]:
-    if request.param == "redis":
-        yield SharedStore({"REDIS_URL": redis_server.url}, redis_server.flush)
-        return
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("budget-sqlite") / "shared.sqlite3"
-        yield SharedStore({"DATABASE_PATH": str(path)}, _sqlite_flush_with_usage(path))
-        return
-    cluster = LocalRedisCluster(tmp_path_factory.mktemp("budget-cluster")).start()
-    yield SharedStore({"REDIS_URL": cluster.url, "REDIS_CLUSTER": "true"}, cluster.flush)
-    cluster.stop()
+@pytest.fixture(scope="module", params=KINDS)
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedStore]:
+    yield from shared_store(request.param, request, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
-def services(shared_store: SharedStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServiceProcess]]:
-    workdir = tmp_path_factory.mktemp("budget-services")
+def services(store: SharedStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServiceProcess]]:
     env = {
-        **shared_store.env,
         "DEMO_WORD_DELAY": "0.01",  # turns overlap: each is still running while others are admitted
         "GLOBAL_DAILY_REQUESTS": "0",
         "RATE_LIMIT": "1000/day",
@@ -81,20 +52,14 @@ def services(shared_store: SharedStore, tmp_path_factory: pytest.TempPathFactory
         "ADMIN_TOKEN": TOKEN,
         "KNOWLEDGE_DIR": "",  # no passages: every turn's prompt, so R, is the same
     }
-    started = start_all([ServiceProcess(name, Path(workdir), env) for name in ("budget-a", "budget-b")])
-    yield started
-    for service in started:
-        service.stop()
+    yield from services_on(store, tmp_path_factory.mktemp("budget-services"), ("budget-a", "budget-b"), env)
 
 
 @pytest.fixture
-async def clients(services: list[ServiceProcess], shared_store: SharedStore) -> AsyncIterator[list[httpx2.AsyncClient]]:
-    shared_store.flush()
-    async with (
-        httpx2.AsyncClient(base_url=services[0].url, timeout=60) as a,
-        httpx2.AsyncClient(base_url=services[1].url, timeout=60) as b,
-    ):
-        yield [a, b]
+async def clients(services: list[ServiceProcess], store: SharedStore) -> AsyncIterator[list[httpx2.AsyncClient]]:
+    store.flush()
+    async with clients_of(services, timeout=60) as clients:
+        yield clients
 
 
 async def _turn(client: httpx2.AsyncClient, visitor: str) -> httpx2.Response:

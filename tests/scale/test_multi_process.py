@@ -9,17 +9,13 @@ Every request comes from 127.0.0.1, so both count one visitor.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 
 import httpx2
 import pytest
 
-from ..fixtures.redis_cluster import LocalRedisCluster
-from ..fixtures.redis_server import RedisServer
-from ..fixtures.service import ServiceProcess, start_all
+from ..fixtures.service import ServiceProcess
+from ..fixtures.shared_store import KINDS, SharedStore, clients_of, services_on, shared_store
 from ..sse import parse_events, text_of
 
 pytestmark = pytest.mark.slow
@@ -27,65 +23,31 @@ pytestmark = pytest.mark.slow
 LIMIT = 10
 
 
-@dataclass
-class SharedStore:
-    env: dict[str, str]
-    flush: Callable[[], None]
-
-
-def _sqlite_flush(path: Path) -> Callable[[], None]:
-    def flush() -> None:
-        with sqlite3.connect(path, timeout=10) as db:
-            for table in ("messages", "sessions", "counters"):
-                db.execute(f"DELETE FROM {table}")
-
-    return flush
-
-
-@pytest.fixture(scope="module", params=["redis", "redis-cluster", "sqlite"])
-def shared_store(
-    request: pytest.FixtureRequest, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SharedStore]:
-    """The one Redis both processes use: the session's redis-server, or a cluster of its own."""
-    if request.param == "redis":
-        yield SharedStore({"REDIS_URL": redis_server.url}, redis_server.flush)
-        return
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("shared-sqlite") / "shared.sqlite3"
-        yield SharedStore({"DATABASE_PATH": str(path)}, _sqlite_flush(path))
-        return
-    cluster = LocalRedisCluster(tmp_path_factory.mktemp("scale-cluster")).start()
-    yield SharedStore({"REDIS_URL": cluster.url, "REDIS_CLUSTER": "true"}, cluster.flush)
-    cluster.stop()
+@pytest.fixture(scope="module", params=KINDS)
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedStore]:
+    """The one store both processes use."""
+    yield from shared_store(request.param, request, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
-def services(shared_store: SharedStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServiceProcess]]:
+def services(store: SharedStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServiceProcess]]:
     """Process A and process B, started together and stopped at the end of the module."""
-    workdir = tmp_path_factory.mktemp("services")
     env = {
-        **shared_store.env,
         "DEMO_WORD_DELAY": "0",
         "GLOBAL_DAILY_REQUESTS": "0",
         "RATE_LIMIT": f"{LIMIT}/day",
         "SESSION_CREATE_LIMIT": "1000/hour",
         "MAX_OPEN_STREAMS_PER_VISITOR": "100",
     }
-    started = start_all([ServiceProcess(name, Path(workdir), env) for name in ("service-a", "service-b")])
-    yield started
-    for service in started:
-        service.stop()
+    yield from services_on(store, tmp_path_factory.mktemp("services"), ("service-a", "service-b"), env)
 
 
 @pytest.fixture
-async def clients(services: list[ServiceProcess], shared_store: SharedStore) -> AsyncIterator[list[httpx2.AsyncClient]]:
-    """A client per process, on a flushed Redis (a fresh quota and no sessions)."""
-    shared_store.flush()
-    async with (
-        httpx2.AsyncClient(base_url=services[0].url, timeout=30) as a,
-        httpx2.AsyncClient(base_url=services[1].url, timeout=30) as b,
-    ):
-        yield [a, b]
+async def clients(services: list[ServiceProcess], store: SharedStore) -> AsyncIterator[list[httpx2.AsyncClient]]:
+    """A client per process, on a flushed store (a fresh quota and no sessions)."""
+    store.flush()
+    async with clients_of(services) as clients:
+        yield clients
 
 
 async def _stream(client: httpx2.AsyncClient, prompt: str, session_id: str | None = None) -> httpx2.Response:

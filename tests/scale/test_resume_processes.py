@@ -19,9 +19,8 @@ from typing import Any
 import httpx2
 import pytest
 
-from ..fixtures.redis_cluster import LocalRedisCluster
-from ..fixtures.redis_server import RedisServer
 from ..fixtures.service import ServiceProcess, start_all
+from ..fixtures.shared_store import KINDS, SharedStore, clients_of, services_on, shared_store
 from ..fixtures.upstream import Reply, ScriptedToolCall, ScriptedUpstream
 from ..sse import Events, UIChunks, text_of, ui_text_of
 
@@ -37,23 +36,13 @@ def new_chat(text: str) -> dict[str, Any]:
     return {"id": f"chat-{uuid.uuid4().hex}", "messages": [message], "trigger": "submit-message"}
 
 
-@pytest.fixture(scope="module", params=["sqlite", "redis", "redis-cluster"])
-def store_env(
-    request: pytest.FixtureRequest, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, str]]:
-    if request.param == "sqlite":
-        yield {"DATABASE_PATH": str(tmp_path_factory.mktemp("resume-sqlite") / "shared.sqlite3")}
-    elif request.param == "redis":
-        yield {"REDIS_URL": redis_server.url}
-    else:
-        cluster = LocalRedisCluster(tmp_path_factory.mktemp("resume-cluster")).start()
-        yield {"REDIS_URL": cluster.url, "REDIS_CLUSTER": "true"}
-        cluster.stop()
+@pytest.fixture(scope="module", params=KINDS)
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedStore]:
+    yield from shared_store(request.param, request, tmp_path_factory)
 
 
-def resume_env(store_env: dict[str, str], upstream: ScriptedUpstream, workdir: Path) -> dict[str, str]:
+def resume_env(upstream: ScriptedUpstream, workdir: Path) -> dict[str, str]:
     return {
-        **store_env,
         "OPENAI_API_KEY": "sk-test",
         "OPENAI_BASE_URL": upstream.base_url,
         "OPENAI_MAX_RETRIES": "0",
@@ -67,29 +56,22 @@ def resume_env(store_env: dict[str, str], upstream: ScriptedUpstream, workdir: P
 
 @pytest.fixture(scope="module")
 def services(
-    store_env: dict[str, str], upstream_server: ScriptedUpstream, tmp_path_factory: pytest.TempPathFactory
+    store: SharedStore, upstream_server: ScriptedUpstream, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[list[ServiceProcess]]:
     workdir = Path(tmp_path_factory.mktemp("resume-services"))
-    env = resume_env(store_env, upstream_server, workdir)
-    started = start_all([ServiceProcess(name, workdir, env) for name in ("resume-a", "resume-b")])
-    yield started
-    for service in started:
-        service.stop()
+    yield from services_on(store, workdir, ("resume-a", "resume-b"), resume_env(upstream_server, workdir))
 
 
 @pytest.fixture
 async def clients(
     services: list[ServiceProcess], upstream: ScriptedUpstream
-) -> AsyncIterator[tuple[httpx2.AsyncClient, httpx2.AsyncClient]]:
-    async with (
-        httpx2.AsyncClient(base_url=services[0].url, timeout=30) as a,
-        httpx2.AsyncClient(base_url=services[1].url, timeout=30) as b,
-    ):
-        yield a, b
+) -> AsyncIterator[list[httpx2.AsyncClient]]:
+    async with clients_of(services) as clients:
+        yield clients
 
 
 async def test_a_client_cut_on_one_process_gets_exactly_the_rest_from_the_other(
-    clients: tuple[httpx2.AsyncClient, httpx2.AsyncClient], upstream: ScriptedUpstream
+    clients: list[httpx2.AsyncClient], upstream: ScriptedUpstream
 ) -> None:
     a, b = clients
     # the answer takes longer than the grace period: B's reads keep A's turn alive
@@ -113,7 +95,7 @@ async def test_a_client_cut_on_one_process_gets_exactly_the_rest_from_the_other(
 
 
 async def test_stop_on_the_other_process_ends_the_turn_and_keeps_the_partial_answer(
-    clients: tuple[httpx2.AsyncClient, httpx2.AsyncClient], upstream: ScriptedUpstream
+    clients: list[httpx2.AsyncClient], upstream: ScriptedUpstream
 ) -> None:
     a, b = clients
     upstream.script(Reply(chunks=["Half an", " answer"], stall_after=1))
@@ -138,13 +120,13 @@ async def test_stop_on_the_other_process_ends_the_turn_and_keeps_the_partial_ans
 
 
 async def test_a_follower_is_told_when_the_process_running_the_turn_is_killed(
-    store_env: dict[str, str], services: list[ServiceProcess], upstream: ScriptedUpstream, tmp_path: Path
+    store: SharedStore, services: list[ServiceProcess], upstream: ScriptedUpstream, tmp_path: Path
 ) -> None:
     """The process running the turn dies (SIGKILL, a crashed host): the visitor reading it on the
     other process is told the answer is gone within seconds, not after the buffer's TTL."""
-    if "REDIS_CLUSTER" in store_env:
-        pytest.skip("run on Redis: a cluster keeps the same expiry, which tests/store/test_turns.py reads there")
-    doomed = ServiceProcess("resume-doomed", tmp_path, resume_env(store_env, upstream, tmp_path))
+    if "REDIS_CLUSTER" in store.env:
+        pytest.skip("run on Redis: a cluster keeps the same expiry, which tests/store/test_turn_buffers.py reads there")
+    doomed = ServiceProcess("resume-doomed", tmp_path, {**store.env, **resume_env(upstream, tmp_path)})
     start_all([doomed])
     upstream.script(Reply(chunks=["Half an", " answer"], stall_after=1))
     try:
@@ -171,7 +153,7 @@ async def test_a_follower_is_told_when_the_process_running_the_turn_is_killed(
 
 
 async def test_an_unknown_or_foreign_turn_is_404_on_the_other_process(
-    clients: tuple[httpx2.AsyncClient, httpx2.AsyncClient], upstream: ScriptedUpstream
+    clients: list[httpx2.AsyncClient], upstream: ScriptedUpstream
 ) -> None:
     a, b = clients
     upstream.script(Reply(chunks=["a", "b"], stall_after=1))
@@ -191,7 +173,7 @@ async def test_an_unknown_or_foreign_turn_is_404_on_the_other_process(
 
 
 async def test_an_ai_sdk_chat_cut_on_one_process_resumes_whole_on_the_other(
-    clients: tuple[httpx2.AsyncClient, httpx2.AsyncClient], upstream: ScriptedUpstream
+    clients: list[httpx2.AsyncClient], upstream: ScriptedUpstream
 ) -> None:
     a, b = clients
     upstream.script(Reply(chunks=WORDS, delay=0.15))
@@ -216,7 +198,7 @@ async def test_an_ai_sdk_chat_cut_on_one_process_resumes_whole_on_the_other(
 
 
 async def test_an_ai_sdk_chat_cut_after_a_tool_resumes_on_the_other_process_with_its_steps(
-    clients: tuple[httpx2.AsyncClient, httpx2.AsyncClient], upstream: ScriptedUpstream
+    clients: list[httpx2.AsyncClient], upstream: ScriptedUpstream
 ) -> None:
     """The other process knows the turn only from its buffer: the model rounds and the tool call
     it stored come back as the same steps and tool part the cut client read."""
@@ -247,7 +229,7 @@ async def test_an_ai_sdk_chat_cut_after_a_tool_resumes_on_the_other_process_with
 
 
 async def test_an_ai_sdk_chat_is_stopped_from_the_other_process(
-    clients: tuple[httpx2.AsyncClient, httpx2.AsyncClient], upstream: ScriptedUpstream
+    clients: list[httpx2.AsyncClient], upstream: ScriptedUpstream
 ) -> None:
     a, b = clients
     upstream.script(Reply(chunks=["Half an", " answer"], stall_after=1))

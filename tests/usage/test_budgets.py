@@ -13,7 +13,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from portfolio_backend.app import create_app
-from portfolio_backend.chat.turn import BUDGET_REACHED
+from portfolio_backend.chat.service import BUDGET_REACHED
 from portfolio_backend.settings import Settings
 
 from ..fixtures.upstream import Reply, ScriptedToolCall, ScriptedUpstream

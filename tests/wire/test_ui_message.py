@@ -6,11 +6,10 @@ builds the right message from it.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from portfolio_backend.chat import End, Error, RoundStarted, Sources, TextDelta, ToolCalled, ToolOutput, TurnEvent
 from portfolio_backend.wire.ui_message import HEADERS, UIMessageEncoder
+
+from ..sse import parse_ui_chunks
 
 ROUND = RoundStarted()
 CALL = ToolCalled("call_1", "calculate", '{"expression": "25^2"}')
@@ -28,25 +27,13 @@ def encode(events: list[TurnEvent]) -> bytes:
     return b"".join(encoder.encode(event) for event in events)
 
 
-def chunks(raw: bytes) -> list[Any]:
-    """Each SSE event's data, parsed; `[DONE]` kept as the string it is."""
-    parsed: list[Any] = []
-    for event in raw.split(b"\n\n")[:-1]:
-        assert event.startswith(b"data: "), event
-        assert b"\n" not in event, "one event is one line"
-        data = event[6:]
-        parsed.append(data.decode() if data == b"[DONE]" else json.loads(data))
-    assert raw.endswith(b"\n\n")
-    return parsed
-
-
 def test_the_protocol_header_is_version_1() -> None:
     assert HEADERS == {"x-vercel-ai-ui-message-stream": "v1"}
 
 
 def test_a_text_answer_is_one_text_part_inside_one_step() -> None:
     raw = encode([TextDelta("Hel"), TextDelta("lo"), End()])
-    assert chunks(raw) == [
+    assert parse_ui_chunks(raw) == [
         {"type": "start"},
         {"type": "start-step"},
         {"type": "text-start", "id": "text-1"},
@@ -61,7 +48,7 @@ def test_a_text_answer_is_one_text_part_inside_one_step() -> None:
 
 def test_a_tool_round_is_its_own_step_with_the_call_before_its_output() -> None:
     raw = encode([ROUND, TextDelta("Let me see."), CALL, OUTPUT, ROUND, TextDelta("625."), End()])
-    assert chunks(raw) == [
+    assert parse_ui_chunks(raw) == [
         {"type": "start"},
         {"type": "start-step"},
         {"type": "text-start", "id": "text-1"},
@@ -83,8 +70,8 @@ def test_a_tool_round_is_its_own_step_with_the_call_before_its_output() -> None:
 def test_a_tool_call_is_written_when_called_so_the_client_shows_it_running() -> None:
     """The part is `input-available` (running) on the client from the call until the output."""
     encoder = UIMessageEncoder()
-    called = chunks(encoder.encode(ROUND) + encoder.encode(CALL))
-    answered = chunks(encoder.encode(OUTPUT))
+    called = parse_ui_chunks(encoder.encode(ROUND) + encoder.encode(CALL))
+    answered = parse_ui_chunks(encoder.encode(OUTPUT))
     assert called == [{"type": "start"}, {"type": "start-step"}, *CALL_CHUNKS]
     assert answered == [{"type": "tool-output-available", "toolCallId": "call_1", "output": "Result: 25^2 = 625"}]
 
@@ -93,7 +80,7 @@ def test_two_tool_only_rounds_in_a_row_are_two_steps() -> None:
     second_call = ToolCalled("call_2", "calculate", '{"expression": "625+1"}')
     second_output = ToolOutput("call_2", "calculate", '{"expression": "625+1"}', "Result: 625+1 = 626", ok=True)
     raw = encode([ROUND, CALL, OUTPUT, ROUND, second_call, second_output, ROUND, TextDelta("626."), End()])
-    types = [chunk["type"] if isinstance(chunk, dict) else chunk for chunk in chunks(raw)]
+    types = [chunk["type"] if isinstance(chunk, dict) else chunk for chunk in parse_ui_chunks(raw)]
     tool = ["tool-input-start", "tool-input-delta", "tool-input-available", "tool-output-available"]
     assert types == [
         "start",
@@ -107,7 +94,7 @@ def test_two_tool_only_rounds_in_a_row_are_two_steps() -> None:
 
 def test_a_round_that_fails_before_its_first_part_opens_no_step() -> None:
     """As the SDK, which opens a step with the model's first chunk: a model that never answered has none."""
-    assert chunks(encode([ROUND, Error("The model failed to answer.")])) == [
+    assert parse_ui_chunks(encode([ROUND, Error("The model failed to answer.")])) == [
         {"type": "start"},
         {"type": "error", "errorText": "The model failed to answer."},
         "[DONE]",
@@ -117,7 +104,7 @@ def test_a_round_that_fails_before_its_first_part_opens_no_step() -> None:
 def test_every_call_of_a_round_is_running_before_the_first_output() -> None:
     second_call = ToolCalled("call_2", "get_current_time", "")
     second_output = ToolOutput("call_2", "get_current_time", "", "12:00 UTC", ok=True)
-    parsed = chunks(encode([ROUND, CALL, second_call, OUTPUT, second_output]))
+    parsed = parse_ui_chunks(encode([ROUND, CALL, second_call, OUTPUT, second_output]))
     assert [(chunk["type"], chunk["toolCallId"]) for chunk in parsed[2:]] == [
         ("tool-input-start", "call_1"),
         ("tool-input-delta", "call_1"),
@@ -132,7 +119,7 @@ def test_every_call_of_a_round_is_running_before_the_first_output() -> None:
 
 def test_an_output_whose_call_was_not_written_brings_its_input_first() -> None:
     """Events from before `ToolCalled` existed (a turn buffer): the client needs the part before its output."""
-    parsed = chunks(encode([OUTPUT]))
+    parsed = parse_ui_chunks(encode([OUTPUT]))
     assert [chunk["type"] for chunk in parsed] == [
         "start",
         "start-step",
@@ -143,7 +130,7 @@ def test_an_output_whose_call_was_not_written_brings_its_input_first() -> None:
 
 def test_a_failed_tool_is_a_tool_output_error() -> None:
     failed = ToolOutput("call_9", "get_weather", "{}", "Weather is not configured.", ok=False)
-    parsed = chunks(encode([failed]))
+    parsed = parse_ui_chunks(encode([failed]))
     assert parsed[-1] == {
         "type": "tool-output-error",
         "toolCallId": "call_9",
@@ -153,12 +140,12 @@ def test_a_failed_tool_is_a_tool_output_error() -> None:
 
 def test_arguments_that_are_not_json_reach_the_client_as_the_text_the_model_sent() -> None:
     bad = ToolOutput("call_1", "calculate", '{"expression": "2+', "Invalid arguments", ok=False)
-    parsed = chunks(encode([bad]))
+    parsed = parse_ui_chunks(encode([bad]))
     assert parsed[-2]["input"] == '{"expression": "2+'
 
 
 def test_a_failed_turn_closes_its_parts_then_reports_the_error_and_ends() -> None:
-    parsed = chunks(encode([TextDelta("Par"), Error("The model stream was interrupted.")]))
+    parsed = parse_ui_chunks(encode([TextDelta("Par"), Error("The model stream was interrupted.")]))
     assert parsed[-4:] == [
         {"type": "text-end", "id": "text-1"},
         {"type": "finish-step"},
@@ -168,7 +155,7 @@ def test_a_failed_turn_closes_its_parts_then_reports_the_error_and_ends() -> Non
 
 
 def test_an_error_before_anything_else_is_still_a_well_formed_stream() -> None:
-    assert chunks(encode([Error("The server is restarting.")])) == [
+    assert parse_ui_chunks(encode([Error("The server is restarting.")])) == [
         {"type": "start"},
         {"type": "error", "errorText": "The server is restarting."},
         "[DONE]",
@@ -179,7 +166,7 @@ def test_text_keeps_unicode_quotes_and_newlines_on_one_line() -> None:
     text = 'Grüße "quoted"\nnext line \u2028 😀'
     raw = encode([TextDelta(text)])
     assert "Grüße".encode() in raw, "written as UTF-8, not \\u escapes"
-    assert chunks(raw)[-1] == {"type": "text-delta", "id": "text-1", "delta": text}
+    assert parse_ui_chunks(raw)[-1] == {"type": "text-delta", "id": "text-1", "delta": text}
 
 
 def test_replaying_the_events_through_a_new_encoder_gives_the_same_bytes() -> None:
@@ -201,7 +188,7 @@ def test_knowledge_sources_are_source_parts_after_the_text_they_back_with_their_
             {"title": "About", "file": "about.md", "snippet": "Alex builds things."},
         )
     )
-    parsed = chunks(encode([TextDelta("Alex built it [2]."), sources, End()]))
+    parsed = parse_ui_chunks(encode([TextDelta("Alex built it [2]."), sources, End()]))
     assert [chunk if chunk == "[DONE]" else chunk["type"] for chunk in parsed] == [
         "start",
         "start-step",
@@ -236,4 +223,4 @@ def test_knowledge_sources_are_source_parts_after_the_text_they_back_with_their_
 def test_the_start_part_names_the_message_by_the_turn_id() -> None:
     encoder = UIMessageEncoder("t3N8cYQk0hG2vR7pLx9aZw")
     raw = b"".join(encoder.encode(event) for event in [TextDelta("Hi."), End()])
-    assert chunks(raw)[0] == {"type": "start", "messageId": "t3N8cYQk0hG2vR7pLx9aZw"}
+    assert parse_ui_chunks(raw)[0] == {"type": "start", "messageId": "t3N8cYQk0hG2vR7pLx9aZw"}

@@ -3,7 +3,7 @@ POST /stream and POST /api/chat.
 
 A turn with a session runs as a live turn (turns/lifecycle.py, live/): the POST's response follows
 it, the header `X-Turn-Id` names it, and any process finds it again, by turn id or as a session's
-running turn, in its own memory or through the store's turn buffer (store/turns/). Each protocol
+running turn, in its own memory or through the store's turn buffer (store/turn_buffers/). Each protocol
 keeps its own routes and wire format; what they do with a live turn is here, so no router imports
 another.
 """

@@ -19,7 +19,7 @@ from ..errors import NotFound, Unprocessable
 from ..live import LiveTurns
 from ..store import TurnBufferStore
 from ..turns import TURN_ID_HEADER, TurnRequest
-from ..wire.stream import StreamEncoder
+from ..wire.seed_events import StreamEncoder
 from .body import RequestBody
 from .live_answers import PAST_THE_END, FoundTurn, find_turn, stop_turn
 from .session_views import parse_session_id

@@ -2,7 +2,7 @@
 
 from .events import End, Error, RoundStarted, Sources, TextDelta, ToolCalled, ToolOutput, TurnEvent
 from .replacement import replaced_turn_start
-from .turn import ChatService, StopRequest, Turn, TurnOutcome, TurnReport, failed
+from .service import ChatService, StopRequest, Turn, TurnOutcome, TurnReport, failed
 
 __all__ = [
     "ChatService",

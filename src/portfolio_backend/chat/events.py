@@ -1,7 +1,7 @@
 """What a turn yields: typed events, independent of any wire format.
 
 `ChatService.run_turn` yields these; each HTTP protocol encodes them in its own module under
-`portfolio_backend/wire/` (POST /stream's `data:` JSON lines in `wire/stream.py`). A turn always
+`portfolio_backend/wire/` (POST /stream's `data:` JSON lines in `wire/seed_events.py`). A turn always
 ends with exactly one `End` or `Error`. Keep-alives are not events: the transport sends them.
 
 A turn's events, in order:

@@ -17,8 +17,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from ..chat import StopRequest, TurnEvent
 from ..settings import Settings
 from ..store import TurnBufferStore
+from .running import ABANDONED_MESSAGE, PAGE_EVENTS, LiveTurn, follow_stored, owner_gone
 from .sync import SYNC_SECONDS, BufferSettings, BufferSync
-from .turn import ABANDONED_MESSAGE, PAGE_EVENTS, LiveTurn, follow_stored, owner_gone
 
 # An ended turn whose events the store could not take stays in this process's memory this long
 # (RESUME_BUFFER_TTL_SECONDS if shorter): a client cut near the end reconnects within seconds, and

@@ -1,4 +1,4 @@
-"""A turn's events as the turn buffer keeps them (store/turns/): one JSON text per event.
+"""A turn's events as the turn buffer keeps them (store/turn_buffers/): one JSON text per event.
 
 Protocol-neutral, so a follower on another process can re-encode them for whichever wire format
 it serves. A text delta, nearly every event, is just its JSON string (`"Hel"`): the cheapest

@@ -28,7 +28,7 @@ from ..store.base import Step
 from .codec import encode_event
 
 if TYPE_CHECKING:
-    from .turn import LiveTurn
+    from .running import LiveTurn
 
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ from .leads import LEADS_KEPT, Lead, LeadStore
 from .reminders import REMINDERS_KEPT_MS, Reminder, ReminderStore
 from .sessions import Message, SessionMeta, SessionRecord, SessionStore
 from .stores import Stores, open_stores  # at import time: an import inside the running event loop blocks it
-from .turns import TurnAppend, TurnBufferStore, TurnControl, TurnPage
+from .turn_buffers import TurnAppend, TurnBufferStore, TurnControl, TurnPage
 
 __all__ = [
     "ANSWERS_KEPT",

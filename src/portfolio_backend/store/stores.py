@@ -32,9 +32,9 @@ from .sessions import SessionStore
 from .sessions.redis import RedisSessionStore
 from .sessions.sqlite import SqliteSessionStore
 from .sqlite import SqliteBackend
-from .turns import TurnBufferStore
-from .turns.redis import RedisTurnBufferStore
-from .turns.sqlite import SqliteTurnBufferStore
+from .turn_buffers import TurnBufferStore
+from .turn_buffers.redis import RedisTurnBufferStore
+from .turn_buffers.sqlite import SqliteTurnBufferStore
 from .usage import UsageStore
 from .usage.redis import RedisUsageStore
 from .usage.sqlite import SqliteUsageStore

@@ -24,7 +24,7 @@ from ..settings import RateSpec, Settings
 from ..store import Lead, StoreError
 from .base import ArgsT, Tool, ToolContext, ToolError
 from .notification import notification
-from .upstream import post_json
+from .outbound import post_json
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any, TypeGuard
 from pydantic import BaseModel, Field
 
 from .base import Tool, ToolContext, ToolError
-from .upstream import fetch_json
+from .outbound import fetch_json
 
 # Open-Meteo's current values are refreshed every 15 minutes; 10 minutes of cache saves repeat calls.
 CACHE_SECONDS = 600.0

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from ..settings import Settings
 from .base import Tool, ToolContext, ToolError
-from .upstream import fetch_json
+from .outbound import fetch_json
 
 # Five results are what a chat answer can use; each is trimmed so the whole stays a few kB.
 MAX_RESULTS = 5

@@ -63,7 +63,7 @@ class TurnRequest:
     prompt: str
     visitor: str
     session_id: str | None = None  # continue this session (404 if unknown or expired)
-    # an AI SDK chat of the visitor (api/chat.py): its session, or a new one it is charged for
+    # an AI SDK chat of the visitor (api/ai_sdk.py): its session, or a new one it is charged for
     chat_id: str | None = None
     # a new conversation (an MCP agent's first question): a new session, charged as POST /session
     new_session: bool = False

@@ -157,7 +157,7 @@ class SpendLedger:
 
 @dataclass(frozen=True, slots=True)
 class DailyBudget:
-    """A running turn's check of DAILY_BUDGET_USD (chat.turn.TurnBudget)."""
+    """A running turn's check of DAILY_BUDGET_USD (chat.service.TurnBudget)."""
 
     ledger: SpendLedger
     reservation: Reservation

@@ -1,20 +1,20 @@
 /*
- * The widget's behaviour: sessions, sending and streaming, stop, quota, opening and closing.
+ * The widget's state controller: sessions, sending and streaming, stop, quota, opening and closing.
  *
  * widget.js (the embed tag's script) imports this module and calls mount(); the other modules each
- * do one job: panel.mjs builds the DOM, messages.mjs the messages, api-client.mjs talks to the
- * service, resume.mjs follows a turn's events across dropped connections and reloads (reading them
- * with stream-reader.mjs), markdown*.mjs render answers.
+ * do one job: view.mjs is what the visitor sees and does (on the panel panel.mjs builds, with the
+ * messages of messages.mjs), api-client.mjs talks to the service, resume.mjs follows a turn's
+ * events across dropped connections and reloads (reading them with stream-reader.mjs),
+ * markdown*.mjs render answers. This module holds the conversation's state; the panel's DOM is view.mjs's.
  */
 
 import { ApiError, ChatApi, errorText, quotaOf, refusal, visible } from "./api-client.mjs";
-import { fragmentOf, h } from "./dom.mjs";
+import { fragmentOf } from "./dom.mjs";
 import { renderMarkdown } from "./markdown.mjs";
-import { AssistantMessage, toolLabel, userMessage } from "./messages.mjs";
 import { chooseLanguage, ownerStrings, translator } from "./i18n.mjs";
-import { buildPanel, linkPrivacyPolicy, setAccentContrast } from "./panel.mjs";
 import { decodeRunningTurn, encodeRunningTurn, historyHolds, resumableEvents } from "./resume.mjs";
 import { storageGet, storageSet } from "./storage.mjs";
+import { ChatView } from "./view.mjs";
 
 /** Markdown rendered safely into `target`, replacing what it held (window.PortfolioChat.renderMarkdown). */
 export function renderInto(source, target) {
@@ -54,8 +54,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
   // A Stop answered 404 waits this long for the answer's end before it stops reading the answer
   const STOP_END_WAIT_MS = 2000;
   const api = new ChatApi(config.api);
-  const ui = buildPanel({ ...config, stylesheet, t });
-  const { host, shadow, root, bubble, panel, log, notice, quota, form, input, sendButton, stopButton } = ui;
+  const view = new ChatView(config, t, stylesheet);
 
   let sessionId = storageGet("localStorage", SESSION_KEY);
   let server = null; // the service's widget config, once asked: {prompt_max_chars, tool_labels}
@@ -71,9 +70,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
   function loadServerConfig() {
     server ??= api.config().then(
       (body) => {
-        const limit = Number(body.prompt_max_chars);
-        if (limit > 0) input.maxLength = limit;
-        if (typeof body.privacy_url === "string") linkPrivacyPolicy(ui.privacy, body.privacy_url, t);
+        view.applySettings(body);
         return body;
       },
       () => {
@@ -82,58 +79,6 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
       }
     );
     return server;
-  }
-
-  // --- the log --------------------------------------------------------------------------------
-
-  function scrollToEnd() {
-    log.scrollTop = log.scrollHeight;
-  }
-
-  function addUserMessage(text) {
-    const node = userMessage(text, t);
-    log.appendChild(node);
-    scrollToEnd();
-    return node;
-  }
-
-  function addAssistantMessage() {
-    const message = new AssistantMessage(config.title, t);
-    log.appendChild(message.node);
-    scrollToEnd();
-    return message;
-  }
-
-  function showGreeting() {
-    const message = addAssistantMessage();
-    message.node.classList.add("pb-greeting");
-    message.setText(config.greeting);
-  }
-
-  function showNotice(text, kind = "error") {
-    notice.textContent = text;
-    notice.className = "pb-notice pb-" + kind;
-    notice.hidden = false;
-  }
-
-  function hideNotice() {
-    notice.hidden = true;
-    notice.textContent = "";
-  }
-
-  function showQuota(remaining, limit) {
-    if (remaining === null || remaining === undefined || Number.isNaN(remaining)) return;
-    const known = limit && !Number.isNaN(limit);
-    quota.textContent = known ? t("messagesLeftOf", { count: remaining, limit }) : t("messagesLeft", { count: remaining });
-    quota.setAttribute("data-remaining", String(remaining));
-  }
-
-  function setStreaming(on) {
-    sendButton.hidden = on;
-    stopButton.hidden = !on;
-    sendButton.disabled = on;
-    log.setAttribute("aria-busy", on ? "true" : "false");
-    root.classList.toggle("pb-busy", on);
   }
 
   // --- sessions -------------------------------------------------------------------------------
@@ -149,49 +94,28 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
     storageSet("localStorage", SESSION_KEY, null);
   }
 
-  function showHistory(messages, labels) {
-    let current = null;
-    for (const message of messages) {
-      const content = typeof message.content === "string" ? message.content : "";
-      if (message.role === "user") {
-        addUserMessage(content);
-        current = null;
-      } else if (message.role === "tool") {
-        if (!current || current.answered) current = addAssistantMessage();
-        const name = message.name || "tool";
-        current.addTool(name, toolLabel(labels, name, t), content);
-      } else if (message.role === "assistant" && content) {
-        if (!current || current.answered) current = addAssistantMessage();
-        current.setText(content);
-        current.setSources(message.sources);
-        if (message.stopped) markStopped(current);
-        if (message.turn_id) offerFeedback(current, message.turn_id);
-      } // an assistant message with no content is a tool-call stub: its tools follow
-    }
-  }
-
   async function loadHistory() {
     historyLoaded = true;
     if (!sessionId) {
-      showGreeting();
+      view.showGreeting();
       return;
     }
-    log.setAttribute("aria-busy", "true");
+    view.setLoading(true);
     let unfinished = null;
     let labels;
     try {
       const [messages, settings] = await Promise.all([api.history(sessionId), loadServerConfig()]);
       if (messages === null) forgetSession(); // expired or deleted: start fresh
-      showGreeting();
-      if (messages) showHistory(messages, settings.tool_labels);
+      view.showGreeting();
+      if (messages) view.showHistory(messages, settings.tool_labels, offerFeedback);
       unfinished = unfinishedTurn(messages);
       labels = settings.tool_labels;
     } catch (error) {
-      if (!log.firstChild) showGreeting();
-      showNotice(errorText(visible(error), t));
+      if (view.isEmpty()) view.showGreeting();
+      view.showNotice(errorText(visible(error), t));
     } finally {
-      log.setAttribute("aria-busy", "false");
-      scrollToEnd();
+      view.setLoading(false);
+      view.scrollToEnd();
     }
     if (unfinished) resume(unfinished, labels);
   }
@@ -213,7 +137,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
   async function refreshQuota() {
     try {
       const body = await api.rateLimitInfo();
-      if (!quota.textContent) showQuota(Number(body.remaining), Number(body.limit));
+      if (!view.hasQuota()) view.showQuota(Number(body.remaining), Number(body.limit));
     } catch {
       /* the quota line is a nicety: the first answer's headers fill it in */
     }
@@ -228,27 +152,26 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
     // the session expired between turns: start a new one and send again, once
     forgetSession();
     await createSession();
-    showNotice(t("sessionExpired"), "info");
+    view.showNotice(t("sessionExpired"), "info");
     return api.postTurn(prompt, sessionId, signal);
   }
 
   async function send(prompt) {
     if (controller || !prompt.trim()) return;
-    hideNotice();
-    const userNode = addUserMessage(prompt);
-    input.value = "";
-    autosize();
+    view.hideNotice();
+    const userNode = view.addUserMessage(prompt);
+    view.clearPrompt();
     const own = begin();
     let message = null;
 
     try {
       const [response, settings] = await Promise.all([postTurn(prompt, own.signal), loadServerConfig()]);
       const reported = quotaOf(response);
-      if (reported) showQuota(reported.remaining, reported.limit);
+      if (reported) view.showQuota(reported.remaining, reported.limit);
       if (!response.ok || !response.body) throw await refusal(response);
       const turnId = response.headers.get("X-Turn-Id"); // CORS_ORIGINS pages may read it: the service exposes it
       const turn = turnId ? { turnId, sessionId, prompt } : null;
-      message = addAssistantMessage();
+      message = view.addAssistantMessage();
       await streamAnswer(turn, response.body, message, settings.tool_labels, own);
     } catch (error) {
       if (controller === own) showFailure(error, message, userNode, prompt, own);
@@ -261,9 +184,9 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
   /** After a reload: the visitor's message again, and the running turn's answer rebuilt from its first event. */
   async function resume(turn, labels) {
     if (controller) return;
-    const userNode = addUserMessage(turn.prompt);
+    const userNode = view.addUserMessage(turn.prompt);
     const own = begin();
-    const message = addAssistantMessage();
+    const message = view.addAssistantMessage();
     try {
       await streamAnswer(turn, null, message, labels, own);
     } catch (error) {
@@ -277,7 +200,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
     const own = new AbortController();
     controller = own;
     stopping = false;
-    setStreaming(true);
+    view.setStreaming(true);
     return own;
   }
 
@@ -289,7 +212,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
   async function streamAnswer(turn, body, message, labels, own) {
     running = turn;
     if (turn) rememberTurn(turn);
-    message.node.classList.add("pb-streaming");
+    view.markStreaming(message, true);
     const reattach = turn && ((after) => api.reattach(turn.turnId, turn.sessionId, after, own.signal));
     const events = resumableEvents(body, { reattach, wait: (ms) => pause(ms, own.signal), signal: own.signal });
     let reconnecting = false;
@@ -297,22 +220,22 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
       if (event.type === "chunk") {
         message.appendText(event.content);
       } else if (event.type === "tool_result") {
-        message.addTool(event.tool_name, toolLabel(labels, event.tool_name, t), event.result);
+        view.showTool(message, labels, event.tool_name, event.result);
       } else if (event.type === "sources") {
         message.setSources(event.sources);
       } else if (event.type === "error") {
         throw event.error ? ApiError.of("answerFailed", { reason: String(event.error) }) : ApiError.of("answerFailedPlain");
       } else if (event.type === "end") {
-        if (event.stopped) markStopped(message);
+        if (event.stopped) view.markStopped(message);
         if (turn) offerFeedback(message, turn.turnId); // stored by now: the service finds it by its id
       } else if (event.type === "reconnecting") {
         reconnecting = true;
-        showNotice(t("reconnecting"), "info");
+        view.showNotice(t("reconnecting"), "info");
       } else if (event.type === "resumed" && reconnecting) {
         reconnecting = false;
-        hideNotice();
+        view.hideNotice();
       }
-      scrollToEnd();
+      view.scrollToEnd();
     }
   }
 
@@ -335,49 +258,28 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
   }
 
   function finish(own, message) {
-    if (message) message.node.classList.remove("pb-streaming");
+    if (message) view.markStreaming(message, false);
     if (controller !== own) return; // "New conversation" resets the controls itself
     controller = null;
     running = null;
     rememberTurn(null);
-    const focusOnStop = shadow.activeElement === stopButton;
-    setStreaming(false);
-    if (focusOnStop) input.focus(); // the Stop button disappears: do not drop focus on the page
+    view.setStreaming(false);
   }
 
   function offerFeedback(message, turnId) {
     message.offerFeedback((rating, comment) => api.sendFeedback(turnId, rating, comment));
   }
 
-  function markStopped(message) {
-    message.node.classList.add("pb-stopped");
-    message.node.appendChild(h("p", { class: "pb-stopped-note", text: t("stopped") }));
-  }
-
   function showFailure(error, message, userNode, prompt, own) {
-    const restorePrompt = () => {
-      if (!input.value) {
-        input.value = prompt;
-        autosize();
-      }
-    };
     if (own.signal.aborted) {
-      if (message) {
-        markStopped(message);
-      } else {
-        userNode.remove();
-        restorePrompt();
-      }
+      if (message) view.markStopped(message);
+      else view.withdraw(userNode, null, prompt);
       return;
     }
     const shown = visible(error);
-    showNotice(errorText(shown, t), shown.kind);
-    if (!message || !message.answered) {
-      // nothing was answered: take the message back into the box so it can be sent again
-      if (message) message.node.remove();
-      userNode.remove();
-      restorePrompt();
-    }
+    view.showNotice(errorText(shown, t), shown.kind);
+    // nothing was answered: take the message back into the box so it can be sent again
+    if (!message || !message.answered) view.withdraw(userNode, message, prompt);
   }
 
   /**
@@ -388,7 +290,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
    */
   function stop() {
     if (!controller || stopping) return;
-    if (shadow.activeElement === stopButton) input.focus();
+    view.leaveStop();
     const own = controller;
     const turn = running;
     stopping = true;
@@ -421,28 +323,22 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
     controller = null;
     running = null;
     rememberTurn(null);
-    setStreaming(false);
+    view.setStreaming(false);
     forgetSession();
-    hideNotice();
-    log.replaceChildren();
-    showGreeting();
-    input.focus();
+    view.hideNotice();
+    view.clear();
+    view.focusInput();
   }
 
-  // --- opening, closing, keyboard -------------------------------------------------------------
-
-  const isOpen = () => !panel.hidden;
+  // --- opening and closing --------------------------------------------------------------------
 
   // restoring: reopened on page load because it was open on the previous page; focus stays put.
   function open(restoring) {
-    if (isOpen()) return;
-    panel.hidden = false;
-    root.classList.add("pb-open");
-    bubble.setAttribute("aria-expanded", "true");
-    bubble.setAttribute("aria-label", t("closeChatNamed", { title: config.title }));
+    if (view.isOpen()) return;
+    view.showOpen();
     storageSet("sessionStorage", OPEN_KEY, "1");
     loadConversation();
-    if (restoring !== true) input.focus();
+    if (restoring !== true) view.focusInput();
   }
 
   function loadConversation() {
@@ -453,44 +349,13 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
   }
 
   function close() {
-    if (!isOpen()) return;
-    panel.hidden = true;
-    root.classList.remove("pb-open");
-    bubble.setAttribute("aria-expanded", "false");
-    bubble.setAttribute("aria-label", t("openChat", { title: config.title }));
+    if (!view.isOpen()) return;
     storageSet("sessionStorage", OPEN_KEY, null);
-    bubble.focus();
+    view.showClosed();
   }
 
-  function autosize() {
-    input.style.height = "auto";
-    input.style.height = Math.min(input.scrollHeight, 160) + "px";
-  }
-
-  bubble.addEventListener("click", () => (isOpen() ? close() : open(false)));
-  ui.closeButton.addEventListener("click", close);
-  ui.newButton.addEventListener("click", newConversation);
-  stopButton.addEventListener("click", stop);
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    send(input.value);
-  });
-  input.addEventListener("input", autosize);
-  input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      send(input.value);
-    }
-  });
-  root.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && isOpen()) {
-      event.preventDefault();
-      close();
-    }
-  });
-
-  document.body.appendChild(host);
-  if (config.accent) setAccentContrast(host, shadow, config.accent);
+  view.bind({ send, stop, newConversation, open: () => open(false), close });
+  view.attach();
   if (storageGet("sessionStorage", OPEN_KEY)) open(true); // stay open across the site's pages
   // An answer was streaming when the last page went away: follow it now, panel open or not, so
   // that the service does not cancel it for want of a reader.

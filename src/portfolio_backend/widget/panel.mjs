@@ -1,13 +1,13 @@
 /*
  * The widget's DOM: a <portfolio-chat> element whose shadow root holds the bubble and the panel, so
- * the host page's CSS neither leaks in nor out. Built once; app.mjs gives it behaviour.
+ * the host page's CSS neither leaks in nor out. Built once; view.mjs draws on it.
  */
 
 import { h, icon, ICONS } from "./dom.mjs";
 
 /**
  * options: {title, accent, position, stylesheet (URL), t (the widget's words, i18n.mjs)}. Returns
- * the host element and the parts app.mjs drives.
+ * the host element and the parts view.mjs drives.
  */
 export function buildPanel(options) {
   const t = options.t;

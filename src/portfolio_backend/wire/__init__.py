@@ -1,6 +1,6 @@
 """Wire formats: how each HTTP protocol writes a turn's events (chat/events.py) as bytes.
 
-One module per protocol, each with an `EventEncoder`: `stream.py` for POST /stream (the
+One module per protocol, each with an `EventEncoder`: `seed_events.py` for POST /stream (the
 `data: {"type":"chunk",...}` lines existing clients parse). An encoder is built per response,
 so a protocol that needs to remember what it has written (an open text part, say) may.
 """

@@ -22,7 +22,7 @@ from ..clock import now_ms
 from ..store import Reminder, ReminderStore, StoreError
 from ..tools import ToolError
 from ..tools.notification import notification
-from ..tools.upstream import post_json
+from ..tools.outbound import post_json
 
 log = logging.getLogger(__name__)
 

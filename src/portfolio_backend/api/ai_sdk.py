@@ -3,7 +3,7 @@
 The same turn as POST /stream (turns/lifecycle.py: quota, budgets, tools, store, errors, refunds),
 in the AI SDK's wire format (wire/ui_message.py). The chat `id` names a session of the visitor
 who sends it; the history is the server's, so only the newest user message of a request is read.
-The turn is live: GET and DELETE /api/chat/{id}/stream resume and stop it (api/chat_stream.py).
+The turn is live: GET and DELETE /api/chat/{id}/stream resume and stop it (api/ai_sdk_resume.py).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from ..errors import Unprocessable
 from ..store import Message
 from ..turns import TurnRequest
 from ..wire.ui_message import HEADERS, UIMessageEncoder
+from .ai_sdk_ids import CHAT_ID_PATTERN
 from .body import RequestBody
-from .chat_ids import CHAT_ID_PATTERN
 from .sse import EventStreamResponse
 
 router = APIRouter(tags=["chat"])

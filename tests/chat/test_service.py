@@ -18,7 +18,7 @@ from portfolio_backend.chat import (
     TurnOutcome,
     TurnReport,
 )
-from portfolio_backend.chat.turn import stopped_messages
+from portfolio_backend.chat.service import stopped_messages
 from portfolio_backend.clock import now_ms
 from portfolio_backend.store import Message
 

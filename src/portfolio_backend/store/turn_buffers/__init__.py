@@ -36,7 +36,7 @@ class TurnPage:
     overflowed: bool  # the buffer reached its bound: events past it were not kept
     # when the buffer expires (ms): RESUME_BUFFER_TTL_SECONDS after the running process's last
     # append, which it makes every SYNC_SECONDS while the turn runs; so an old one, for a turn
-    # that has not finished, means that process is gone (live/turn.py `owner_gone`)
+    # that has not finished, means that process is gone (live/running.py `owner_gone`)
     expires_at: int = 0
     finished: bool = False  # the turn has ended (its last events may be on later pages)
 

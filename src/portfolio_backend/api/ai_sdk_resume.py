@@ -22,7 +22,7 @@ from ..deps import LiveTurnsDep, SettingsDep, StoresDep, VisitorDep
 from ..errors import NotFound
 from ..turns import TURN_ID_HEADER
 from ..wire.ui_message import HEADERS, UIMessageEncoder
-from .chat_ids import CHAT_ID_PATTERN
+from .ai_sdk_ids import CHAT_ID_PATTERN
 from .live_answers import FoundTurn, running_turn, stop_turn
 from .sse import EventStreamResponse
 

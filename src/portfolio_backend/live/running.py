@@ -7,7 +7,7 @@ append; appending is a list append and, when someone waits, one future set: no s
 object per chunk besides the delta itself.
 
 Across processes: the process's flusher (sync.py) stores the events not yet stored in the turn
-buffer (store/turns/) every SYNC_SECONDS, and learns whether another process asked to stop the
+buffer (store/turn_buffers/) every SYNC_SECONDS, and learns whether another process asked to stop the
 turn and when a follower elsewhere last read it; the last flush, after the turn ends, marks it
 ended. A follower on another process reads the buffer (`follow_stored`).
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from portfolio_backend.chat import End, Error, RoundStarted, TextDelta, ToolCalled, ToolOutput, TurnEvent
-from portfolio_backend.wire.stream import StreamEncoder
+from portfolio_backend.wire.seed_events import StreamEncoder
 
 
 def parse(line: bytes) -> dict[str, object]:

@@ -29,7 +29,7 @@ from ..tools import ToolContext, ToolRegistry, ToolResult
 from ..usage.estimate import estimate_prompt, estimate_round
 from ..usage.prices import PriceTable
 from .events import End, Error, RoundStarted, Sources, ToolCalled, ToolOutput, TurnEvent
-from .upstream import upstream_message
+from .openai_messages import upstream_message
 
 log = logging.getLogger(__name__)
 
