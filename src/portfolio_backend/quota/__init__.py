@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .bounds import GLOBAL_SUBJECT, Bounds
 from .limiter import Bound, Limiter, QuotaDecision
+from .streams import hold_stream_slot
 from .turn import TurnCharges, charge_turn
 from .visitor import client_address, visitor_key
 
@@ -16,5 +17,6 @@ __all__ = [
     "TurnCharges",
     "charge_turn",
     "client_address",
+    "hold_stream_slot",
     "visitor_key",
 ]
