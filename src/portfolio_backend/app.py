@@ -84,7 +84,13 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
                 knowledge = Knowledge.from_settings(settings, http)
                 stack.push_async_callback(knowledge.close)
                 await knowledge.open()  # a source or an index that cannot be read is logged, never fatal
-            registry = registry_from_settings(settings, knowledge)
+            limiter = Limiter(
+                stores.counters,
+                clock,
+                fail_open=settings.rate_limit_fail_open,
+                on_refused=lambda bound: metrics.quota_rejections.labels(bound.name).inc(),
+            )
+            registry = registry_from_settings(settings, knowledge, limiter)
             forced = settings.openai_tool_choice
             if forced not in ("", "auto") and forced not in {spec["function"]["name"] for spec in registry.specs()}:
                 log.warning("OPENAI_TOOL_CHOICE names %s, which is not an enabled tool: it is never sent", forced)
@@ -136,12 +142,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
                 llm=llm,
                 tools=registry,
                 chat=chat,
-                limiter=Limiter(
-                    stores.counters,
-                    clock,
-                    fail_open=settings.rate_limit_fail_open,
-                    on_refused=lambda bound: metrics.quota_rejections.labels(bound.name).inc(),
-                ),
+                limiter=limiter,
                 ledger=ledger,
                 bounds=Bounds.from_settings(settings),
                 metrics=metrics,

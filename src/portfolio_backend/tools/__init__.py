@@ -18,6 +18,7 @@ from .web_search import WebSearch
 
 if TYPE_CHECKING:
     from ..knowledge import Knowledge
+    from ..quota import Limiter
 
 
 def default_tools(knowledge: Knowledge | None = None) -> list[Tool[Any]]:
@@ -35,8 +36,10 @@ def default_tools(knowledge: Knowledge | None = None) -> list[Tool[Any]]:
     ]
 
 
-def registry_from_settings(settings: Settings, knowledge: Knowledge | None = None) -> ToolRegistry:
-    return ToolRegistry(default_tools(knowledge), settings)
+def registry_from_settings(
+    settings: Settings, knowledge: Knowledge | None = None, limiter: Limiter | None = None
+) -> ToolRegistry:
+    return ToolRegistry(default_tools(knowledge), settings, limiter)
 
 
 __all__ = [

@@ -10,14 +10,17 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from ..errors import PortfolioError
 from ..settings import Settings
 from .base import Tool, ToolContext, ToolError
+
+if TYPE_CHECKING:
+    from ..quota import Limiter
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +49,9 @@ def validation_message(exc: ValidationError) -> str:
 
 
 class ToolRegistry:
-    def __init__(self, tools: Iterable[Tool[Any]], settings: Settings) -> None:
+    def __init__(self, tools: Iterable[Tool[Any]], settings: Settings, limiter: Limiter | None = None) -> None:
         self.settings = settings
+        self.limiter = limiter  # the app's, handed to tools that charge a quota (ToolContext.limiter)
         self.tools = {tool.name: tool for tool in tools}
         self._specs = [self._spec(tool) for tool in self.tools.values() if tool.enabled(settings)]
 
@@ -111,6 +115,8 @@ class ToolRegistry:
 
     async def run(self, tool: Tool[Any], args: BaseModel, ctx: ToolContext) -> str:
         """Run validated arguments with the time and size bounds; raises ToolError."""
+        if ctx.limiter is None and self.limiter is not None:
+            ctx = replace(ctx, limiter=self.limiter)  # a copy: its passages_found list is the same one
         try:
             async with asyncio.timeout(self.settings.tool_timeout_seconds):
                 result = await tool.run(args, ctx)
