@@ -4,6 +4,7 @@ The same turn as POST /stream (quota, tools, store, errors; refunds through its 
 in the AI SDK's wire format (wire/ui_message.py). The chat `id` names a session of the visitor
 who sends it; the history is the server's, so only the newest user message of a request is read.
 The turn is live: GET and DELETE /api/chat/{id}/stream resume and stop it (api/chat_stream.py).
+A dropped request is a Stop unless the body asks for `resume` (the SDK's `stop()` only aborts it).
 """
 
 from __future__ import annotations
@@ -68,6 +69,12 @@ class ChatRequest(RequestBody):
         alias="messageId",
         description="With `submit-message`, the id of the last message when it is an edit of a message sent before: "
         "it replaces the chat's last turn, and an earlier message is refused (409).",
+    )
+    resume: bool = Field(
+        False,
+        description="true: a dropped request leaves the answer running for RESUME_GRACE_SECONDS, to resume "
+        "(GET /api/chat/{id}/stream). false (the default): a dropped request is a Stop, as `useChat`'s `stop()` "
+        "(which only aborts it) means: the answer so far is kept, marked stopped (docs/ai-sdk.md).",
     )
 
 
@@ -137,7 +144,13 @@ async def chat(body: ChatRequest, context: TurnContextDep) -> EventStreamRespons
     headers = {**(charges.turn.headers() if charges else {}), **HEADERS, "X-Session-Id": turn.session_id}
     # a live turn: resumable (GET /api/chat/{id}/stream) and stoppable (DELETE) from any process
     return answer_live(
-        context, turn, report, encoder=UIMessageEncoder(), headers=headers, settle=lambda: settle(report)
+        context,
+        turn,
+        report,
+        encoder=UIMessageEncoder(),
+        headers=headers,
+        settle=lambda: settle(report),
+        stop_on_disconnect=not body.resume,
     )
 
 

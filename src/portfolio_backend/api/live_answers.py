@@ -41,12 +41,16 @@ def answer_live(
     encoder: EventEncoder,
     headers: dict[str, str],
     settle: Callable[[], Awaitable[None]],
+    stop_on_disconnect: bool = False,
 ) -> EventStreamResponse:
     """Run the turn (it has a session) as a live turn and answer with its events from the start.
 
     `settle` runs when the turn ends, which may be long after this response closed: a visitor
-    who disconnects leaves the turn running for the grace period, for a reattach."""
-    live = context.live.start(turn, context.chat.run_turn(turn, report), on_end=settle)
+    who disconnects leaves the turn running for the grace period, for a reattach, unless
+    `stop_on_disconnect`, when leaving is a Stop."""
+    live = context.live.start(
+        turn, context.chat.run_turn(turn, report), on_end=settle, stop_on_disconnect=stop_on_disconnect
+    )
     return EventStreamResponse(
         live.follow(0),
         encoder=encoder,

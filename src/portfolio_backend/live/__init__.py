@@ -50,10 +50,25 @@ class LiveTurns:
         self._turns: dict[str, LiveTurn] = {}
         self._forget: dict[str, asyncio.TimerHandle] = {}
 
-    def start(self, turn: Turn, events: AsyncIterator[TurnEvent], on_end: Callable[[], Awaitable[None]]) -> LiveTurn:
-        """Run `events` (the turn's `run_turn`) as a live turn; `on_end` settles it when it ends."""
+    def start(
+        self,
+        turn: Turn,
+        events: AsyncIterator[TurnEvent],
+        on_end: Callable[[], Awaitable[None]],
+        *,
+        stop_on_disconnect: bool = False,
+    ) -> LiveTurn:
+        """Run `events` (the turn's `run_turn`) as a live turn; `on_end` settles it when it ends.
+        `stop_on_disconnect`: its last reader leaving is a Stop, not a wait for a reattach."""
         turn.turn_id = turn_id = new_turn_id()  # before `events` starts: its stored answer names it
-        live = LiveTurn(turn_id, turn, events, grace_seconds=self.grace_seconds, on_end=on_end)
+        live = LiveTurn(
+            turn_id,
+            turn,
+            events,
+            grace_seconds=self.grace_seconds,
+            on_end=on_end,
+            stop_on_disconnect=stop_on_disconnect,
+        )
         if self.sync is not None and live.session_id is not None:
             live.synced = self.sync.add(live, live.session_id)
         self._turns[turn_id] = live
