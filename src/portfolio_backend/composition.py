@@ -69,7 +69,14 @@ def compose(
             mcp_tools = McpTools(await load_servers(settings.mcp_servers))
             mcp_tools.start()
             stack.push_async_callback(mcp_tools.close)
-            registry = registry_from_settings(settings, knowledge, mcp_tools)
+            # the lead tools charge their notifications through the app's limiter (clock, fail-open)
+            limiter = Limiter(
+                stores.counters,
+                clock,
+                fail_open=settings.rate_limit_fail_open,
+                on_refused=lambda bound: metrics.quota_rejections.labels(bound.name).inc(),
+            )
+            registry = registry_from_settings(settings, knowledge, mcp_tools, limiter)
             forced = settings.openai_tool_choice
             if forced not in ("", "auto") and forced not in {spec["function"]["name"] for spec in registry.specs()}:
                 log.warning("OPENAI_TOOL_CHOICE names %s, which is not an enabled tool: it is never sent", forced)
@@ -123,12 +130,6 @@ def compose(
                 log.warning(
                     "METRICS_TOKEN is not set: /metrics is open to whoever reaches this port (private networks only)"
                 )
-            limiter = Limiter(
-                stores.counters,
-                clock,
-                fail_open=settings.rate_limit_fail_open,
-                on_refused=lambda bound: metrics.quota_rejections.labels(bound.name).inc(),
-            )
             bounds = Bounds.from_settings(settings)
             turns = TurnLifecycle(
                 settings=settings,

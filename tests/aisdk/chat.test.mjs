@@ -152,16 +152,36 @@ async function pressStop(chat, visitor) {
   return stopped;
 }
 
+/** Returns once the chat has no answer running: a resume request answers 204 (one that finds the
+ * answer ending follows it to its end). */
+async function waitUntilNothingRuns(chat, visitor) {
+  for (;;) {
+    const response = await fetch(`${SERVICE}/api/chat/${encodeURIComponent(chat.id)}/stream`, {
+      headers: { "x-forwarded-for": visitor },
+    });
+    await response.text();
+    if (response.status === 204) return;
+  }
+}
+
+/** The resumable set-up's transport option, as docs/ai-sdk.md shows it: the default body plus `resume`. */
+function resumable({ id, messages, body, trigger, messageId }) {
+  return { body: { ...body, id, messages, trigger, messageId, resume: true } };
+}
+
 const LONG_STORY = Array.from({ length: 30 }, (_, i) => `word${i} `);
 
 for (const [label, ai] of CLIENTS) {
   const Chat = chatClass(ai);
 
-  function newChat({ visitor = newVisitor(), id, messages, fetch } = {}) {
+  /** A chat as a page sets it up (docs/ai-sdk.md). `resume`: the resumable set-up, whose requests
+   * ask the service to keep an answer running through a dropped connection, for resumeStream(). */
+  function newChat({ visitor = newVisitor(), id, messages, fetch, resume = false } = {}) {
     const transport = new ai.DefaultChatTransport({
       api: `${SERVICE}/api/chat`,
       headers: { "x-forwarded-for": visitor },
       fetch,
+      ...(resume ? { prepareSendMessagesRequest: resumable } : {}),
     });
     return new Chat({ id, messages, transport });
   }
@@ -497,10 +517,34 @@ for (const [label, ai] of CLIENTS) {
       assert.deepEqual(await sentToModel(1), ["user: Tell me a long story.", "assistant: Once upon ", "user: Go on."]);
     });
 
-    test("stop() alone is a disconnect: the answer runs on for the grace period, then ends storing nothing", async () => {
+    test("stop() alone is a Stop by default: the upstream call ends within a second, the answer is kept as shown", async () => {
+      await control("reset");
+      await script({ chunks: ["Once ", "upon "], stall_after: 2 }, { chunks: ["And so on."] });
+      const visitor = newVisitor();
+      const chat = newChat({ visitor });
+
+      const sending = chat.sendMessage({ text: "Tell me a long story." });
+      await chat.recorded.waitFor((message) => textOf(message) === "Once upon ");
+      const aborted = Date.now();
+      await chat.stop();
+      await sending;
+
+      const upstream = await control("wait-disconnect", { timeout: 1 });
+      assert.equal(upstream.disconnected, true, "the upstream call ran on after stop()");
+      assert.ok(Date.now() - aborted < 1000, "cancelled within a second");
+      assert.equal(upstream.completed_streams, 0);
+      assert.equal(textOf(lastMessage(chat)), "Once upon ");
+      // the answer as the visitor saw it is history (marked stopped): the next turn continues from it
+      await waitUntilNothingRuns(chat, visitor);
+      await chat.sendMessage({ text: "Go on." });
+      assert.equal(chat.error, undefined);
+      assert.deepEqual(await sentToModel(1), ["user: Tell me a long story.", "assistant: Once upon ", "user: Go on."]);
+    });
+
+    test("with resume, stop() alone is a disconnect: the answer runs on for the grace period, then ends storing nothing", async () => {
       await control("reset");
       await script({ chunks: ["Once ", "upon "], stall_after: 2 }, { chunks: ["Fresh start."] });
-      const chat = newChat();
+      const chat = newChat({ resume: true });
 
       const sending = chat.sendMessage({ text: "Tell me a long story." });
       await chat.recorded.waitFor((message) => textOf(message) === "Once upon ");
@@ -552,7 +596,7 @@ for (const [label, ai] of CLIENTS) {
     test("a chat cut mid-answer resumes with resumeStream(): the answer is the upstream's text exactly", async () => {
       await control("reset");
       await script({ chunks: LONG_STORY, delay: 0.05 });
-      const chat = newChat({ fetch: cuttingFetch(3) });
+      const chat = newChat({ fetch: cuttingFetch(3), resume: true });
 
       await chat.sendMessage({ text: "Tell me a long story." });
       // the SDK reports the cut and keeps what it had, to resume
@@ -576,7 +620,7 @@ for (const [label, ai] of CLIENTS) {
       await control("reset");
       await script({ chunks: LONG_STORY, delay: 0.05 });
       const visitor = newVisitor();
-      const first = newChat({ visitor, fetch: cuttingFetch(2) });
+      const first = newChat({ visitor, fetch: cuttingFetch(2), resume: true });
       await first.sendMessage({ text: "Tell me a long story." });
 
       // what useChat({ id, messages, resume: true }) does when the page loads again

@@ -26,10 +26,11 @@ WORDS = [f"word{i} " for i in range(30)]
 ADA, EVE = {"x-forwarded-for": "203.0.113.7"}, {"x-forwarded-for": "198.51.100.9"}
 
 
-def body(text: str, chat_id: str, trigger: str = "submit-message") -> dict[str, Any]:
-    """What DefaultChatTransport sends for `sendMessage({text})`."""
+def body(text: str, chat_id: str, trigger: str = "submit-message", *, resume: bool = True) -> dict[str, Any]:
+    """What DefaultChatTransport sends for `sendMessage({text})`; `resume` is what the resumable
+    set-up's `prepareSendMessagesRequest` adds (docs/ai-sdk.md)."""
     message = {"id": "u1", "role": "user", "parts": [{"type": "text", "text": text}]}
-    return {"id": chat_id, "messages": [message], "trigger": trigger, "messageId": None}
+    return {"id": chat_id, "messages": [message], "trigger": trigger, "messageId": None, "resume": resume}
 
 
 def whole_answer(text: list[str], turn_id: str) -> list[Any]:
@@ -56,9 +57,11 @@ class Answer:
 
 
 @asynccontextmanager
-async def answering(client: httpx2.AsyncClient, text: str, chat_id: str) -> AsyncIterator[Answer]:
+async def answering(
+    client: httpx2.AsyncClient, text: str, chat_id: str, *, resume: bool = True
+) -> AsyncIterator[Answer]:
     """POST /api/chat and read up to the answer's first text; the connection drops on exit."""
-    async with client.stream("POST", "/api/chat", json=body(text, chat_id)) as response:
+    async with client.stream("POST", "/api/chat", json=body(text, chat_id, resume=resume)) as response:
         chunks = UIChunks(response)
         first = await chunks.take(until="text-delta")
         yield Answer(response.headers["x-turn-id"], response.headers["x-session-id"], chunks, first)
@@ -109,6 +112,29 @@ async def test_a_chat_cut_mid_answer_resumes_with_the_whole_answer_once(
     assert replay == whole_answer(WORDS, cut.turn_id)
     assert resumed.raw.startswith(cut.chunks.raw), "a replay writes the bytes the cut client read"
     assert stored == [("user", "go on", None), ("assistant", "".join(WORDS), None)]
+
+
+async def test_without_resume_a_dropped_request_is_a_stop(
+    settings: Settings, upstream: ScriptedUpstream, live_server_for: Any
+) -> None:
+    """useChat's stop() only aborts the request: by default that is the visitor's Stop, so nothing
+    runs on unseen and unbilled for the grace period, and the answer is kept as it was shown."""
+    upstream.script(Reply(chunks=["Half an", " answer"], stall_after=1))
+    with live_server_for(settings) as server:
+        async with httpx2.AsyncClient(base_url=server.url, headers=ADA, timeout=10) as client:
+            async with answering(client, "go on", "chat-1", resume=False) as cut:
+                pass
+            assert await asyncio.to_thread(upstream.disconnected.wait, 1.0), "the upstream call ran on"
+            for _ in range(200):
+                running = await client.get("/api/chat/chat-1/stream")
+                if running.status_code == 204:
+                    break
+                await asyncio.sleep(0.02)  # polling for the stopped turn's end, not synchronising an assertion
+            stored = await history(client, cut.session_id)
+    assert ui_text_of(cut.first) == "Half an"
+    assert upstream.completed_streams == 0
+    assert running.status_code == 204, "nothing runs any more"
+    assert stored == [("user", "go on", None), ("assistant", "Half an", True)]
 
 
 async def test_another_visitors_chat_id_finds_nothing(

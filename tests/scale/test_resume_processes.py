@@ -31,9 +31,10 @@ GRACE_SECONDS = 2
 
 
 def new_chat(text: str) -> dict[str, Any]:
-    """The body DefaultChatTransport sends for the first message of a new chat."""
+    """The body DefaultChatTransport sends for the first message of a new chat, set up to resume
+    (`resume: true`, which prepareSendMessagesRequest adds: docs/ai-sdk.md)."""
     message = {"id": "u1", "role": "user", "parts": [{"type": "text", "text": text}]}
-    return {"id": f"chat-{uuid.uuid4().hex}", "messages": [message], "trigger": "submit-message"}
+    return {"id": f"chat-{uuid.uuid4().hex}", "messages": [message], "trigger": "submit-message", "resume": True}
 
 
 @pytest.fixture(scope="module", params=KINDS)

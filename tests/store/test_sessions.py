@@ -227,3 +227,24 @@ async def test_replacing_the_only_turn_leaves_just_the_new_one(stores: Stores) -
     record = await stores.sessions.load(session_id, NOW + 1)
     assert record is not None
     assert [m.content for m in record.messages] == ["Only?", "New."]
+
+
+async def test_no_admin_page_is_empty_while_sessions_remain_unlisted(stores: Stores) -> None:
+    """Regression (issue 25): on Redis the listing's SCAN went a few keys per page, so among a
+    store's other keys (quota counters here) the console's first pages came back empty."""
+    for n in range(300):
+        await stores.counters.hit([CounterCheck(f"chat:visitor-{n}", 10, 600)])
+    created = {new_id() for _ in range(4)}
+    for session_id in created:
+        await stores.sessions.create(session_id, "v", NOW, DAY)
+    seen: set[str] = set()
+    cursor = ""
+    for _ in range(20):
+        cursor, page = await stores.sessions.list_all(cursor, 2, NOW)
+        assert len(page) <= 2
+        if seen != created:
+            assert page, f"an empty page while {len(created - seen)} sessions remain unlisted"
+        seen |= {meta.session_id for meta in page}
+        if not cursor:
+            break
+    assert seen == created

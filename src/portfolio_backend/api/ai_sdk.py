@@ -4,6 +4,7 @@ The same turn as POST /stream (turns/lifecycle.py: quota, budgets, tools, store,
 in the AI SDK's wire format (wire/ui_message.py). The chat `id` names a session of the visitor
 who sends it; the history is the server's, so only the newest user message of a request is read.
 The turn is live: GET and DELETE /api/chat/{id}/stream resume and stop it (api/ai_sdk_resume.py).
+A dropped request is a Stop unless the body asks for `resume` (the SDK's `stop()` only aborts it).
 """
 
 from __future__ import annotations
@@ -62,6 +63,12 @@ class ChatRequest(RequestBody):
         description="With `submit-message`, the id of the last message when it is an edit of a message sent before: "
         "it replaces the chat's last turn, and an earlier message is refused (409).",
     )
+    resume: bool = Field(
+        False,
+        description="true: a dropped request leaves the answer running for RESUME_GRACE_SECONDS, to resume "
+        "(GET /api/chat/{id}/stream). false (the default): a dropped request is a Stop, as `useChat`'s `stop()` "
+        "(which only aborts it) means: the answer so far is kept, marked stopped (docs/ai-sdk.md).",
+    )
 
 
 def newest_prompt(body: ChatRequest, max_chars: int) -> str:
@@ -101,6 +108,8 @@ async def chat(body: ChatRequest, context: TurnContextDep) -> EventStreamRespons
         chat_id=body.id,
         prompt_client_id=body.messages[-1].id,
         replaced_turn_start=lambda history: _replaced_turn_start(body, history, prompt),
+        # the AI SDK's stop() only aborts the request: without `resume`, that is the Stop (issue 25)
+        stop_on_disconnect=not body.resume,
     )
     # a live turn: resumable (GET /api/chat/{id}/stream) and stoppable (DELETE) from any process
     answer = await context.turns.start(request)

@@ -18,8 +18,9 @@ from fastapi import APIRouter, Depends, Path, Response
 from fastapi.responses import JSONResponse
 
 from ..clock import now_ms
-from ..deps import LiveTurnsDep, SettingsDep, StoresDep, VisitorDep
+from ..deps import BoundsDep, LimiterDep, LiveTurnsDep, SettingsDep, StoresDep, VisitorDep
 from ..errors import NotFound
+from ..quota import hold_stream_slot
 from ..turns import TURN_ID_HEADER
 from ..wire.ui_message import HEADERS, UIMessageEncoder
 from .ai_sdk_ids import CHAT_ID_PATTERN
@@ -55,17 +56,27 @@ RunningAnswer = Annotated[FoundTurn | None, Depends(_running_answer)]
         },
         204: {"description": "No answer is running in this chat (or it is not this visitor's)"},
         422: {"description": "Not a chat id"},
+        429: {"description": "The visitor holds MAX_OPEN_STREAMS_PER_VISITOR streams open already"},
     },
 )
-async def resume(found: RunningAnswer, stores: StoresDep, settings: SettingsDep) -> Response:
+async def resume(
+    found: RunningAnswer,
+    stores: StoresDep,
+    settings: SettingsDep,
+    visitor: VisitorDep,
+    limiter: LimiterDep,
+    bounds: BoundsDep,
+) -> Response:
     """Resume a chat's running answer after a dropped connection or a reload (the AI SDK's resume)."""
     if found is None:
         return Response(status_code=204)
+    give_back_slot = await hold_stream_slot(limiter, bounds, visitor.key)
     return EventStreamResponse(
         found.follow(stores.turns, 0),
         encoder=UIMessageEncoder(found.turn_id),
         headers={**HEADERS, TURN_ID_HEADER: found.turn_id},
         keepalive_seconds=settings.keepalive_seconds,
+        on_close=give_back_slot,
     )
 
 

@@ -14,9 +14,10 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import Field, field_validator
 
-from ..deps import LiveTurnsDep, SettingsDep, StoresDep, TurnContextDep
+from ..deps import BoundsDep, LimiterDep, LiveTurnsDep, SettingsDep, StoresDep, TurnContextDep, VisitorDep
 from ..errors import NotFound, Unprocessable
 from ..live import LiveTurns
+from ..quota import hold_stream_slot
 from ..store import TurnBufferStore
 from ..turns import TURN_ID_HEADER, TurnRequest
 from ..wire.seed_events import StreamEncoder
@@ -110,6 +111,7 @@ def _resume_point(after: int | None, last_event_id: str | None) -> int:
             "description": "The turn's events with seq > `after`, then live until it ends; the format of POST /stream.",
         },
         404: {"description": "Unknown or expired turn, or not of `session_id`"},
+        429: {"description": "The visitor holds MAX_OPEN_STREAMS_PER_VISITOR streams open already"},
     },
 )
 async def reattach(
@@ -117,6 +119,9 @@ async def reattach(
     live_turns: LiveTurnsDep,
     stores: StoresDep,
     settings: SettingsDep,
+    visitor: VisitorDep,
+    limiter: LimiterDep,
+    bounds: BoundsDep,
     after: Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="The seq of the last event received.")] = None,
     session_id: Annotated[str | None, Query(max_length=64, description="When given, must be the turn's.")] = None,
     last_event_id: Annotated[str | None, Header(max_length=32)] = None,
@@ -124,11 +129,13 @@ async def reattach(
     """Reattach to a turn after a dropped connection: the events after `after`, then the rest live."""
     resume_at = _resume_point(after, last_event_id)
     found = await _find(live_turns, stores.turns, turn_id, session_id, resume_at)
+    give_back_slot = await hold_stream_slot(limiter, bounds, visitor.key)
     return EventStreamResponse(
         found.follow(stores.turns, resume_at),
         encoder=StreamEncoder(after=resume_at),
         headers={TURN_ID_HEADER: turn_id},
         keepalive_seconds=settings.keepalive_seconds,
+        on_close=give_back_slot,
     )
 
 

@@ -163,8 +163,16 @@ class ChatService:
         report.outcome = TurnOutcome.ABANDONED  # until it ends otherwise
         report.model = self.llm.model
         new_messages = [Message("user", turn.prompt, now_ms(), client_id=turn.prompt_client_id)]
-        visitor_text = "\n".join([*(m.content for m in turn.history if m.role == "user"), turn.prompt])
-        ctx = ToolContext(self.settings, self.stores, self.http, turn.visitor, turn.session_id, visitor_text)
+        visitor_messages = [*(m.content for m in turn.history if m.role == "user"), turn.prompt]
+        ctx = ToolContext(
+            self.settings,
+            self.stores,
+            self.http,
+            turn.visitor,
+            turn.session_id,
+            "\n".join(visitor_messages),
+            visitor_messages=visitor_messages,
+        )
         shown: list[dict[str, Any]] = []  # the sources sent to the visitor, stored with the answer
         selection: Selection | None = None
         max_rounds = self.settings.max_tool_rounds

@@ -77,11 +77,21 @@ class LiveTurns:
         on_end: Callable[[LiveTurn, TurnEvent | None], Awaitable[TurnEvent | None]],
         *,
         begun: bool = False,
+        stop_on_disconnect: bool = False,
     ) -> LiveTurn:
         """Run `events` (the turn's `run_turn`, sharing `stop_request`) as a live turn; `on_end`
         settles it when it ends and answers its last event. `begun`: its buffer was begun by its
-        admission (`BufferSync.begin_step`)."""
-        live = LiveTurn(turn_id, session_id, events, stop_request, grace_seconds=self.grace_seconds, on_end=on_end)
+        admission (`BufferSync.begin_step`). `stop_on_disconnect`: its last reader leaving is a
+        Stop, not a wait for a reattach."""
+        live = LiveTurn(
+            turn_id,
+            session_id,
+            events,
+            stop_request,
+            grace_seconds=self.grace_seconds,
+            on_end=on_end,
+            stop_on_disconnect=stop_on_disconnect,
+        )
         if self.sync is not None and live.session_id is not None:
             live.synced = self.sync.add(live, live.session_id, begun=begun)
         self._turns[turn_id] = live

@@ -60,8 +60,12 @@ class LiveTurn:
         *,
         grace_seconds: float,
         on_end: Callable[[LiveTurn, TurnEvent | None], Awaitable[TurnEvent | None]],
+        stop_on_disconnect: bool = False,
     ) -> None:
         self.turn_id = turn_id
+        # True: when its last reader leaves, the turn is stopped, not kept for a reattach (a
+        # non-resumable /api/chat request: the AI SDK's stop() only aborts it, issue 25)
+        self.stop_on_disconnect = stop_on_disconnect
         self.stop_request = stop_request
         self.session_id = session_id
         self.events: list[TurnEvent] = []  # events[i] has seq i + 1
@@ -156,7 +160,10 @@ class LiveTurn:
     def _detach(self) -> None:
         self.subscribers -= 1
         if self.subscribers == 0 and not self.ended:
-            self._start_grace()
+            if self.stop_on_disconnect:
+                self.stop()
+            else:
+                self._start_grace()
 
     def _start_grace(self) -> None:
         self._cancel_grace()

@@ -6,6 +6,7 @@ from .bounds import GLOBAL_SUBJECT, Bounds
 from .charges import TurnCharges, charge_turn, turn_charges
 from .limiter import Bound, Limiter, QuotaDecision
 from .pseudonym import VisitorPseudonyms
+from .streams import hold_stream_slot
 from .visitor import client_address, visitor_key
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "VisitorPseudonyms",
     "charge_turn",
     "client_address",
+    "hold_stream_slot",
     "turn_charges",
     "visitor_key",
 ]

@@ -18,6 +18,7 @@ from .web_search import WebSearch
 
 if TYPE_CHECKING:
     from ..knowledge import Knowledge
+    from ..quota import Limiter
 
 
 def default_tools(knowledge: Knowledge | None = None) -> list[Tool[Any]]:
@@ -36,10 +37,14 @@ def default_tools(knowledge: Knowledge | None = None) -> list[Tool[Any]]:
 
 
 def registry_from_settings(
-    settings: Settings, knowledge: Knowledge | None = None, source: ToolSource | None = None
+    settings: Settings,
+    knowledge: Knowledge | None = None,
+    source: ToolSource | None = None,
+    limiter: Limiter | None = None,
 ) -> ToolRegistry:
-    """The built-in tools, and those of `source` (the owner's MCP servers) beside them."""
-    return ToolRegistry(default_tools(knowledge), settings, source)
+    """The built-in tools, and those of `source` (the owner's MCP servers) beside them; `limiter`:
+    the app's, for the tools that charge a quota (the lead tools' notifications)."""
+    return ToolRegistry(default_tools(knowledge), settings, source, limiter)
 
 
 __all__ = [

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import httpx2
 
     from ..knowledge import Passage
+    from ..quota import Limiter
     from ..settings import Settings
     from ..store import Stores
 
@@ -35,7 +36,9 @@ class ToolContext:
     `visitor_text`: everything the visitor wrote in this conversation, in a chat turn (None when a tool
     is run directly through /tools/test). Tools with side effects check their arguments against it, so
     text the model read elsewhere (a page's "ignore previous instructions") cannot steer them.
+    `visitor_messages`: the same, message by message (the newest last).
     `passages_found`: knowledge passages a tool looked up in this turn, for the sources shown.
+    `limiter`: the app's quota limiter (its clock, RATE_LIMIT_FAIL_OPEN); the registry sets it.
     """
 
     settings: Settings
@@ -45,14 +48,26 @@ class ToolContext:
     session_id: str | None = None
     visitor_text: str | None = None
     passages_found: list[Passage] = field(default_factory=list)
+    visitor_messages: list[str] | None = None
+    limiter: Limiter | None = None
 
     def visitor_wrote(self, text: str) -> bool:
         """Whether `text` shares a word (3+ letters, not a common one) with what the visitor wrote.
         Always true outside a chat turn (/tools/test), where the caller writes the arguments."""
+        return self.visitor_text is None or _shares_a_word(text, self.visitor_text)
+
+    def visitor_message_about(self, text: str) -> str | None:
+        """The visitor's newest message that shares a word with `text`, in their own words; None if
+        none does. `text` itself outside a chat turn (/tools/test), where the caller writes it."""
         if self.visitor_text is None:
-            return True
-        written = set(_WORD.findall(self.visitor_text.lower()))
-        return any(word in written for word in _WORD.findall(text.lower()) if word not in STOPWORDS)
+            return text
+        messages = self.visitor_messages if self.visitor_messages is not None else [self.visitor_text]
+        return next((message for message in reversed(messages) if _shares_a_word(text, message)), None)
+
+
+def _shares_a_word(text: str, written: str) -> bool:
+    words = set(_WORD.findall(written.lower()))
+    return any(word in words for word in _WORD.findall(text.lower()) if word not in STOPWORDS)
 
 
 class Tool(ABC, Generic[ArgsT]):

@@ -19,12 +19,14 @@ from uuid import uuid4
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
 from ..clock import now_ms
+from ..errors import RateLimited
 from ..quota import Bound, Limiter
 from ..settings import RateSpec, Settings
 from ..store import Lead, StoreError
 from .base import ArgsT, Tool, ToolContext, ToolError
 from .notification import notification
 from .outbound import post_json
+from .own_words import not_written, wrote_address
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +52,14 @@ class UserDetailsArgs(BaseModel):
     )
 
 
+QUESTION_MAX_CHARS = 500
+
+
 class UnknownQuestionArgs(BaseModel):
     question: Text = Field(
-        min_length=1, max_length=500, description="The visitor's question you could not answer, as they asked it."
+        min_length=1,
+        max_length=QUESTION_MAX_CHARS,
+        description="The visitor's question you could not answer, as they asked it.",
     )
 
 
@@ -65,13 +72,15 @@ class _OwnerNotice(Tool[ArgsT]):
     async def _record(self, ctx: ToolContext, lead: Lead, message: str) -> bool | None:
         """Store and notify; whether the notification went out (None: no webhook, the console shows
         it). ToolError when nothing worked, or when the visitor is over their daily allowance."""
+        # the app's limiter (its clock, RATE_LIMIT_FAIL_OPEN, metrics); a bare one outside the app
+        limiter = ctx.limiter or Limiter(ctx.stores.counters)
         try:
-            (allowance,) = await Limiter(ctx.stores.counters).charge([(NOTIFICATIONS, ctx.visitor)])
+            await limiter.admit([(NOTIFICATIONS, ctx.visitor)])
         except StoreError as exc:
             log.warning("notification allowance unavailable: %s", exc)
             raise ToolError("This cannot be recorded right now; please try again later") from exc
-        if not allowance.allowed:
-            raise ToolError(NOTIFICATIONS.message)
+        except RateLimited as exc:
+            raise ToolError(NOTIFICATIONS.message) from exc
         stored = True
         try:
             await ctx.stores.leads.add(lead)
@@ -99,6 +108,22 @@ class _OwnerNotice(Tool[ArgsT]):
         return notified
 
 
+def _refuse_foreign(field: str, value: str | None, visitor_text: str) -> None:
+    """ToolError naming the addresses, links and phone numbers in `value` the visitor did not write."""
+    foreign = not_written(value or "", visitor_text)
+    if not foreign:
+        return
+    quoted = [repr(item) for item in foreign]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    verb, pronoun = ("is", "it") if len(quoted) == 1 else ("are", "them")
+    raise ToolError(f"{field}: {listed} {verb} not what the visitor wrote; leave {pronoun} out")
+
+
+def _clip(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _payload(lead: Lead) -> dict[str, Any]:
     body: dict[str, Any] = {"type": lead.kind, "id": lead.lead_id}
     for field in ("email", "name", "notes", "question"):
@@ -118,9 +143,12 @@ class RecordUserDetails(_OwnerNotice[UserDetailsArgs]):
     Args = UserDetailsArgs
 
     async def run(self, args: UserDetailsArgs, ctx: ToolContext) -> str:
-        if ctx.visitor_text is not None and str(args.email).lower() not in ctx.visitor_text.lower():
-            # the address must be the visitor's own words, not one the model read in a page or passage
-            raise ToolError("The visitor has not written this email address; ask them for theirs first")
+        if ctx.visitor_text is not None:
+            # the visitor's own words, not an address, link or number the model read in a page or passage
+            if not wrote_address(str(args.email), ctx.visitor_text):
+                raise ToolError("The visitor has not written this email address; ask them for theirs first")
+            for field in ("name", "notes"):
+                _refuse_foreign(field, getattr(args, field), ctx.visitor_text)
         lead = Lead(
             lead_id=uuid4().hex,
             kind="contact",
@@ -152,14 +180,17 @@ class RecordUnknownQuestion(_OwnerNotice[UnknownQuestionArgs]):
     Args = UnknownQuestionArgs
 
     async def run(self, args: UnknownQuestionArgs, ctx: ToolContext) -> str:
-        if not ctx.visitor_wrote(args.question):
+        # the model decides whether to record, not what: the owner gets the visitor's own message
+        # (the newest one the model's question is about), never the model's wording of it
+        question = ctx.visitor_message_about(args.question)
+        if question is None:
             raise ToolError("The visitor has not asked this; record only a question they asked")
         lead = Lead(
             lead_id=uuid4().hex,
             kind="question",
             created_at=now_ms(),
             session_id=ctx.session_id,
-            question=args.question,
+            question=_clip(question, QUESTION_MAX_CHARS),
         )
         notified = await self._record(ctx, lead, f"Question the portfolio chat could not answer: {lead.question}")
         if notified is None:

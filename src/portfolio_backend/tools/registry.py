@@ -10,14 +10,17 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
 from ..errors import PortfolioError
 from ..settings import Settings
 from .base import Tool, ToolContext, ToolError
+
+if TYPE_CHECKING:
+    from ..quota import Limiter
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +61,15 @@ class ToolSource(Protocol):
 
 
 class ToolRegistry:
-    def __init__(self, tools: Iterable[Tool[Any]], settings: Settings, source: ToolSource | None = None) -> None:
+    def __init__(
+        self,
+        tools: Iterable[Tool[Any]],
+        settings: Settings,
+        source: ToolSource | None = None,
+        limiter: Limiter | None = None,
+    ) -> None:
         self.settings = settings
+        self.limiter = limiter  # the app's, handed to tools that charge a quota (ToolContext.limiter)
         self.tools = {tool.name: tool for tool in tools}
         self.source = source
         self._specs = [self._spec(tool) for tool in self.tools.values() if tool.enabled(settings)]
@@ -131,6 +141,8 @@ class ToolRegistry:
     async def run(self, tool: Tool[Any], args: BaseModel, ctx: ToolContext) -> str:
         """Run validated arguments with the time and size bounds; raises ToolError."""
         limit = tool.timeout_seconds or self.settings.tool_timeout_seconds
+        if ctx.limiter is None and self.limiter is not None:
+            ctx = replace(ctx, limiter=self.limiter)  # a copy: its passages_found list is the same one
         try:
             async with asyncio.timeout(limit):
                 result = await tool.run(args, ctx)

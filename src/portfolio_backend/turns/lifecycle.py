@@ -70,6 +70,9 @@ class TurnRequest:
     prompt_client_id: str | None = None  # the client's id of the prompt's message, kept with it
     # where in the history the turn this one replaces starts (a regenerate or an edit), or None
     replaced_turn_start: Callable[[list[Message]], int | None] | None = None
+    # a live turn whose last reader leaves is stopped (what it said is kept) rather than kept
+    # running RESUME_GRACE_SECONDS for a reattach
+    stop_on_disconnect: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,7 @@ class _Admitted:
     charges: TurnCharges | None  # None: failing open, nothing was charged
     admission: Admission | None  # None: failing open, nothing was reserved
     report: TurnReport
+    stop_on_disconnect: bool = False
     settled: bool = False
     begun: bool = False  # its resume buffer was begun by its admission
 
@@ -136,6 +140,7 @@ class TurnLifecycle:
             raise
         if self.settings.log_prompts:
             log_prompt(request.prompt, admitted.turn.session_id)
+        admitted.stop_on_disconnect = request.stop_on_disconnect
         return self._run(admitted)
 
     # -- admission -----------------------------------------------------------------------------
@@ -297,7 +302,15 @@ class TurnLifecycle:
         async def on_end(live: LiveTurn, last: TurnEvent | None) -> TurnEvent | None:
             return await self._settle(admitted, live, last)
 
-        live = self.live.start(turn.turn_id, turn.session_id, events, stop, on_end, begun=admitted.begun)
+        live = self.live.start(
+            turn.turn_id,
+            turn.session_id,
+            events,
+            stop,
+            on_end,
+            begun=admitted.begun,
+            stop_on_disconnect=admitted.stop_on_disconnect,
+        )
         return Answer(live.follow(0), {**headers, TURN_ID_HEADER: live.turn_id}, turn.session_id, live.turn_id)
 
     # -- settlement ----------------------------------------------------------------------------

@@ -150,30 +150,47 @@ class RedisSessionStore(RedisPart, SessionStore):
     async def list_all(self, cursor: str, count: int, now: int) -> tuple[str, list[SessionMeta]]:
         if isinstance(self.client, RedisCluster):
             return await self._list_all_cluster(cursor, count)
-        next_cursor, ids = await self.client.scan(int(cursor or 0), match=_META_PATTERN, count=count)
-        metas = await self._metas([_session_id_of(key) for key in ids])
-        return (str(next_cursor) if int(next_cursor) else ""), [meta for meta in metas if meta]
+        scan_cursor = int(cursor or 0)
+        metas: list[SessionMeta] = []
+        # SCAN walks the whole keyspace (quota counters, turn buffers...) a few buckets at a time and
+        # may find no session in a step: go on until the page is full or the scan is done, so no
+        # page is empty while sessions remain (issue 25). A step that would overfill a page that has
+        # some is left for the next page, which starts at that step's cursor.
+        while True:
+            after, keys = await self.client.scan(scan_cursor, match=_META_PATTERN, count=count)
+            found = await self._live_metas(keys)
+            if metas and len(metas) + len(found) > count:
+                return str(scan_cursor), metas
+            metas += found
+            scan_cursor = int(after)
+            if not scan_cursor or len(metas) >= count:
+                return (str(scan_cursor) if scan_cursor else ""), metas
+
+    async def _live_metas(self, meta_keys: list[str]) -> list[SessionMeta]:
+        """The sessions of these meta keys that still exist (one may expire between SCAN and read)."""
+        return [meta for meta in await self._metas([_session_id_of(key) for key in meta_keys]) if meta]
 
     async def _list_all_cluster(self, cursor: str, count: int) -> tuple[str, list[SessionMeta]]:
         """Each primary has its own SCAN cursor, so the page cursor is `<primary index>:<its cursor>`
-        (primaries in name order). A page goes on to the next primary while it has room, and ends
-        at the first primary not scanned to the end: at most one SCAN per primary per page."""
+        (primaries in name order). A page goes on, primary after primary, until it is full or every
+        primary is scanned to the end, as `list_all` does on one server."""
         await self.client.initialize()  # the primaries are known once the slot map is loaded
         primaries = sorted(self.client.get_primaries(), key=lambda node: node.name)
         index, _, node_cursor = (cursor or "0:0").partition(":")
         position, scan_cursor = int(index), int(node_cursor or 0)
-        ids: list[str] = []
-        while position < len(primaries) and len(ids) < count:
+        metas: list[SessionMeta] = []
+        while position < len(primaries) and len(metas) < count:
             node = primaries[position]
             cursors, keys = await self.client.scan(scan_cursor, match=_META_PATTERN, count=count, target_nodes=node)
-            ids += keys
-            scan_cursor = int(cursors[node.name])
-            if scan_cursor:
+            found = await self._live_metas(keys)
+            if metas and len(metas) + len(found) > count:
                 break
-            position += 1
-        metas = await self._metas([_session_id_of(key) for key in ids])
+            metas += found
+            scan_cursor = int(cursors[node.name])
+            if not scan_cursor:
+                position += 1
         next_cursor = f"{position}:{scan_cursor}" if position < len(primaries) else ""
-        return next_cursor, [meta for meta in metas if meta]
+        return next_cursor, metas
 
 
 def _appended(replies: list[Any]) -> bool:
