@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import collections
 import subprocess
-import sys
 from pathlib import Path
 
 from bench.client import closed_loop, service_target
@@ -23,8 +22,24 @@ from bench.run import RESULTS, Upstream
 
 def library(frame: str) -> str:
     path = frame.rsplit("(", 1)[-1]
-    for name in ("portfolio_backend", "asyncio", "aiohttp", "redis", "uvicorn", "httpx2", "openai", "fastapi",
-                 "starlette", "json", "prometheus_client", "pydantic", "httptools", "uvloop", "logging", "anyio"):
+    for name in (
+        "portfolio_backend",
+        "asyncio",
+        "aiohttp",
+        "redis",
+        "uvicorn",
+        "httpx2",
+        "openai",
+        "fastapi",
+        "starlette",
+        "json",
+        "prometheus_client",
+        "pydantic",
+        "httptools",
+        "uvloop",
+        "logging",
+        "anyio",
+    ):
         if f"/{name}/" in path or f"{name}." in path:
             return name
     return path.split("/")[-1][:40]
@@ -48,9 +63,24 @@ async def main(args: argparse.Namespace) -> None:
         await closed_loop(target, 100, 2.0)  # warm-up
         out = Path(args.output)
         spy = subprocess.Popen(
-            ["uvx", "py-spy", "record", "-p", str(service.pid), "-d", str(int(args.seconds)), "-r", "250",
-             "-f", "raw", "--nonblocking", "-o", str(out)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "uvx",
+                "py-spy",
+                "record",
+                "-p",
+                str(service.pid),
+                "-d",
+                str(int(args.seconds)),
+                "-r",
+                "250",
+                "-f",
+                "raw",
+                "--nonblocking",
+                "-o",
+                str(out),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         results, wall = await closed_loop(target, 100, args.seconds + 1)
         await asyncio.to_thread(spy.wait)

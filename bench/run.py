@@ -15,7 +15,10 @@ service (`python main.py`, configured by environment only), then measures from t
 (c) Redis per turn: INFO commandstats, and round trips and commands counted by a RESP relay in
     front of Redis (bench/procs.py RespCounter), for turns with and without a session;
 (d) memory: the service's RSS with N streams held open (the upstream waits before its first chunk)
-    minus its RSS before, per stream.
+    minus its RSS before, per stream;
+(e) overload (`--phases overload`, not in the default run): the saturating load for 1-chunk turns,
+    then twice that rate, open loop, against a service with MAX_INFLIGHT_TURNS set from it;
+(f) peer (`--peer litellm`): the LiteLLM proxy on the same upstream and load, side by side.
 
 Docs and what each number means: docs/performance.md.
 """
@@ -56,6 +59,8 @@ from bench.client import (
     stream_once,
     upstream_target,
 )
+from bench.overload import knee, open_loop, outcome, rising
+from bench.peer import Peer, install_litellm, litellm_version, start_litellm
 from bench.procs import (
     Process,
     RespCounter,
@@ -120,6 +125,7 @@ def summary(bursts: list[Burst]) -> dict[str, Any]:
         "wall_s": round(statistics.median(b.wall for b in bursts), 4),
         "ttfc_p50_ms": ms(percentile(ttfcs, 50)),
         "ttfc_p95_ms": ms(percentile(ttfcs, 95)),
+        "ttfc_p99_ms": ms(percentile(ttfcs, 99)),
         "streams": sum(b.concurrency for b in bursts),
         "chunks": chunks,
         "failures": len(failures),
@@ -299,6 +305,136 @@ async def redis_per_turn(
         await counter.stop()
 
 
+async def overload(
+    target: Target,
+    upstream: Upstream,
+    log_dir: Path,
+    args: argparse.Namespace,
+    store: dict[str, str],
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """(e) capacity ladder on the running service, then twice the saturating rate against a service
+    started with MAX_INFLIGHT_TURNS from it (or --max-inflight)."""
+    await upstream.script(chunks=1, delay=0.0)
+    steps: list[tuple[int, float]] = []
+    ladder = []
+    concurrency = 4
+    while concurrency <= args.overload_max_concurrency and rising(steps):
+        results, wall = await closed_loop(target, concurrency, args.seconds)
+        steps.append((concurrency, round(sum(r.ok for r in results) / wall, 1)))
+        ladder.append(
+            {"concurrency": concurrency, "turns_per_s": steps[-1][1], "failures": sum(not r.ok for r in results)}
+        )
+        log(f"[overload] {concurrency} in flight: {steps[-1][1]} turns/s")
+        concurrency *= 2
+    await upstream.quiet()
+    saturated = knee(steps)
+    limit = args.max_inflight or saturated.concurrency
+    rate = 2 * saturated.turns_per_s
+    service, port = await asyncio.to_thread(
+        start_service,
+        "service-overload",
+        log_dir,
+        upstream.port,
+        {**store, "MAX_INFLIGHT_TURNS": str(limit)},
+        args.service_src,
+        args.service_workers,
+    )
+    try:
+        await burst(service_target(port), 20)  # warm-up: pools, first upstream connections
+        await upstream.quiet()
+        log(f"[overload] MAX_INFLIGHT_TURNS={limit}: {rate:.0f} turns/s for {args.overload_seconds:.0f}s, open loop")
+        results, achieved = await open_loop(service_target(port), rate, args.overload_seconds, args.overload_timeout)
+        await upstream.quiet()
+    finally:
+        await asyncio.to_thread(service.stop)
+    return {
+        "ladder": ladder,
+        "saturating_concurrency": saturated.concurrency,
+        "saturating_turns_per_s": saturated.turns_per_s,
+        "max_inflight_turns": limit,
+        "max_inflight_from": "--max-inflight" if args.max_inflight else "saturating concurrency",
+        "offered_turns_per_s": round(rate, 1),
+        "achieved_turns_per_s": round(achieved, 1),
+        "seconds": args.overload_seconds,
+        "timeout_s": args.overload_timeout,
+        **outcome(results),
+    }
+
+
+async def peak_rss(pid: int, running: asyncio.Event) -> int:
+    """The highest RSS of a process tree, sampled every 0.1 s until `running` is cleared."""
+    peak = 0
+    while running.is_set():
+        peak = max(peak, rss_bytes(pid))
+        await asyncio.sleep(0.1)
+    return peak
+
+
+async def peer_side_by_side(
+    service_pid: int,
+    service: Target,
+    upstream: Upstream,
+    log_dir: Path,
+    args: argparse.Namespace,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """(f) the LiteLLM proxy beside the service: the same body to the same upstream, the same load."""
+    log(f"[peer] installing {args.peer_spec} into bench/results/peers/ (once)")
+    executable = await asyncio.to_thread(install_litellm, args.peer_spec)
+    await upstream.script(chunks=50, delay=0.01)
+    await stream_once(service)
+    body = (await upstream.status())["last_request"]
+    peer: Peer = await asyncio.to_thread(
+        start_litellm, executable, upstream.port, body["model"], log_dir, args.service_workers
+    )
+    try:
+        log(f"[peer] LiteLLM proxy started on {peer.port}")
+        targets = {
+            "direct": upstream_target(upstream.port, body),
+            "service": service,
+            "litellm": peer.target(json.dumps(body).encode()),
+        }
+        pids = {"service": service_pid, "litellm": peer.process.pid}
+        for name in ("service", "litellm"):  # warm-up, then the idle footprint
+            await burst(targets[name], 20)
+            await upstream.quiet()
+        out: dict[str, Any] = {"litellm_version": await asyncio.to_thread(litellm_version, executable)}
+        sides: dict[str, dict[str, Any]] = {
+            name: {"idle_rss_mb": round(rss_bytes(pid) / 2**20, 1)} for name, pid in pids.items()
+        }
+        running = asyncio.Event()
+        running.set()
+        peaks = {name: asyncio.ensure_future(peak_rss(pid, running)) for name, pid in pids.items()}
+        try:
+            for name in ("service", "litellm"):
+                log(f"[peer] {name}: 1-chunk turns, {args.workers} in flight, {args.seconds:.0f}s")
+                sides[name]["saturation"] = await saturation(
+                    targets[name], upstream, pids[name], 1, args.workers, args.seconds
+                )
+            log(f"[peer] 100 concurrent streams, direct / service / litellm, {args.reps}x")
+            await upstream.script(chunks=50, delay=0.01)
+            bursts: dict[str, list[Burst]] = {name: [] for name in targets}
+            for _ in range(args.reps):
+                for name, target in targets.items():
+                    bursts[name].append(await burst(target, 100))
+                    await upstream.quiet()
+        finally:
+            running.clear()
+        direct = summary(bursts["direct"])
+        for name in pids:
+            got = summary(bursts[name])
+            sides[name] |= {
+                "concurrent_100": got,
+                "added_ttfc_p50_ms": round(got["ttfc_p50_ms"] - direct["ttfc_p50_ms"], 2),
+                "added_ttfc_p99_ms": round(got["ttfc_p99_ms"] - direct["ttfc_p99_ms"], 2),
+                "peak_rss_mb": round(await peaks[name] / 2**20, 1),
+            }
+        return out | {"direct_100": direct, **sides}
+    finally:
+        await asyncio.to_thread(peer.process.stop)
+
+
 def per_turn(counts: Counter[str], turns: int) -> dict[str, float]:
     return {name: round(n / turns, 2) for name, n in sorted(counts.items()) if n}
 
@@ -410,6 +546,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "service_200": sat_200,
                 "split": split_cost(sat_1, sat_50),
             }
+        if "overload" in phases:
+            store = {"REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
+            results["overload"] = await overload(target, upstream, log_dir, args, store, log)
+        if args.peer:
+            results["peer"] = await peer_side_by_side(service.pid, target, upstream, log_dir, args, log)
         service.stop()
         processes.remove(service)
 
@@ -599,7 +740,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--phases",
         default="memory,relay,cpu,redis",
-        help="comma-separated subset of memory,relay,cpu,redis (to iterate on one figure)",
+        help="comma-separated subset of memory,relay,cpu,redis,overload (overload is not in the default run)",
     )
     parser.add_argument(
         "--service-src",
@@ -623,6 +764,24 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="the memory and cpu phases' turns continue a session (resumable turns) instead of having none",
     )
+    parser.add_argument(
+        "--max-inflight",
+        type=int,
+        default=0,
+        help="MAX_INFLIGHT_TURNS for the overload phase (default: the saturating concurrency it measures)",
+    )
+    parser.add_argument("--overload-seconds", type=float, default=5.0, help="length of the overload run")
+    parser.add_argument("--overload-timeout", type=float, default=30.0, help="an admitted turn slower is lost")
+    parser.add_argument(
+        "--overload-max-concurrency", type=int, default=256, help="the capacity ladder's last step (4, 8, 16...)"
+    )
+    parser.add_argument(
+        "--peer",
+        choices=["litellm"],
+        default=None,
+        help="also run the LiteLLM proxy (installed once into bench/results/peers/) on the same upstream and load",
+    )
+    parser.add_argument("--peer-spec", default="litellm[proxy]", help="what uv installs for --peer litellm")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json", help="where the JSON goes")
     args = parser.parse_args(argv)
     # SIGTERM (timeout, CI) unwinds like Ctrl-C, so the child processes are stopped, not orphaned
