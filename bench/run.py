@@ -78,6 +78,7 @@ from tests.fixtures.redis_server import RedisServer
 from tests.fixtures.service import ROOT, ServiceProcess
 
 RESULTS = ROOT / "bench" / "results"
+PHASES = ("memory", "relay", "cpu", "redis", "overload")
 TARGETS = {"wall_ratio_100": 1.10, "wall_ratio_500": 1.25, "added_ttfc_p50_ms_100": 5.0, "redis_round_trips": 3}
 
 
@@ -630,6 +631,8 @@ def table(r: dict[str, Any]) -> str:
         ("cpu", _cpu_table),
         ("redis", _redis_table),
         ("memory", _memory_table),
+        ("overload", _overload_table),
+        ("peer", _peer_table),
     ):
         if key in r:
             lines += ["", *section(r[key])]
@@ -728,6 +731,50 @@ def _memory_table(mem: dict[str, Any]) -> list[str]:
     ]
 
 
+def _overload_table(o: dict[str, Any]) -> list[str]:
+    ladder = ", ".join(f"{step['concurrency']}: {step['turns_per_s']:g}" for step in o["ladder"])
+    refusals_ok = o["refused"] == 0 or o["refusal_p99_ms"] <= 50
+    return [
+        "(e) overload: 1-chunk turns, zero-delay upstream",
+        f"    capacity, closed loop (in flight: turns/s): {ladder}",
+        f"    saturating at {o['saturating_concurrency']} in flight, {o['saturating_turns_per_s']:g} turns/s",
+        f"    MAX_INFLIGHT_TURNS={o['max_inflight_turns']} ({o['max_inflight_from']})",
+        f"    offered {o['offered_turns_per_s']:g} turns/s (2x) for {o['seconds']:g} s, started "
+        f"{o['achieved_turns_per_s']:g}/s: {o['turns']} turns",
+        f"    admitted {o['admitted']}: lost (failed or > {o['timeout_s']:g} s) {o['admitted_lost']}  (goal 0)  "
+        f"{verdict(o['admitted_lost'] == 0)}; TTFC p50 {o['admitted_ttfc_p50_ms']:.1f} ms, "
+        f"p99 {o['admitted_ttfc_p99_ms']:.1f} ms",
+        *([f"    !! lost: {o['admitted_lost_examples']}"] if o["admitted_lost"] else []),
+        f"    refused {o['refused']} (503, {o['refused_with_retry_after']} with Retry-After): answered p50 "
+        f"{o['refusal_p50_ms']:.1f} ms, p99 {o['refusal_p99_ms']:.1f} ms  (goal p99 <= 50 ms)  {verdict(refusals_ok)}",
+        *([f"    !! other outcomes {o['other']}: {o['other_examples']}"] if o["other"] else []),
+    ]
+
+
+def _peer_table(peer: dict[str, Any]) -> list[str]:
+    d = peer["direct_100"]
+    lines = [
+        f"(f) side by side with the LiteLLM proxy {peer['litellm_version']}: same upstream, same load generator, "
+        "same request body",
+        f"    {'':24}{'RPS':>8}{'added latency at 100 concurrent':>36}{'memory (RSS)':>24}",
+        f"    {'':24}{'1-chunk':>8}{'TTFC p50 / p99 vs direct':>36}{'idle / peak':>24}",
+    ]
+    for name, label in (("service", "PortfolioBackend"), ("litellm", "LiteLLM proxy")):
+        side = peer[name]
+        rps = side["saturation"]["turns_per_s"]
+        failed = side["saturation"]["failures"] + side["concurrent_100"]["failures"]
+        lines.append(
+            f"    {label:24}{rps:>8g}{side['added_ttfc_p50_ms']:>+22.1f} / {side['added_ttfc_p99_ms']:+.1f} ms"
+            f"{side['idle_rss_mb']:>15.0f} / {side['peak_rss_mb']:.0f} MB"
+            + (f"  !! {failed} failed {side['concurrent_100']['failure_examples']}" if failed else "")
+        )
+    return [
+        *lines,
+        f"    direct at 100 concurrent: TTFC p50 {d['ttfc_p50_ms']:.1f} ms, p99 {d['ttfc_p99_ms']:.1f} ms. "
+        "PortfolioBackend runs its quotas, budgets and store on every turn; the proxy has no database.",
+    ]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=3, help="bursts per side and concurrency (median wall)")
@@ -740,7 +787,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--phases",
         default="memory,relay,cpu,redis",
-        help="comma-separated subset of memory,relay,cpu,redis,overload (overload is not in the default run)",
+        help="comma-separated subset of memory,relay,cpu,redis,overload (overload is not in the default run), "
+        "or none (with --peer: the side by side alone)",
     )
     parser.add_argument(
         "--service-src",
@@ -784,6 +832,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--peer-spec", default="litellm[proxy]", help="what uv installs for --peer litellm")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json", help="where the JSON goes")
     args = parser.parse_args(argv)
+    unknown = set(args.phases.split(",")) - {*PHASES, "none"}
+    if unknown:
+        parser.error(f"unknown phases {sorted(unknown)}: choose from {', '.join(PHASES)}, none")
     # SIGTERM (timeout, CI) unwinds like Ctrl-C, so the child processes are stopped, not orphaned
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
