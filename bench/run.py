@@ -316,7 +316,8 @@ async def overload(
 ) -> dict[str, Any]:
     """(e) capacity ladder on the running service, then twice the saturating rate against a service
     started with MAX_INFLIGHT_TURNS from it (or --max-inflight)."""
-    await upstream.script(chunks=1, delay=0.0)
+    # the model's time before its first token (--overload-first-delay) is what holds turns in flight
+    await upstream.script(chunks=1, delay=0.0, first_delay=args.overload_first_delay)
     steps: list[tuple[int, float]] = []
     ladder = []
     concurrency = 4
@@ -342,8 +343,10 @@ async def overload(
         args.service_workers,
     )
     try:
+        await upstream.script(chunks=1, delay=0.0)
         await burst(service_target(port), 20)  # warm-up: pools, first upstream connections
         await upstream.quiet()
+        await upstream.script(chunks=1, delay=0.0, first_delay=args.overload_first_delay)
         log(f"[overload] MAX_INFLIGHT_TURNS={limit}: {rate:.0f} turns/s for {args.overload_seconds:.0f}s, open loop")
         results, achieved = await open_loop(service_target(port), rate, args.overload_seconds, args.overload_timeout)
         await upstream.quiet()
@@ -351,10 +354,12 @@ async def overload(
         await asyncio.to_thread(service.stop)
     return {
         "ladder": ladder,
+        "saturated": not rising(steps),  # False: the ladder hit its cap still rising
         "saturating_concurrency": saturated.concurrency,
         "saturating_turns_per_s": saturated.turns_per_s,
         "max_inflight_turns": limit,
         "max_inflight_from": "--max-inflight" if args.max_inflight else "saturating concurrency",
+        "first_delay_s": args.overload_first_delay,
         "offered_turns_per_s": round(rate, 1),
         "achieved_turns_per_s": round(achieved, 1),
         "seconds": args.overload_seconds,
@@ -735,9 +740,14 @@ def _overload_table(o: dict[str, Any]) -> list[str]:
     ladder = ", ".join(f"{step['concurrency']}: {step['turns_per_s']:g}" for step in o["ladder"])
     refusals_ok = o["refused"] == 0 or o["refusal_p99_ms"] <= 50
     return [
-        "(e) overload: 1-chunk turns, zero-delay upstream",
+        f"(e) overload: 1-chunk turns, the upstream's first chunk after {o['first_delay_s']:g} s",
         f"    capacity, closed loop (in flight: turns/s): {ladder}",
         f"    saturating at {o['saturating_concurrency']} in flight, {o['saturating_turns_per_s']:g} turns/s",
+        *(
+            []
+            if o["saturated"]
+            else ["    !! still rising at the ladder's last step: raise --overload-max-concurrency"]
+        ),
         f"    MAX_INFLIGHT_TURNS={o['max_inflight_turns']} ({o['max_inflight_from']})",
         f"    offered {o['offered_turns_per_s']:g} turns/s (2x) for {o['seconds']:g} s, started "
         f"{o['achieved_turns_per_s']:g}/s: {o['turns']} turns",
@@ -819,6 +829,12 @@ def main(argv: list[str] | None = None) -> None:
         help="MAX_INFLIGHT_TURNS for the overload phase (default: the saturating concurrency it measures)",
     )
     parser.add_argument("--overload-seconds", type=float, default=5.0, help="length of the overload run")
+    parser.add_argument(
+        "--overload-first-delay",
+        type=float,
+        default=0.0,
+        help="the upstream's wait before its one chunk in the overload phase (a model's time to first token)",
+    )
     parser.add_argument("--overload-timeout", type=float, default=30.0, help="an admitted turn slower is lost")
     parser.add_argument(
         "--overload-max-concurrency", type=int, default=256, help="the capacity ladder's last step (4, 8, 16...)"
