@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench.client import Target
 from bench.procs import Process
-from tests.fixtures.processes import free_port, wait_until
+from tests.fixtures.processes import free_port, log_tail, wait_until
 from tests.fixtures.service import ROOT
 
 PEERS = ROOT / "bench" / "results" / "peers"
@@ -52,7 +52,7 @@ def install_litellm(spec: str = LITELLM_SPEC, home: Path = PEERS / "litellm") ->
             # the project's own VIRTUAL_ENV must not be where uv installs
             env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
             if subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env).returncode:
-                raise RuntimeError(f"installing {spec} failed: {' '.join(argv)}; see {log}")
+                raise RuntimeError(f"installing {spec} failed: {' '.join(argv)}\n{log_tail(log, 800)}")
     marker.write_text(spec)
     return executable
 

@@ -556,7 +556,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             store = {"REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
             results["overload"] = await overload(target, upstream, log_dir, args, store, log)
         if args.peer:
-            results["peer"] = await peer_side_by_side(service.pid, target, upstream, log_dir, args, log)
+            try:
+                results["peer"] = await peer_side_by_side(service.pid, target, upstream, log_dir, args, log)
+            except RuntimeError as exc:  # not installable or not starting here: say why, keep the rest of the run
+                log(f"[peer] not measured: {exc}")
+                results["peer"] = {"error": str(exc)}
         service.stop()
         processes.remove(service)
 
@@ -762,6 +766,8 @@ def _overload_table(o: dict[str, Any]) -> list[str]:
 
 
 def _peer_table(peer: dict[str, Any]) -> list[str]:
+    if "error" in peer:
+        return [f"(f) the LiteLLM proxy was not measured: {peer['error']}"]
     d = peer["direct_100"]
     lines = [
         f"(f) side by side with the LiteLLM proxy {peer['litellm_version']}: same upstream, same load generator, "
