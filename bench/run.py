@@ -348,7 +348,10 @@ async def overload(
         await upstream.quiet()
         await upstream.script(chunks=1, delay=0.0, first_delay=args.overload_first_delay)
         log(f"[overload] MAX_INFLIGHT_TURNS={limit}: {rate:.0f} turns/s for {args.overload_seconds:.0f}s, open loop")
+        cpu_before, started = cpu_seconds(service.pid), time.monotonic()
         results, achieved = await open_loop(service_target(port), rate, args.overload_seconds, args.overload_timeout)
+        # near 100 %: the process was saturated, so a refusal waited its turn on the event loop too
+        service_cpu_share = (cpu_seconds(service.pid) - cpu_before) / (time.monotonic() - started)
         await upstream.quiet()
     finally:
         await asyncio.to_thread(service.stop)
@@ -362,6 +365,7 @@ async def overload(
         "first_delay_s": args.overload_first_delay,
         "offered_turns_per_s": round(rate, 1),
         "achieved_turns_per_s": round(achieved, 1),
+        "service_cpu_share": round(service_cpu_share, 2),
         "seconds": args.overload_seconds,
         "timeout_s": args.overload_timeout,
         **outcome(results),
@@ -762,6 +766,7 @@ def _overload_table(o: dict[str, Any]) -> list[str]:
         f"    refused {o['refused']} (503, {o['refused_with_retry_after']} with Retry-After): answered p50 "
         f"{o['refusal_p50_ms']:.1f} ms, p99 {o['refusal_p99_ms']:.1f} ms  (goal p99 <= 50 ms)  {verdict(refusals_ok)}",
         *([f"    !! other outcomes {o['other']}: {o['other_examples']}"] if o["other"] else []),
+        f"    the service used {o['service_cpu_share']:.0%} of a core during the run",
     ]
 
 
