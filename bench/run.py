@@ -331,7 +331,8 @@ async def overload(
         concurrency *= 2
     await upstream.quiet()
     saturated = knee(steps)
-    limit = args.max_inflight or saturated.concurrency
+    # the bound is per process: with WEB_CONCURRENCY workers each takes about its share of the turns
+    limit = args.max_inflight or max(1, saturated.concurrency // args.service_workers)
     rate = 2 * saturated.turns_per_s
     service, port = await asyncio.to_thread(
         start_service,
@@ -361,7 +362,9 @@ async def overload(
         "saturating_concurrency": saturated.concurrency,
         "saturating_turns_per_s": saturated.turns_per_s,
         "max_inflight_turns": limit,
-        "max_inflight_from": "--max-inflight" if args.max_inflight else "saturating concurrency",
+        "max_inflight_from": "--max-inflight"
+        if args.max_inflight
+        else f"saturating concurrency / {args.service_workers} worker(s)",
         "first_delay_s": args.overload_first_delay,
         "offered_turns_per_s": round(rate, 1),
         "achieved_turns_per_s": round(achieved, 1),
