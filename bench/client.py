@@ -36,11 +36,12 @@ class Target:
     body: bytes
     marker: bytes
     error_marker: bytes | None = None  # an in-stream error event, which still ends the body cleanly
+    token: str = "sk-bench"  # the bearer token (the service and the upstream ignore it; a peer checks it)
 
     def request(self) -> bytes:
         return (
             f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-            f"Content-Type: application/json\r\nAccept: text/event-stream\r\nAuthorization: Bearer sk-bench\r\n"
+            f"Content-Type: application/json\r\nAccept: text/event-stream\r\nAuthorization: Bearer {self.token}\r\n"
             f"Content-Length: {len(self.body)}\r\nConnection: close\r\n\r\n"
         ).encode() + self.body
 
@@ -65,6 +66,7 @@ class StreamResult:
     finished_at: float | None = None
     chunks: int = 0
     error: str | None = None
+    retry_after: str | None = None  # a refusal's Retry-After header
 
     @property
     def ttfc(self) -> float | None:
@@ -108,6 +110,9 @@ class _StreamProtocol(asyncio.Protocol):
             if result.status != 200:
                 length = head.partition(b"content-length:")[2].split(b"\r\n", 1)[0].strip()
                 self.error_length = int(length) if length.isdigit() else 0
+                retry = head.partition(b"\r\nretry-after:")
+                if retry[1]:
+                    result.retry_after = retry[2].split(b"\r\n", 1)[0].strip().decode()
         if result.status != 200:  # keep the error body for the report
             self.error_body += data
             if len(self.error_body) >= self.error_length:

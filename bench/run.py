@@ -15,7 +15,10 @@ service (`python main.py`, configured by environment only), then measures from t
 (c) Redis per turn: INFO commandstats, and round trips and commands counted by a RESP relay in
     front of Redis (bench/procs.py RespCounter), for turns with and without a session;
 (d) memory: the service's RSS with N streams held open (the upstream waits before its first chunk)
-    minus its RSS before, per stream.
+    minus its RSS before, per stream;
+(e) overload (`--phases overload`, not in the default run): the saturating load for 1-chunk turns,
+    then twice that rate, open loop, against a service with MAX_INFLIGHT_TURNS set from it;
+(f) peer (`--peer litellm`): the LiteLLM proxy on the same upstream and load, side by side.
 
 Docs and what each number means: docs/performance.md.
 """
@@ -56,6 +59,8 @@ from bench.client import (
     stream_once,
     upstream_target,
 )
+from bench.overload import knee, open_loop, outcome, rising
+from bench.peer import Peer, install_litellm, litellm_version, start_litellm
 from bench.procs import (
     Process,
     RespCounter,
@@ -73,6 +78,7 @@ from tests.fixtures.redis_server import RedisServer
 from tests.fixtures.service import ROOT, ServiceProcess
 
 RESULTS = ROOT / "bench" / "results"
+PHASES = ("memory", "relay", "cpu", "redis", "overload")
 TARGETS = {"wall_ratio_100": 1.10, "wall_ratio_500": 1.25, "added_ttfc_p50_ms_100": 5.0, "redis_round_trips": 3}
 
 
@@ -120,6 +126,7 @@ def summary(bursts: list[Burst]) -> dict[str, Any]:
         "wall_s": round(statistics.median(b.wall for b in bursts), 4),
         "ttfc_p50_ms": ms(percentile(ttfcs, 50)),
         "ttfc_p95_ms": ms(percentile(ttfcs, 95)),
+        "ttfc_p99_ms": ms(percentile(ttfcs, 99)),
         "streams": sum(b.concurrency for b in bursts),
         "chunks": chunks,
         "failures": len(failures),
@@ -299,6 +306,148 @@ async def redis_per_turn(
         await counter.stop()
 
 
+async def overload(
+    target: Target,
+    upstream: Upstream,
+    log_dir: Path,
+    args: argparse.Namespace,
+    store: dict[str, str],
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """(e) capacity ladder on the running service, then twice the saturating rate against a service
+    started with MAX_INFLIGHT_TURNS from it (or --max-inflight)."""
+    # the model's time before its first token (--overload-first-delay) is what holds turns in flight
+    await upstream.script(chunks=1, delay=0.0, first_delay=args.overload_first_delay)
+    steps: list[tuple[int, float]] = []
+    ladder = []
+    concurrency = 4
+    while concurrency <= args.overload_max_concurrency and rising(steps):
+        results, wall = await closed_loop(target, concurrency, args.seconds)
+        steps.append((concurrency, round(sum(r.ok for r in results) / wall, 1)))
+        ladder.append(
+            {"concurrency": concurrency, "turns_per_s": steps[-1][1], "failures": sum(not r.ok for r in results)}
+        )
+        log(f"[overload] {concurrency} in flight: {steps[-1][1]} turns/s")
+        concurrency *= 2
+    await upstream.quiet()
+    saturated = knee(steps)
+    # the bound is per process: with WEB_CONCURRENCY workers each takes about its share of the turns
+    limit = args.max_inflight or max(1, saturated.concurrency // args.service_workers)
+    rate = 2 * saturated.turns_per_s
+    service, port = await asyncio.to_thread(
+        start_service,
+        "service-overload",
+        log_dir,
+        upstream.port,
+        {**store, "MAX_INFLIGHT_TURNS": str(limit)},
+        args.service_src,
+        args.service_workers,
+    )
+    try:
+        await upstream.script(chunks=1, delay=0.0)
+        await burst(service_target(port), 20)  # warm-up: pools, first upstream connections
+        await upstream.quiet()
+        await upstream.script(chunks=1, delay=0.0, first_delay=args.overload_first_delay)
+        log(f"[overload] MAX_INFLIGHT_TURNS={limit}: {rate:.0f} turns/s for {args.overload_seconds:.0f}s, open loop")
+        cpu_before, started = cpu_seconds(service.pid), time.monotonic()
+        results, achieved = await open_loop(service_target(port), rate, args.overload_seconds, args.overload_timeout)
+        # near 100 %: the process was saturated, so a refusal waited its turn on the event loop too
+        service_cpu_share = (cpu_seconds(service.pid) - cpu_before) / (time.monotonic() - started)
+        await upstream.quiet()
+    finally:
+        await asyncio.to_thread(service.stop)
+    return {
+        "ladder": ladder,
+        "saturated": not rising(steps),  # False: the ladder hit its cap still rising
+        "saturating_concurrency": saturated.concurrency,
+        "saturating_turns_per_s": saturated.turns_per_s,
+        "max_inflight_turns": limit,
+        "max_inflight_from": "--max-inflight"
+        if args.max_inflight
+        else f"saturating concurrency / {args.service_workers} worker(s)",
+        "first_delay_s": args.overload_first_delay,
+        "offered_turns_per_s": round(rate, 1),
+        "achieved_turns_per_s": round(achieved, 1),
+        "service_cpu_share": round(service_cpu_share, 2),
+        "seconds": args.overload_seconds,
+        "timeout_s": args.overload_timeout,
+        **outcome(results),
+    }
+
+
+async def peak_rss(pid: int, running: asyncio.Event) -> int:
+    """The highest RSS of a process tree, sampled every 0.1 s until `running` is cleared."""
+    peak = 0
+    while running.is_set():
+        peak = max(peak, rss_bytes(pid))
+        await asyncio.sleep(0.1)
+    return peak
+
+
+async def peer_side_by_side(
+    service_pid: int,
+    service: Target,
+    upstream: Upstream,
+    log_dir: Path,
+    args: argparse.Namespace,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """(f) the LiteLLM proxy beside the service: the same body to the same upstream, the same load."""
+    log(f"[peer] installing {args.peer_spec} into bench/results/peers/ (once)")
+    executable = await asyncio.to_thread(install_litellm, args.peer_spec)
+    await upstream.script(chunks=50, delay=0.01)
+    await stream_once(service)
+    body = (await upstream.status())["last_request"]
+    peer: Peer = await asyncio.to_thread(
+        start_litellm, executable, upstream.port, body["model"], log_dir, args.service_workers
+    )
+    try:
+        log(f"[peer] LiteLLM proxy started on {peer.port}")
+        targets = {
+            "direct": upstream_target(upstream.port, body),
+            "service": service,
+            "litellm": peer.target(json.dumps(body).encode()),
+        }
+        pids = {"service": service_pid, "litellm": peer.process.pid}
+        for name in ("service", "litellm"):  # warm-up, then the idle footprint
+            await burst(targets[name], 20)
+            await upstream.quiet()
+        out: dict[str, Any] = {"litellm_version": await asyncio.to_thread(litellm_version, executable)}
+        sides: dict[str, dict[str, Any]] = {
+            name: {"idle_rss_mb": round(rss_bytes(pid) / 2**20, 1)} for name, pid in pids.items()
+        }
+        running = asyncio.Event()
+        running.set()
+        peaks = {name: asyncio.ensure_future(peak_rss(pid, running)) for name, pid in pids.items()}
+        try:
+            for name in ("service", "litellm"):
+                log(f"[peer] {name}: 1-chunk turns, {args.workers} in flight, {args.seconds:.0f}s")
+                sides[name]["saturation"] = await saturation(
+                    targets[name], upstream, pids[name], 1, args.workers, args.seconds
+                )
+            log(f"[peer] 100 concurrent streams, direct / service / litellm, {args.reps}x")
+            await upstream.script(chunks=50, delay=0.01)
+            bursts: dict[str, list[Burst]] = {name: [] for name in targets}
+            for _ in range(args.reps):
+                for name, target in targets.items():
+                    bursts[name].append(await burst(target, 100))
+                    await upstream.quiet()
+        finally:
+            running.clear()
+        direct = summary(bursts["direct"])
+        for name in pids:
+            got = summary(bursts[name])
+            sides[name] |= {
+                "concurrent_100": got,
+                "added_ttfc_p50_ms": round(got["ttfc_p50_ms"] - direct["ttfc_p50_ms"], 2),
+                "added_ttfc_p99_ms": round(got["ttfc_p99_ms"] - direct["ttfc_p99_ms"], 2),
+                "peak_rss_mb": round(await peaks[name] / 2**20, 1),
+            }
+        return out | {"direct_100": direct, **sides}
+    finally:
+        await asyncio.to_thread(peer.process.stop)
+
+
 def per_turn(counts: Counter[str], turns: int) -> dict[str, float]:
     return {name: round(n / turns, 2) for name, n in sorted(counts.items()) if n}
 
@@ -410,6 +559,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "service_200": sat_200,
                 "split": split_cost(sat_1, sat_50),
             }
+        if "overload" in phases:
+            store = {"REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
+            results["overload"] = await overload(target, upstream, log_dir, args, store, log)
+        if args.peer:
+            try:
+                results["peer"] = await peer_side_by_side(service.pid, target, upstream, log_dir, args, log)
+            except RuntimeError as exc:  # not installable or not starting here: say why, keep the rest of the run
+                log(f"[peer] not measured: {exc}")
+                results["peer"] = {"error": str(exc)}
         service.stop()
         processes.remove(service)
 
@@ -489,6 +647,8 @@ def table(r: dict[str, Any]) -> str:
         ("cpu", _cpu_table),
         ("redis", _redis_table),
         ("memory", _memory_table),
+        ("overload", _overload_table),
+        ("peer", _peer_table),
     ):
         if key in r:
             lines += ["", *section(r[key])]
@@ -587,6 +747,58 @@ def _memory_table(mem: dict[str, Any]) -> list[str]:
     ]
 
 
+def _overload_table(o: dict[str, Any]) -> list[str]:
+    ladder = ", ".join(f"{step['concurrency']}: {step['turns_per_s']:g}" for step in o["ladder"])
+    refusals_ok = o["refused"] == 0 or o["refusal_p99_ms"] <= 50
+    return [
+        f"(e) overload: 1-chunk turns, the upstream's first chunk after {o['first_delay_s']:g} s",
+        f"    capacity, closed loop (in flight: turns/s): {ladder}",
+        f"    saturating at {o['saturating_concurrency']} in flight, {o['saturating_turns_per_s']:g} turns/s",
+        *(
+            []
+            if o["saturated"]
+            else ["    !! still rising at the ladder's last step: raise --overload-max-concurrency"]
+        ),
+        f"    MAX_INFLIGHT_TURNS={o['max_inflight_turns']} ({o['max_inflight_from']})",
+        f"    offered {o['offered_turns_per_s']:g} turns/s (2x) for {o['seconds']:g} s, started "
+        f"{o['achieved_turns_per_s']:g}/s: {o['turns']} turns",
+        f"    admitted {o['admitted']}: lost (failed or > {o['timeout_s']:g} s) {o['admitted_lost']}  (goal 0)  "
+        f"{verdict(o['admitted_lost'] == 0)}; TTFC p50 {o['admitted_ttfc_p50_ms']:.1f} ms, "
+        f"p99 {o['admitted_ttfc_p99_ms']:.1f} ms",
+        *([f"    !! lost: {o['admitted_lost_examples']}"] if o["admitted_lost"] else []),
+        f"    refused {o['refused']} (503, {o['refused_with_retry_after']} with Retry-After): answered p50 "
+        f"{o['refusal_p50_ms']:.1f} ms, p99 {o['refusal_p99_ms']:.1f} ms  (goal p99 <= 50 ms)  {verdict(refusals_ok)}",
+        *([f"    !! other outcomes {o['other']}: {o['other_examples']}"] if o["other"] else []),
+        f"    the service used {o['service_cpu_share']:.0%} of a core during the run",
+    ]
+
+
+def _peer_table(peer: dict[str, Any]) -> list[str]:
+    if "error" in peer:
+        return [f"(f) the LiteLLM proxy was not measured: {peer['error']}"]
+    d = peer["direct_100"]
+    lines = [
+        f"(f) side by side with the LiteLLM proxy {peer['litellm_version']}: same upstream, same load generator, "
+        "same request body",
+        f"    {'':24}{'RPS':>8}{'added latency at 100 concurrent':>36}{'memory (RSS)':>24}",
+        f"    {'':24}{'1-chunk':>8}{'TTFC p50 / p99 vs direct':>36}{'idle / peak':>24}",
+    ]
+    for name, label in (("service", "PortfolioBackend"), ("litellm", "LiteLLM proxy")):
+        side = peer[name]
+        rps = side["saturation"]["turns_per_s"]
+        failed = side["saturation"]["failures"] + side["concurrent_100"]["failures"]
+        lines.append(
+            f"    {label:24}{rps:>8g}{side['added_ttfc_p50_ms']:>+22.1f} / {side['added_ttfc_p99_ms']:+.1f} ms"
+            f"{side['idle_rss_mb']:>15.0f} / {side['peak_rss_mb']:.0f} MB"
+            + (f"  !! {failed} failed {side['concurrent_100']['failure_examples']}" if failed else "")
+        )
+    return [
+        *lines,
+        f"    direct at 100 concurrent: TTFC p50 {d['ttfc_p50_ms']:.1f} ms, p99 {d['ttfc_p99_ms']:.1f} ms. "
+        "PortfolioBackend runs its quotas, budgets and store on every turn; the proxy has no database.",
+    ]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=3, help="bursts per side and concurrency (median wall)")
@@ -599,7 +811,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--phases",
         default="memory,relay,cpu,redis",
-        help="comma-separated subset of memory,relay,cpu,redis (to iterate on one figure)",
+        help="comma-separated subset of memory,relay,cpu,redis,overload (overload is not in the default run), "
+        "or none (with --peer: the side by side alone)",
     )
     parser.add_argument(
         "--service-src",
@@ -623,8 +836,35 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="the memory and cpu phases' turns continue a session (resumable turns) instead of having none",
     )
+    parser.add_argument(
+        "--max-inflight",
+        type=int,
+        default=0,
+        help="MAX_INFLIGHT_TURNS for the overload phase (default: the saturating concurrency it measures)",
+    )
+    parser.add_argument("--overload-seconds", type=float, default=5.0, help="length of the overload run")
+    parser.add_argument(
+        "--overload-first-delay",
+        type=float,
+        default=0.0,
+        help="the upstream's wait before its one chunk in the overload phase (a model's time to first token)",
+    )
+    parser.add_argument("--overload-timeout", type=float, default=30.0, help="an admitted turn slower is lost")
+    parser.add_argument(
+        "--overload-max-concurrency", type=int, default=256, help="the capacity ladder's last step (4, 8, 16...)"
+    )
+    parser.add_argument(
+        "--peer",
+        choices=["litellm"],
+        default=None,
+        help="also run the LiteLLM proxy (installed once into bench/results/peers/) on the same upstream and load",
+    )
+    parser.add_argument("--peer-spec", default="litellm[proxy]", help="what uv installs for --peer litellm")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json", help="where the JSON goes")
     args = parser.parse_args(argv)
+    unknown = set(args.phases.split(",")) - {*PHASES, "none"}
+    if unknown:
+        parser.error(f"unknown phases {sorted(unknown)}: choose from {', '.join(PHASES)}, none")
     # SIGTERM (timeout, CI) unwinds like Ctrl-C, so the child processes are stopped, not orphaned
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
