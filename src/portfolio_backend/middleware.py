@@ -19,6 +19,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .json_depth import JSON_MAX_DEPTH, nested_deeper_than
 from .observability import Metrics, access_log, request_id_var
+from .turns.lifecycle import OVERLOADED_MESSAGE, OVERLOADED_RETRY_SECONDS
+
+# The routes that start a chat turn: refused at the edge when the process is at MAX_INFLIGHT_TURNS
+TURN_PATHS = frozenset({"/stream", "/api/chat"})
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -32,11 +36,12 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 class RequestEdge:
     """Around every HTTP request: a request id (X-Request-ID accepted when sane, else generated,
-    always returned), the security headers, bodies over `max_bytes` refused with a JSON 413 (by
-    Content-Length or as the bytes arrive), bodies nested deeper than JSON_MAX_DEPTH refused with a
-    JSON 422 once the last byte arrived, before anything parses them (every body we take is JSON),
-    one JSON access log line and the request metrics.
-    Logs the route template, never the path (it holds session ids), the query string or a body."""
+        always returned), the security headers, bodies over `max_bytes` refused with a JSON 413 (by
+        Content-Length or as the bytes arrive), bodies nested deeper than JSON_MAX_DEPTH refused with a
+        JSON 422 once the last byte arrived, before anything parses them (every body we take is JSON),
+        a new turn (TURN_PATHS) refused with a JSON 503 and Retry-After when the process runs
+    MAX_INFLIGHT_TURNS already, one JSON access log line and the request metrics.
+        Logs the route template, never the path (it holds session ids), the query string or a body."""
 
     def __init__(self, app: ASGIApp, *, metrics: Metrics, max_bytes: int) -> None:
         self.app = app
@@ -91,6 +96,11 @@ class RequestEdge:
         try:
             if too_large:
                 await self._refuse(edge_send, _TooLarge(self.max_bytes))
+            elif scope["method"] == "POST" and scope["path"] in TURN_PATHS and _at_capacity(scope):
+                # before the body is read or a route runs: at twice the saturating load, a refusal
+                # that parsed and routed first cost what a turn's admission does (bench, overload)
+                self.metrics.overload_refusals.inc()
+                await self._refuse(edge_send, _Overloaded())
             else:
                 try:
                     await self.app(scope, limited_receive, edge_send)
@@ -116,16 +126,9 @@ class RequestEdge:
 
     async def _refuse(self, send: Send, refused: _BodyRefused) -> None:
         body = json.dumps({"error": refused.error, "detail": refused.detail}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": refused.status_code,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        headers += [(name.lower().encode(), value.encode()) for name, value in (refused.headers or {}).items()]
+        await send({"type": "http.response.start", "status": refused.status_code, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
 
@@ -140,6 +143,19 @@ class _TooLarge(_BodyRefused):
 
     def __init__(self, max_bytes: int) -> None:
         super().__init__(413, f"Request body is too large: at most {max_bytes} bytes.")
+
+
+class _Overloaded(_BodyRefused):
+    error = "service_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(503, OVERLOADED_MESSAGE, headers={"Retry-After": str(OVERLOADED_RETRY_SECONDS)})
+
+
+def _at_capacity(scope: Scope) -> bool:
+    """Whether this process runs MAX_INFLIGHT_TURNS turns already (the lifespan's TurnLifecycle)."""
+    turns = scope.get("state", {}).get("turns")
+    return turns is not None and bool(turns.at_capacity)
 
 
 class _TooDeep(_BodyRefused):

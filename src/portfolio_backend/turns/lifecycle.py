@@ -123,11 +123,17 @@ class TurnLifecycle:
         self.metrics = metrics
         self.in_flight = 0  # turns admitted (or being admitted) and not yet settled
 
+    @property
+    def at_capacity(self) -> bool:
+        """Whether a new turn would be refused now (MAX_INFLIGHT_TURNS); the request edge asks it
+        before a body is read, `start` again for every entry point."""
+        limit = self.settings.max_inflight_turns
+        return bool(limit) and self.in_flight >= limit
+
     async def start(self, request: TurnRequest) -> Answer:
         """Admit the turn and start it; raises NotFound, RateLimited, ServiceUnavailable (overload,
         or the store), Conflict (a replaced turn that is not the last), charging nothing then."""
-        limit = self.settings.max_inflight_turns
-        if limit and self.in_flight >= limit:
+        if self.at_capacity:
             # refused at once and uncharged: a saturated process that queued it would answer late
             # or time out on the upstream, after charging the visitor
             self.metrics.overload_refusals.inc()
