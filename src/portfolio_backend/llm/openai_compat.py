@@ -147,7 +147,8 @@ class OpenAICompatProvider:
 
 
 # Unique per process and request: a random prefix drawn once, then a counter
-_request_keys = (f"pb-{secrets.token_hex(8)}-{number}" for number in itertools.count(1))
+_KEY_PREFIX = f"pb-{secrets.token_hex(8)}"
+_request_keys = (f"{_KEY_PREFIX}-{number}" for number in itertools.count(1))
 
 
 def _tool_choice(setting: str | None, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Any:
