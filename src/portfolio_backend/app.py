@@ -38,6 +38,7 @@ from .turns import TurnLifecycle
 from .usage import PriceTable
 from .usage.ledger import SpendLedger
 from .workers.reminders import ReminderDispatcher
+from .workers.retention import RetentionWorker
 
 log = logging.getLogger("portfolio_backend")
 
@@ -99,6 +100,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
                     name="reminder-dispatcher",
                 )
                 stack.callback(dispatcher.cancel)
+            retention = asyncio.create_task(RetentionWorker(stores, settings).run(), name="retention")
+            stack.callback(retention.cancel)
             # at shutdown, past uvicorn's grace period, live turns still running end first, before
             # the model client and the store close: they store nothing and settle their quota
             live = LiveTurns(settings, stores.turns)
