@@ -1,5 +1,5 @@
 """Transcripts on Redis: a meta hash and a message list per conversation (expiring with its
-retention), and two sorted sets of session ids by expiry: every transcript, and each visitor's."""
+retention), and sorted sets of session ids by expiry in one slot: every transcript's, each visitor's."""
 
 from __future__ import annotations
 
@@ -22,11 +22,14 @@ if #ARGV > 4 then redis.call('PEXPIREAT', KEYS[2], ARGV[3]) end
 return 0
 """
 
-# KEYS: an index. ARGV: session id, expires at (ms), now. Expired entries go as new ones come.
+# KEYS: every transcript's index, the visitor's. ARGV: session id, expires at (ms), now.
+# Expired entries go as new ones come; one slot ({transcripts}), so one script.
 _INDEX = """
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
-redis.call('PEXPIREAT', KEYS[1], redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2])
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, ARGV[2], ARGV[1])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[3])
+  redis.call('PEXPIREAT', key, redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')[2])
+end
 return 0
 """
 
@@ -46,7 +49,8 @@ def _session_key(session_id: str) -> str:
 
 
 def _visitor_key(visitor: str) -> str:
-    return f"pb:v:{{{visitor}}}:transcripts"
+    # in the index's slot, not the visitor's: a turn's settlement updates both in one script
+    return f"pb:{{transcripts}}:v:{visitor}"
 
 
 class RedisTranscriptStore(RedisPart, TranscriptStore):
@@ -65,8 +69,7 @@ class RedisTranscriptStore(RedisPart, TranscriptStore):
         return RedisStep(
             [
                 (self._keep, [_meta_key(session_id), _messages_key(session_id), _session_key(session_id)], keep_args),
-                (self._index, [_ORDER_KEY], index_args),
-                (self._index, [_visitor_key(visitor)], index_args),
+                (self._index, [_ORDER_KEY, _visitor_key(visitor)], index_args),
             ],
             no_result,
         )
