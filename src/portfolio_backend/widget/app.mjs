@@ -12,6 +12,7 @@ import { fragmentOf, h } from "./dom.mjs";
 import { renderMarkdown } from "./markdown.mjs";
 import { AssistantMessage, toolLabel, userMessage } from "./messages.mjs";
 import { chooseLanguage, ownerStrings, translator } from "./i18n.mjs";
+import { conversationActions } from "./conversation-actions.mjs";
 import { buildPanel, linkPrivacyPolicy, setAccentContrast } from "./panel.mjs";
 import { decodeRunningTurn, encodeRunningTurn, historyHolds, resumableEvents } from "./resume.mjs";
 import { storageGet, storageSet } from "./storage.mjs";
@@ -63,6 +64,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
   let controller = null; // the AbortController of the answer being streamed
   let running = null; // that answer's turn, {turnId, sessionId, prompt}: Stop asks the service to stop it
   let stopping = false; // Stop was asked of the service: the stream ends with {"type":"end","stopped":true}
+  let actions = null; // Download and Delete this conversation (conversation-actions.mjs)
 
   // --- the service's settings -------------------------------------------------------------------
 
@@ -141,12 +143,14 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
   async function createSession() {
     sessionId = await api.createSession();
     storageSet("localStorage", SESSION_KEY, sessionId);
+    actions?.update();
     return sessionId;
   }
 
   function forgetSession() {
     sessionId = null;
     storageSet("localStorage", SESSION_KEY, null);
+    actions?.update();
   }
 
   function showHistory(messages, labels) {
@@ -470,6 +474,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
   bubble.addEventListener("click", () => (isOpen() ? close() : open(false)));
   ui.closeButton.addEventListener("click", close);
   ui.newButton.addEventListener("click", newConversation);
+  actions = conversationActions({ ui, api, t, session: () => sessionId, deleted: newConversation, notify: showNotice });
   stopButton.addEventListener("click", stop);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
