@@ -45,7 +45,8 @@ def test_a_visitor_downloads_then_deletes_their_conversation_by_keyboard_in_germ
     delete.focus()
     page.keyboard.press("Enter")
     expect(widget.notice).to_have_text("Dieses Gespräch wurde gelöscht.")
-    assert asked and "löschen" in asked[0]
+    assert asked
+    assert "löschen" in asked[0]
     expect(widget.answers).to_have_count(0)
     expect(delete).to_be_hidden()
     assert page.evaluate("(key) => localStorage.getItem(key)", f"portfolio-chat:session:{demo_service.url}") is None

@@ -5,6 +5,7 @@ import { ApiError, getJson, token } from "./api.js";
 import { barChart } from "./chart.js";
 import { element } from "./dom.js";
 import { formatCompact, formatNumber, formatTime, formatUsd, shortDate } from "./format.js";
+import { loadRetention, startPrivacy } from "./privacy.js";
 
 const $ = (id) => document.getElementById(id);
 const PAGE_SIZE = 10;
@@ -36,6 +37,7 @@ async function load() {
       loadLeads(),
       loadAnswers(openTranscript),
       loadConversations(cursors[cursors.length - 1]),
+      loadRetention(),
     ]);
   } catch (error) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 429)) {
@@ -183,6 +185,7 @@ function start() {
   });
   $("sign-out").addEventListener("click", () => signedOut());
   startAnswers();
+  startPrivacy();
   $("older").addEventListener("click", async () => {
     cursors.push($("older").dataset.cursor);
     await loadConversations(cursors[cursors.length - 1]).catch((error) => showError("console-error", error));
