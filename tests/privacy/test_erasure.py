@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx2
+import pytest
 
 from portfolio_backend.settings import Settings
 
@@ -72,13 +73,15 @@ async def leave_traces(client: httpx2.AsyncClient, upstream: ScriptedUpstream) -
     return [SECRET, EMAIL, pseudonym, session_id, chatted.headers["x-session-id"], *turn_ids]
 
 
+@pytest.fixture
+def settings(upstream_settings: Callable[..., Settings]) -> Settings:
+    """The scripted model, the console on (and with it the lead tools), visitors behind a proxy."""
+    return upstream_settings(admin_token=TOKEN, trusted_proxies="10.0.0.0/8")
+
+
 async def test_an_owner_finds_downloads_and_erases_everything_about_a_visitor(
-    upstream_settings: Callable[..., Settings],
-    upstream: ScriptedUpstream,
-    client_for: Any,
-    store_env: dict[str, Any],
+    settings: Settings, upstream: ScriptedUpstream, client_for: Any, store_env: dict[str, Any]
 ) -> None:
-    settings = upstream_settings(admin_token=TOKEN, trusted_proxies="10.0.0.0/8")
     async with client_for(settings, ip=PROXY) as client:
         traces = await leave_traces(client, upstream)
         other = (await client.post("/session", headers=OTHER)).json()["session_id"]
@@ -116,12 +119,8 @@ async def test_an_owner_finds_downloads_and_erases_everything_about_a_visitor(
 
 
 async def test_a_visitor_downloads_and_deletes_their_own_conversation(
-    upstream_settings: Callable[..., Settings],
-    upstream: ScriptedUpstream,
-    client_for: Any,
-    store_env: dict[str, Any],
+    settings: Settings, upstream: ScriptedUpstream, client_for: Any, store_env: dict[str, Any]
 ) -> None:
-    settings = upstream_settings(admin_token=TOKEN, trusted_proxies="10.0.0.0/8")
     async with client_for(settings, ip=PROXY) as client:
         traces = await leave_traces(client, upstream)
         session_id = traces[3]

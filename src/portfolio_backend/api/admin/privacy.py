@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from ...clock import now_ms
@@ -42,15 +42,13 @@ async def _subject(
     request: Request,
     stores: StoresDep,
     settings: SettingsDep,
-    session_id: str | None,
-    visitor: str | None,
-    email: str | None,
+    session_id: SessionQuery = None,
+    visitor: VisitorQuery = None,
+    email: EmailQuery = None,
 ) -> Subject:
-    given = [
-        (named, value)
-        for named, value in ((Named.SESSION, session_id), (Named.VISITOR, visitor), (Named.EMAIL, email))
-        if value
-    ]
+    """Whom the request is about, from exactly one of its query parameters."""
+    named_values = ((Named.SESSION, session_id), (Named.VISITOR, visitor), (Named.EMAIL, email))
+    given = [(named, value) for named, value in named_values if value]
     if len(given) != 1:
         raise BadRequest("name exactly one of session_id, visitor, email")
     named, value = given[0]
@@ -67,45 +65,24 @@ async def _subject(
     return await subject_of(stores, named, value, now_ms())
 
 
+SubjectDep = Annotated[Subject, Depends(_subject)]
+
+
 @router.get("/subject")
-async def find_subject(
-    request: Request,
-    stores: StoresDep,
-    settings: SettingsDep,
-    session_id: SessionQuery = None,
-    visitor: VisitorQuery = None,
-    email: EmailQuery = None,
-) -> dict[str, Any]:
+async def find_subject(subject: SubjectDep, stores: StoresDep, settings: SettingsDep) -> dict[str, Any]:
     """Everything kept about one session, visitor or email address, as one JSON document."""
-    subject = await _subject(request, stores, settings, session_id, visitor, email)
     return await export(stores, subject, settings, now_ms())
 
 
 @router.get("/subject/export")
-async def export_subject(
-    request: Request,
-    stores: StoresDep,
-    settings: SettingsDep,
-    session_id: SessionQuery = None,
-    visitor: VisitorQuery = None,
-    email: EmailQuery = None,
-) -> Response:
+async def export_subject(subject: SubjectDep, stores: StoresDep, settings: SettingsDep) -> Response:
     """The same document as a file to download (and send to the person who asked)."""
-    subject = await _subject(request, stores, settings, session_id, visitor, email)
     return download(await export(stores, subject, settings, now_ms()), "data-subject-export.json")
 
 
 @router.delete("/subject")
-async def erase_subject(
-    request: Request,
-    stores: StoresDep,
-    settings: SettingsDep,
-    session_id: SessionQuery = None,
-    visitor: VisitorQuery = None,
-    email: EmailQuery = None,
-) -> dict[str, Any]:
+async def erase_subject(subject: SubjectDep, stores: StoresDep, settings: SettingsDep) -> dict[str, Any]:
     """Erase everything kept about one session, visitor or email address, on every store."""
-    subject = await _subject(request, stores, settings, session_id, visitor, email)
     now = now_ms()
     found = await export(stores, subject, settings, now)
     await erase(stores, subject, settings, now)
