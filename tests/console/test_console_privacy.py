@@ -48,6 +48,8 @@ def test_the_owner_finds_downloads_and_erases_a_visitors_data_by_email(
     retention = page.locator("#retention")
     expect(retention).to_contain_text("30 days after the last message")
     expect(retention).to_contain_text("180 days")
+    page.locator(f"#kept button[data-session-id='{session_id}']").click()  # the conversation kept for review
+    expect(page.locator("#transcript")).to_contain_text("I am Grace")
 
     page.get_by_label("Find by").select_option("email")
     page.get_by_label("Value").fill(EMAIL)

@@ -38,6 +38,7 @@ async function load() {
       loadAnswers(openTranscript),
       loadConversations(cursors[cursors.length - 1]),
       loadRetention(),
+      loadKept(),
     ]);
   } catch (error) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 429)) {
@@ -151,6 +152,27 @@ async function loadConversations(cursor) {
   $("older").disabled = !page.next_cursor;
   $("older").dataset.cursor = page.next_cursor;
   $("newer").disabled = cursors.length <= 1;
+}
+
+// Conversations kept for review (TRANSCRIPT_RETENTION_DAYS), their sessions expired or not.
+async function loadKept() {
+  const { transcripts } = await getJson("transcripts", { count: 50 });
+  const list = $("kept");
+  list.replaceChildren();
+  if (transcripts.length === 0) list.append(element("li", "None kept.", "muted"));
+  for (const kept of transcripts) {
+    const open = element("button");
+    open.type = "button";
+    open.dataset.sessionId = kept.session_id;
+    open.append(
+      element("strong", formatTime(kept.last_activity)),
+      element("span", ` · ${kept.message_count} messages · visitor ${kept.visitor} · kept until ${formatTime(kept.expires_at)}`, "muted"),
+    );
+    open.addEventListener("click", () => openTranscript(kept.session_id));
+    const item = element("li");
+    item.append(open);
+    list.append(item);
+  }
 }
 
 async function openTranscript(sessionId) {
