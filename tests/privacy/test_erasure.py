@@ -156,8 +156,12 @@ async def test_a_request_names_exactly_one_thing_and_bad_input_is_a_clear_400(
         bad_email = await client.get("/admin/api/privacy/subject", params={"email": "nobody"}, headers=OWNER)
         anonymous = await client.get("/admin/api/privacy/subject", params={"visitor": "v-1"})
         periods = await client.get("/admin/api/privacy/retention", headers=OWNER)
+        not_an_id = await client.get("/session/not-a-session/export")
+        unknown = await client.delete("/session/6f1c1a9e-5d8b-4d43-9a55-2f1f3c1d2e3f")
     assert [r.status_code for r in (none, two, bad_id, bad_email)] == [400, 400, 400, 400]
     assert all(r.json()["error"] == "bad_request" for r in (none, two, bad_id, bad_email))
     assert anonymous.status_code == 401
     assert periods.json()["transcript_days"] == 30
     assert periods.json()["leads_days"] == 365
+    assert (not_an_id.status_code, not_an_id.json()["error"]) == (404, "not_found")
+    assert (unknown.status_code, unknown.json()["error"]) == (404, "not_found")
