@@ -38,6 +38,7 @@ async def test_a_transcript_outlives_its_session_until_its_retention_ends(stores
     await stores.transcripts.expire(ended)
     assert await stores.transcripts.newest(10, ended) == []
     assert await stores.transcripts.for_visitor("v-ada", ended) == []
+    assert await stores.transcripts.for_visitor("v-ada", NOW) == []  # its index forgot it too
 
 
 async def test_no_transcript_is_kept_for_a_session_that_is_gone(stores: Stores) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from redis.asyncio.cluster import RedisCluster
+
 from ..redis import RedisBackend, RedisPart, RedisStep, no_result
 from ..sessions import Message
 from . import DAY_MS, TRANSCRIPT_MESSAGES_KEPT, Transcript, TranscriptMeta, TranscriptStore
@@ -117,8 +119,12 @@ class RedisTranscriptStore(RedisPart, TranscriptStore):
         return sum(1 for visitor in visitors if visitor is not None)
 
     async def expire(self, now: int) -> int:
-        # the transcripts' own keys expire by themselves (PEXPIREAT); the index forgets them here,
-        # and a visitor's index at its own expiry or as their next transcript is kept
+        # the transcripts' own keys expire by themselves (PEXPIREAT); the indexes forget them here
+        # (all in one slot, so one node's SCAN finds every visitor's)
+        node = self.client.get_node_from_key(_ORDER_KEY) if isinstance(self.client, RedisCluster) else None
+        options: dict[str, Any] = {"target_nodes": node} if node is not None else {}
+        async for key in self.client.scan_iter(match=_visitor_key("*"), count=500, **options):
+            await self.client.zremrangebyscore(key, "-inf", now)
         return int(await self.client.zremrangebyscore(_ORDER_KEY, "-inf", now))
 
 
