@@ -31,6 +31,7 @@ from .turns import TurnLifecycle
 from .usage import PriceTable
 from .usage.ledger import SpendLedger
 from .workers.reminders import ReminderDispatcher
+from .workers.retention import RetentionWorker
 
 log = logging.getLogger("portfolio_backend")
 
@@ -103,6 +104,9 @@ def compose(
                     name="reminder-dispatcher",
                 )
                 stack.callback(dispatcher.cancel)
+            # what the retention periods let go, deleted on every store (workers/retention.py)
+            retention = asyncio.create_task(RetentionWorker(stores, settings).run(), name="retention")
+            stack.callback(retention.cancel)
             # at shutdown, past uvicorn's grace period, live turns still running end first, before
             # the model client and the store close: they store nothing and settle their quota
             live = LiveTurns(settings, stores.turns)

@@ -156,6 +156,15 @@ class Settings(BaseSettings):
     usage_retention_days: int = Field(
         90, ge=1, le=3650, description="Days the per-day usage accounting is kept (the console shows 30)."
     )
+    transcript_retention_days: int = Field(
+        30, ge=1, le=3650, description="Days the owner can review a conversation after its last message."
+    )
+    leads_retention_days: int = Field(
+        365, ge=1, le=3650, description="Days leads and unknown questions are kept after they came in."
+    )
+    retention_sweep_seconds: float = Field(
+        3600.0, gt=0, description="How often the retention worker deletes what expired."
+    )
     rate_limit_fail_open: bool = Field(False, description="Serve without a quota check when the store is down.")
     trusted_proxies: Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode] = Field(
         default_factory=list,

@@ -8,20 +8,18 @@ is the same scan finding them, so the scan is known to see what it looks for.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import logging
-import sqlite3
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
-from redis.asyncio import Redis, RedisCluster
 
 from portfolio_backend.settings import Settings
+
+from ..fixtures.store_scan import everything_stored
 
 PROXY = "10.0.0.5"
 ADMIN_TOKEN = "console-token-for-the-pseudonym-test"
@@ -58,43 +56,6 @@ async def visit(client: httpx2.AsyncClient, address: str) -> dict[str, Any]:
     assert sessions["ip"] == address  # the caller's own address, shown to them
     info: dict[str, Any] = (await client.get("/rate-limit-info", headers=me)).json()
     return info
-
-
-async def everything_stored(store_env: dict[str, Any]) -> str:
-    """Every key and value of the Redis store, or every row of every SQLite table, as text."""
-    if "database_path" in store_env:
-        return await asyncio.to_thread(_sqlite_rows, Path(store_env["database_path"]))
-    url = store_env["redis_url"]
-    client: Any = RedisCluster.from_url(url) if store_env.get("redis_cluster") else Redis.from_url(url)
-    parts: list[str] = []
-    try:
-        async for key in client.scan_iter(count=500):
-            kind = (await client.type(key)).decode()
-            parts.append(f"{key!r} {kind} {await _value(client, key, kind)!r}")
-    finally:
-        await client.aclose()
-    assert parts, "the scan found no keys: it would find no address either"
-    return "\n".join(parts)
-
-
-async def _value(client: Any, key: bytes, kind: str) -> Any:
-    reads = {
-        "string": lambda: client.get(key),
-        "hash": lambda: client.hgetall(key),
-        "list": lambda: client.lrange(key, 0, -1),
-        "set": lambda: client.smembers(key),
-        "zset": lambda: client.zrange(key, 0, -1, withscores=True),
-        "stream": lambda: client.xrange(key),
-    }
-    return await reads[kind]()
-
-
-def _sqlite_rows(path: Path) -> str:
-    with sqlite3.connect(path) as db:
-        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        rows = [f"{table} {row!r}" for table in tables for row in db.execute(f'SELECT * FROM "{table}"')]
-    assert rows, "the scan found no rows: it would find no address either"
-    return "\n".join(rows)
 
 
 def everything_logged(caplog: pytest.LogCaptureFixture) -> str:

@@ -7,11 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
+from .. import privacy
 from ..clock import now_ms
-from ..deps import BoundsDep, LimiterDep, RemindersDep, SessionsDep, SettingsDep, VisitorDep
+from ..deps import BoundsDep, LimiterDep, RemindersDep, SessionsDep, SettingsDep, StoresDep, VisitorDep
 from ..errors import BadRequest, NotFound, Unauthorized
 from ..settings import Settings
+from ..store.privacy import Subject
 from .admin.auth import NO_STORE, REFUSAL_HEADERS, authorize
+from .privacy_views import download
 from .session_views import parse_session_id, public_message, public_reminder, public_session
 
 router = APIRouter(tags=["sessions"])
@@ -65,13 +68,26 @@ async def list_reminders(session_id: str, sessions: SessionsDep, reminders: Remi
 
 
 @router.delete("/session/{session_id}")
-async def delete_session(session_id: str, sessions: SessionsDep) -> dict[str, Any]:
-    """Delete a chat session and its history."""
+async def delete_session(session_id: str, stores: StoresDep, settings: SettingsDep) -> dict[str, Any]:
+    """Delete a chat session and everything kept about it: history, the owner's transcript,
+    ratings, leads, usage rows, reminders, answer buffers."""
     session_id = parse_session_id(session_id)
-    deleted = await sessions.delete(session_id)
-    if not deleted:
+    now = now_ms()
+    if await stores.sessions.load(session_id, now) is None and await stores.transcripts.load(session_id, now) is None:
         raise NotFound(f"Session not found or expired: {session_id}")
+    await privacy.erase(stores, Subject(session_ids=frozenset({session_id})), settings, now)
     return {"session_id": session_id, "message": "Session deleted successfully"}
+
+
+@router.get("/session/{session_id}/export")
+async def export_session(session_id: str, stores: StoresDep, settings: SettingsDep) -> Response:
+    """Everything kept about a chat session, as a JSON file to download."""
+    session_id = parse_session_id(session_id)
+    now = now_ms()
+    document = await privacy.export(stores, Subject(session_ids=frozenset({session_id})), settings, now)
+    if not document["conversations"]:
+        raise NotFound(f"Session not found or expired: {session_id}")
+    return download(document, "conversation.json")
 
 
 @router.get("/sessions")

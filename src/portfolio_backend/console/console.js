@@ -5,6 +5,7 @@ import { ApiError, getJson, token } from "./api.js";
 import { barChart } from "./chart.js";
 import { element } from "./dom.js";
 import { formatCompact, formatNumber, formatTime, formatUsd, shortDate } from "./format.js";
+import { loadRetention, startPrivacy } from "./privacy.js";
 
 const $ = (id) => document.getElementById(id);
 const PAGE_SIZE = 10;
@@ -36,6 +37,8 @@ async function load() {
       loadLeads(),
       loadAnswers(openTranscript),
       loadConversations(cursors[cursors.length - 1]),
+      loadRetention(),
+      loadKept(),
     ]);
   } catch (error) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 429)) {
@@ -151,6 +154,27 @@ async function loadConversations(cursor) {
   $("newer").disabled = cursors.length <= 1;
 }
 
+// Conversations kept for review (TRANSCRIPT_RETENTION_DAYS), their sessions expired or not.
+async function loadKept() {
+  const { transcripts } = await getJson("transcripts", { count: 50 });
+  const list = $("kept");
+  list.replaceChildren();
+  if (transcripts.length === 0) list.append(element("li", "None kept.", "muted"));
+  for (const kept of transcripts) {
+    const open = element("button");
+    open.type = "button";
+    open.dataset.sessionId = kept.session_id;
+    open.append(
+      element("strong", formatTime(kept.last_activity)),
+      element("span", ` · ${kept.message_count} messages · visitor ${kept.visitor} · kept until ${formatTime(kept.expires_at)}`, "muted"),
+    );
+    open.addEventListener("click", () => openTranscript(kept.session_id));
+    const item = element("li");
+    item.append(open);
+    list.append(item);
+  }
+}
+
 async function openTranscript(sessionId) {
   try {
     const conversation = await getJson(`conversations/${encodeURIComponent(sessionId)}`);
@@ -183,6 +207,7 @@ function start() {
   });
   $("sign-out").addEventListener("click", () => signedOut());
   startAnswers();
+  startPrivacy();
   $("older").addEventListener("click", async () => {
     cursors.push($("older").dataset.cursor);
     await loadConversations(cursors[cursors.length - 1]).catch((error) => showError("console-error", error));

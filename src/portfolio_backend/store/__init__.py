@@ -10,7 +10,9 @@ Layout:
 Domains: sessions (history and expiry), counters (quotas), reminders, leads, turns (the event
 buffers of running answers, for reattaching and Stop), chats (the AI SDK's chat ids bound to
 sessions), usage (spend and budgets), secrets (what the service generates once for all replicas),
-feedback (visitors' ratings of answers), answers (the owner's own answers to questions).
+feedback (visitors' ratings of answers), answers (the owner's own answers to questions),
+transcripts (the owner's copies of conversations, kept past their sessions), privacy (finding
+and erasing everything about a visitor across the domains, and retention's deletions).
 
 Adding a domain (say `usage`):
 1. `store/usage/__init__.py`: its records and `class UsageStore(StoreContract)` with abstract,
@@ -40,6 +42,7 @@ from .leads import LEADS_KEPT, Lead, LeadStore
 from .reminders import REMINDERS_KEPT_MS, Reminder, ReminderStore
 from .sessions import Message, SessionMeta, SessionRecord, SessionStore
 from .stores import Stores, open_stores  # at import time: an import inside the running event loop blocks it
+from .transcripts import Transcript, TranscriptMeta, TranscriptStore
 from .turn_buffers import TurnAppend, TurnBufferStore, TurnControl, TurnPage
 
 __all__ = [
@@ -66,6 +69,9 @@ __all__ = [
     "StoreContract",
     "StoreError",
     "Stores",
+    "Transcript",
+    "TranscriptMeta",
+    "TranscriptStore",
     "TurnAppend",
     "TurnBufferStore",
     "TurnControl",

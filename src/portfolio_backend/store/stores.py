@@ -21,6 +21,9 @@ from .feedback.sqlite import SqliteFeedbackStore
 from .leads import LeadStore
 from .leads.redis import RedisLeadStore
 from .leads.sqlite import SqliteLeadStore
+from .privacy import PrivacyStore
+from .privacy.redis import RedisPrivacyStore
+from .privacy.sqlite import SqlitePrivacyStore
 from .redis import RedisBackend
 from .reminders import ReminderStore
 from .reminders.redis import RedisReminderStore
@@ -32,6 +35,9 @@ from .sessions import SessionStore
 from .sessions.redis import RedisSessionStore
 from .sessions.sqlite import SqliteSessionStore
 from .sqlite import SqliteBackend
+from .transcripts import TranscriptStore
+from .transcripts.redis import RedisTranscriptStore
+from .transcripts.sqlite import SqliteTranscriptStore
 from .turn_buffers import TurnBufferStore
 from .turn_buffers.redis import RedisTurnBufferStore
 from .turn_buffers.sqlite import SqliteTurnBufferStore
@@ -55,6 +61,8 @@ class Stores:
     secrets: SecretStore
     feedback: FeedbackStore
     answers: OwnerAnswerStore
+    transcripts: TranscriptStore
+    privacy: PrivacyStore
 
     @property
     def name(self) -> str:
@@ -83,6 +91,8 @@ def _on_redis(backend: RedisBackend) -> Stores:
         secrets=RedisSecretStore(backend),
         feedback=RedisFeedbackStore(backend),
         answers=RedisOwnerAnswerStore(backend),
+        transcripts=RedisTranscriptStore(backend),
+        privacy=RedisPrivacyStore(backend),
     )
 
 
@@ -99,6 +109,8 @@ def _on_sqlite(backend: SqliteBackend) -> Stores:
         secrets=SqliteSecretStore(backend),
         feedback=SqliteFeedbackStore(backend),
         answers=SqliteOwnerAnswerStore(backend),
+        transcripts=SqliteTranscriptStore(backend),
+        privacy=SqlitePrivacyStore(backend),
     )
 
 

@@ -10,8 +10,9 @@ format. Everything else a turn is happens here, the same for all of them:
                 refusal gives back what the batch took (429, nothing kept)
     run         ChatService.run_turn: live (with a session: resumable and stoppable from any
                 process, live/) or direct (without: the response's own)
-    settlement  in ONE store batch: the history append, the slot and any refund, the usage record
-                and the resume buffer's last write (with the turn's last event); then metrics
+    settlement  in ONE store batch: the history append and its transcript copy, the slot and
+                any refund, the usage record and the resume buffer's last write (with the turn's
+                last event); then metrics
 
 Round trips per turn (docs/performance.md): with a session, 3 on Redis (the history, admission,
 settlement) and 2 SQLite transactions (the history is read in admission's); without, 2 on either.
@@ -350,6 +351,12 @@ class TurnLifecycle:
                     settings.session_ttl_seconds,
                     settings.session_max_messages,
                     replace_last_turn=turn.replaces_last_turn,
+                )
+            )
+            # the owner's copy, kept past the session (store/transcripts): same batch, no round trip
+            steps.append(
+                stores.transcripts.keep_step(
+                    turn.session_id, turn.visitor, report.messages, now_ms(), settings.transcript_retention_days
                 )
             )
         refunded = report.outcome in REFUNDED

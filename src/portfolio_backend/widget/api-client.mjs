@@ -117,6 +117,20 @@ export class ChatApi {
     return (await response.json()).messages || [];
   }
 
+  /** Everything the service keeps about a session, as a JSON Blob; null when it is gone. */
+  async exportSession(sessionId) {
+    const response = await this.request("/session/" + encodeURIComponent(sessionId) + "/export");
+    if (response.status === 404) return null;
+    if (!response.ok) throw await refusal(response);
+    return response.blob();
+  }
+
+  /** Erase a session and everything kept about it; a session already gone counts as erased. */
+  async deleteSession(sessionId) {
+    const response = await this.request("/session/" + encodeURIComponent(sessionId), { method: "DELETE" });
+    if (!response.ok && response.status !== 404) throw await refusal(response);
+  }
+
   /** {remaining, limit} of the visitor's quota. */
   rateLimitInfo() {
     return this.json("/rate-limit-info");

@@ -12,6 +12,7 @@ import { ApiError, ChatApi, errorText, quotaOf, refusal, visible } from "./api-c
 import { fragmentOf } from "./dom.mjs";
 import { renderMarkdown } from "./markdown.mjs";
 import { chooseLanguage, ownerStrings, translator } from "./i18n.mjs";
+import { conversationActions } from "./conversation-actions.mjs";
 import { decodeRunningTurn, encodeRunningTurn, historyHolds, resumableEvents } from "./resume.mjs";
 import { storageGet, storageSet } from "./storage.mjs";
 import { ChatView } from "./view.mjs";
@@ -62,6 +63,7 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
   let controller = null; // the AbortController of the answer being streamed
   let running = null; // that answer's turn, {turnId, sessionId, prompt}: Stop asks the service to stop it
   let stopping = false; // Stop was asked of the service: the stream ends with {"type":"end","stopped":true}
+  let actions = null; // Download and Delete this conversation (conversation-actions.mjs)
 
   // --- the service's settings -------------------------------------------------------------------
 
@@ -86,12 +88,14 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
   async function createSession() {
     sessionId = await api.createSession();
     storageSet("localStorage", SESSION_KEY, sessionId);
+    actions?.update();
     return sessionId;
   }
 
   function forgetSession() {
     sessionId = null;
     storageSet("localStorage", SESSION_KEY, null);
+    actions?.update();
   }
 
   async function loadHistory() {
@@ -355,6 +359,15 @@ export function mount({ dataset, scriptUrl, stylesheet }) {
   }
 
   view.bind({ send, stop, newConversation, open: () => open(false), close });
+  // Download and Delete this conversation: the visitor's own copy, and erasure
+  actions = conversationActions({
+    ui: view.ui,
+    api,
+    t,
+    session: () => sessionId,
+    deleted: newConversation,
+    notify: (text, kind) => view.showNotice(text, kind),
+  });
   view.attach();
   if (storageGet("sessionStorage", OPEN_KEY)) open(true); // stay open across the site's pages
   // An answer was streaming when the last page went away: follow it now, panel open or not, so

@@ -58,4 +58,6 @@ export const ICONS = {
   new: ["M12 5v14M5 12h14"],
   send: ["M4 12l16-8-6 16-2-7-8-1z"],
   stop: ["M7 7h10v10H7z"],
+  download: ["M12 4v11M7 10l5 5 5-5M5 20h14"],
+  delete: ["M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13"],
 };

@@ -42,6 +42,17 @@ export function buildPanel(options) {
     { type: "button", class: "pb-icon-button pb-new", "aria-label": t("newConversation"), title: t("newConversation") },
     [icon(ICONS.new, 20)]
   );
+  // the visitor's own copy, and erasure (GET /session/{id}/export, DELETE /session/{id}): shown once there is a conversation
+  const downloadButton = h(
+    "button",
+    { type: "button", class: "pb-icon-button pb-download", "aria-label": t("downloadConversation"), title: t("downloadConversation"), hidden: true },
+    [icon(ICONS.download, 20)]
+  );
+  const deleteButton = h(
+    "button",
+    { type: "button", class: "pb-icon-button pb-delete", "aria-label": t("deleteConversation"), title: t("deleteConversation"), hidden: true },
+    [icon(ICONS.delete, 20)]
+  );
   const closeButton = h(
     "button",
     { type: "button", class: "pb-icon-button pb-close", "aria-label": t("closeChat"), title: t("closeChat") },
@@ -88,6 +99,8 @@ export function buildPanel(options) {
     // a div, not a <header>: that would be a second banner landmark on the owner's page
     h("div", { class: "pb-header" }, [
       h("h2", { id: "pb-title", class: "pb-title", text: options.title }),
+      downloadButton,
+      deleteButton,
       newButton,
       closeButton,
     ]),
@@ -98,7 +111,7 @@ export function buildPanel(options) {
 
   root.append(panel, bubble);
   shadow.append(stylesheet, root);
-  return { host, shadow, root, bubble, panel, newButton, closeButton, log, notice, quota, privacy, form, input, sendButton, stopButton };
+  return { host, shadow, root, bubble, panel, newButton, downloadButton, deleteButton, closeButton, log, notice, quota, privacy, form, input, sendButton, stopButton };
 }
 
 /** The privacy line's link to the owner's policy (an absolute http(s) URL), once. */

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from portfolio_backend.settings import Settings
+from portfolio_backend.store import Stores
 
 TOKEN = "owner-token-0123456789"
 GOOD = {"Authorization": f"Bearer {TOKEN}"}
@@ -39,3 +40,26 @@ async def test_conversations_page_through_and_open_as_transcripts(
     assert "42" in transcript["messages"][2]["content"]
     assert missing.status_code == 404
     assert garbage.status_code == 404
+
+
+async def test_a_conversation_whose_session_is_gone_is_still_there_for_review(
+    make_settings: Callable[..., Settings], client_for: Any, stores: Stores
+) -> None:
+    settings = make_settings(admin_token=TOKEN, transcript_retention_days=7)
+    owner = {"Authorization": f"Bearer {TOKEN}"}
+    async with client_for(settings) as client:
+        session_id = (await client.post("/session")).json()["session_id"]
+        assert (
+            await client.post("/stream", json={"prompt": "Calculate 6 * 7", "session_id": session_id})
+        ).status_code == 200
+        await stores.sessions.delete(session_id)  # as if it expired: the session alone goes
+        kept = (await client.get("/admin/api/transcripts", headers=owner)).json()["transcripts"]
+        opened = await client.get(f"/admin/api/conversations/{session_id}", headers=owner)
+        visitor_view = await client.get(f"/session/{session_id}")
+
+    assert [item["session_id"] for item in kept] == [session_id]
+    assert kept[0]["expires_at"] - kept[0]["last_activity"] == 7 * 86_400_000
+    assert opened.status_code == 200
+    assert opened.json()["messages"][0]["content"] == "Calculate 6 * 7"
+    assert opened.json()["kept_until"] == kept[0]["expires_at"]
+    assert visitor_view.status_code == 404  # the visitor's 24-hour session is over

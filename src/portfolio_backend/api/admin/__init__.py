@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from . import answers, console, conversations, feedback, knowledge, usage
+from . import answers, console, conversations, feedback, knowledge, privacy, usage
 from .auth import AdminCaller, AdminDep, authorize, require_admin
 
 # Routers whose every route needs the token; their paths are relative to /admin.
@@ -18,6 +18,7 @@ PROTECTED: tuple[APIRouter, ...] = (
     conversations.router,
     feedback.router,
     knowledge.router,
+    privacy.router,
     usage.router,
 )
 

@@ -43,6 +43,7 @@ ASSETS = {
         ("console.js", _JS),
         ("api.js", _JS),
         ("answers.js", _JS),
+        ("privacy.js", _JS),
         ("dom.js", _JS),
         ("chart.js", _JS),
         ("format.js", _JS),

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from ...clock import now_ms
 from ...deps import SessionsDep, StoresDep
 from ...errors import BadRequest, NotFound
+from ...store import TranscriptMeta
 from ..session_views import parse_session_id, public_message, public_session
 
 router = APIRouter(prefix="/api", tags=["admin"])
@@ -32,20 +33,48 @@ async def list_conversations(
     }
 
 
+@router.get("/transcripts")
+async def list_transcripts(
+    stores: StoresDep,
+    count: Annotated[int, Query(ge=1, le=500, description="How many, latest activity first.")] = 100,
+) -> dict[str, Any]:
+    """The conversations kept for review (TRANSCRIPT_RETENTION_DAYS), their sessions long expired or not."""
+    metas = await stores.transcripts.newest(count, now_ms())
+    return {"transcripts": [asdict(meta) for meta in metas]}
+
+
 @router.get("/conversations/{session_id}")
-async def read_conversation(session_id: str, sessions: SessionsDep) -> dict[str, Any]:
-    """One conversation as a read-only transcript: every message, tool calls and results included."""
+async def read_conversation(session_id: str, stores: StoresDep) -> dict[str, Any]:
+    """One conversation as a read-only transcript: every message, tool calls and results included;
+    the owner's copy (store/transcripts) once its session has expired, or when it holds more."""
     session_id = parse_session_id(session_id)
-    record = await sessions.load(session_id, now_ms())
-    if record is None:
+    now = now_ms()
+    transcript = await stores.transcripts.load(session_id, now)
+    record = await stores.sessions.load(session_id, now)
+    if record is not None and (transcript is None or len(record.messages) >= len(transcript.messages)):
+        meta, messages = public_session(record.meta), record.messages
+        visitor = record.meta.visitor
+    elif transcript is not None:
+        meta, messages, visitor = _transcript_meta(transcript.meta), transcript.messages, transcript.meta.visitor
+    else:
         raise NotFound(f"Conversation not found or expired: {session_id}")
     return {
-        **public_session(record.meta),
-        "visitor": record.meta.visitor,
+        **meta,
+        "visitor": visitor,
         "messages": [
             {**public_message(message), **({"tool_calls": message.tool_calls} if message.tool_calls else {})}
-            for message in record.messages
+            for message in messages
         ],
+    }
+
+
+def _transcript_meta(meta: TranscriptMeta) -> dict[str, Any]:
+    return {
+        "session_id": meta.session_id,
+        "created_at": meta.created_at,
+        "last_activity": meta.last_activity,
+        "message_count": meta.message_count,
+        "kept_until": meta.expires_at,
     }
 
 
