@@ -114,6 +114,10 @@ def start_upstream(log_dir: Path) -> tuple[Process, int]:
     return process, port
 
 
+# Settings every service the bench starts gets on top of its own (`bench.run --service-env`)
+SERVICE_ENV_OVERRIDES: dict[str, str] = {}
+
+
 def start_service(
     name: str,
     log_dir: Path,
@@ -146,6 +150,7 @@ def start_service(
         "LOG_LEVEL": "WARNING",
         "WEB_CONCURRENCY": str(workers),
         **store,
+        **SERVICE_ENV_OVERRIDES,
     }
     if source is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source), os.environ.get("PYTHONPATH")]))

@@ -62,6 +62,7 @@ from bench.client import (
 from bench.overload import knee, open_loop, outcome, rising
 from bench.peer import Peer, install_litellm, litellm_version, start_litellm
 from bench.procs import (
+    SERVICE_ENV_OVERRIDES,
     Process,
     RespCounter,
     command_calls,
@@ -860,8 +861,19 @@ def main(argv: list[str] | None = None) -> None:
         help="also run the LiteLLM proxy (installed once into bench/results/peers/) on the same upstream and load",
     )
     parser.add_argument("--peer-spec", default="litellm[proxy]", help="what uv installs for --peer litellm")
+    parser.add_argument(
+        "--service-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting for every service started, e.g. KNOWLEDGE_DIR= to measure a turn without the "
+        "owner's knowledge (repeatable)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json", help="where the JSON goes")
     args = parser.parse_args(argv)
+    for setting in args.service_env:
+        key, _, value = setting.partition("=")
+        SERVICE_ENV_OVERRIDES[key] = value
     unknown = set(args.phases.split(",")) - {*PHASES, "none"}
     if unknown:
         parser.error(f"unknown phases {sorted(unknown)}: choose from {', '.join(PHASES)}, none")

@@ -23,8 +23,7 @@ async def test_knowledge_that_fits_the_budget_is_sent_whole_in_a_fixed_order(
     assert first.whole
     assert second.whole
     assert first.passages == second.passages == knowledge.snapshot.passages
-    assert [p.source for p in first.sources] == ["b.md"]  # the visitor sees the source that matched
-    assert [p.source for p in second.sources] == ["a.md"]
+    # which of them the visitor sees is decided by the answer (tests/knowledge/test_attribution.py)
 
 
 async def test_large_knowledge_sends_the_best_passages_within_the_budget(

@@ -292,49 +292,6 @@ class KnowledgeIndex:
         best = sorted(scores.items(), key=lambda item: -item[1])[:limit]
         return [Hit(snapshot.passages[row - 1], score) for row, score in best]
 
-    async def search_covering(
-        self, match: str, limit: int, questions: Sequence[Sequence[str]]
-    ) -> tuple[list[Hit], list[float]]:
-        """`search` (lexical only), then `first_coverage` of its passages, in one hop."""
-
-        def both() -> tuple[list[Hit], list[float]]:
-            hits = self._search(match, None, limit)
-            return hits, self._first_coverage(questions, [hit.passage for hit in hits])
-
-        return await self._run(both)
-
-    async def first_coverage(self, questions: Sequence[Sequence[str]], passages: Sequence[Passage]) -> list[float]:
-        """The coverage of the first question (its terms) that some passage holds any of; [] if none."""
-        return await self._run(self._first_coverage, questions, passages)
-
-    def _first_coverage(self, questions: Sequence[Sequence[str]], passages: Sequence[Passage]) -> list[float]:
-        if not passages:
-            return []
-        for terms in questions:
-            shares = self._coverage(terms, passages) if terms else []
-            if any(shares):
-                return shares
-        return []
-
-    async def coverage(self, terms: Sequence[str], passages: Sequence[Passage]) -> list[float]:
-        """For each passage, the share of the query's terms (quoted phrases) it contains."""
-        return await self._run(self._coverage, terms, passages)
-
-    def _coverage(self, terms: Sequence[str], passages: Sequence[Passage]) -> list[float]:
-        self._sync()
-        ids = [self.snapshot.rowids.get(_key(p)) for p in passages]
-        known = [i for i in ids if i is not None]
-        if not terms or not known:
-            return [0.0] * len(passages)
-        marks = ",".join("?" * len(known))
-        found: dict[int, int] = {}
-        for term in terms:
-            for (rowid,) in self._conn().execute(
-                f"SELECT rowid FROM passages WHERE passages MATCH ? AND rowid IN ({marks})", (term, *known)
-            ):
-                found[rowid] = found.get(rowid, 0) + 1
-        return [found.get(i, 0) / len(terms) if i is not None else 0.0 for i in ids]
-
     async def close(self) -> None:
         def shut() -> None:
             if self._db is not None:

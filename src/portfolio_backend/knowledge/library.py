@@ -26,20 +26,15 @@ from .documents import RawSource, UnreadableSource, extract
 from .embeddings import Embedder, EmbeddingsUnavailable
 from .index import KnowledgeError, KnowledgeIndex, Snapshot
 from .passages import MAX_CHARS, TARGET_CHARS, Passage, split
-from .query import fts_query, query_terms
+from .query import fts_query
 from .sources import FetchBounds, SourceFailure, fetch_pages, read_directory
 
 log = logging.getLogger(__name__)
 
 # Bump when extraction or splitting changes, so existing indexes are rebuilt.
 FORMAT_VERSION = 1
-# Candidates ranked per turn before packing the budget, and sources shown at most.
+# Candidates ranked per turn before packing the budget
 _RANKED = 20
-_SHOWN = 3
-# A passage is shown as a source only when it holds more than this share of the question's words:
-# an OR query ranks a passage that shares one word of "explain quantum computing" ("computer
-# science"), and a source under an answer it did not inform misleads the visitor.
-_SHOWN_COVERAGE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +70,10 @@ class KnowledgeConfig:
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """What one turn sends: `passages` to the model (all of them when `whole`), `sources` to the visitor."""
+    """What one turn sends the model: `passages` (all of them when `whole`)."""
 
     passages: list[Passage]
     whole: bool
-    sources: list[Passage]
 
 
 class Knowledge:
@@ -186,35 +180,27 @@ class Knowledge:
     # answering ---------------------------------------------------------------------------------
 
     async def select(self, prompt: str, recent: list[str] | None = None) -> Selection:
-        """The passages for one turn: the prompt first, then the recent questions it may follow up on.
+        """The passages for one turn: all of them when they fit KNOWLEDGE_MAX_TOKENS (no search at
+        all), else the best for the prompt and the recent questions it may follow up on, within it.
 
-        Shown as sources: the candidates that hold most of the prompt's words. A prompt whose words
-        are in no candidate ("and the price of it?") follows up on the question before it, whose
-        words then count. A prompt with no searchable word at all ("hello!", "and when was that?")
-        shows no source: a greeting must not repeat the last answer's sources. With no embeddings,
-        the search and the coverage are one hop to the index's thread.
+        Which of them the visitor is shown as sources is decided after the answer, by what it cited
+        or used (knowledge/attribution.py); searching here for sources to show was ~0.8 ms of a
+        turn's CPU for a list nobody read once sources followed the answer (docs/performance.md).
         """
         snapshot = await self.index.refresh()
         if not snapshot.passages:
-            return Selection([], False, [])
-        query = " ".join([prompt, *(recent or [])])
-        match = fts_query(query)
-        questions = [query_terms(q) for q in [prompt, *(recent or [])[-1:]]] if query_terms(prompt) else []
+            return Selection([], False)
         if snapshot.tokens <= self.config.max_tokens:
-            hits, shares = await self.index.search_covering(match, _SHOWN, questions) if match else ([], [])
-            passages, whole, candidates = list(snapshot.passages), True, [hit.passage for hit in hits]
-        else:
-            passages, whole = [], False
-            budget = self.config.max_tokens
-            for passage in await self.search(query, _RANKED, match=match):
-                cost = passage.tokens()
-                if cost <= budget:
-                    passages.append(passage)
-                    budget -= cost
-            candidates = passages[:_SHOWN]
-            shares = await self.index.first_coverage(questions, candidates) if candidates and questions else []
-        shown = [p for p, share in zip(candidates, shares, strict=False) if share > _SHOWN_COVERAGE]
-        return Selection(passages, whole, shown)
+            return Selection(list(snapshot.passages), True)
+        query = " ".join([prompt, *(recent or [])])
+        passages: list[Passage] = []
+        budget = self.config.max_tokens
+        for passage in await self.search(query, _RANKED):
+            cost = passage.tokens()
+            if cost <= budget:
+                passages.append(passage)
+                budget -= cost
+        return Selection(passages, False)
 
     async def search(self, query: str, limit: int, *, match: str | None = None) -> list[Passage]:
         """The best passages for free text: BM25, fused with cosine ranking when vectors exist."""

@@ -143,9 +143,9 @@ class OwnerAnswers:
             return Consulted(selection)
         first = match.passage
         if selection is None:
-            selection = Selection([first], whole=False, sources=[first])
+            selection = Selection([first], whole=False)
         else:
-            selection = Selection([first, *selection.passages], selection.whole, [first, *selection.sources])
+            selection = Selection([first, *selection.passages], selection.whole)
         if self.direct and match.score >= DIRECT_THRESHOLD:
             return Consulted(selection, DirectAnswer(model, match.answer.answer))
         return Consulted(selection)
