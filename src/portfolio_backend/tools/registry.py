@@ -72,6 +72,8 @@ class ToolRegistry:
         self.limiter = limiter  # the app's, handed to tools that charge a quota (ToolContext.limiter)
         self.tools = {tool.name: tool for tool in tools}
         self.source = source
+        self._offered_key: tuple[tuple[int, str], ...] = ()
+        self._offered_specs: list[dict[str, Any]] = []
         self._specs = [self._spec(tool) for tool in self.tools.values() if tool.enabled(settings)]
 
     @staticmethod
@@ -89,7 +91,14 @@ class ToolRegistry:
         """The `tools` parameter for the chat completions API: enabled tools only."""
         if self.source is None:
             return self._specs
-        return [*self._specs, *(self._spec(tool) for tool in self.source.offered())]
+        offered = self.source.offered()
+        if not offered:
+            return self._specs
+        # the same list while the offer is the same: callers (the budget estimate) count it once
+        key = tuple((id(tool), tool.name) for tool in offered)
+        if key != self._offered_key:
+            self._offered_key, self._offered_specs = key, [*self._specs, *(self._spec(tool) for tool in offered)]
+        return self._offered_specs
 
     def describe(self) -> list[dict[str, Any]]:
         """What GET /tools lists: every tool, its schema, whether it is enabled and where it comes from."""
