@@ -114,7 +114,6 @@ HttpDep = Annotated[httpx2.AsyncClient, Depends(_from_state("http"))]
 KnowledgeDep = Annotated[Knowledge | None, Depends(_from_state("knowledge"))]
 VisitorDep = Annotated[Visitor, Depends(_visitor)]
 LiveTurnsDep = Annotated[LiveTurns, Depends(_from_state("live"))]
-TurnsDep = Annotated[TurnLifecycle, Depends(_from_state("turns"))]
 
 
 class TurnContext:

@@ -11,7 +11,7 @@ from portfolio_backend.chat import ChatService, Error, RoundStarted, TextDelta
 from portfolio_backend.clock import now_ms
 from portfolio_backend.live import LiveTurns
 from portfolio_backend.observability import Metrics
-from portfolio_backend.quota import Bounds, Limiter, charge_turn
+from portfolio_backend.quota import Bounds, Limiter, turn_charges
 from portfolio_backend.turns import TurnLifecycle, TurnRequest
 from portfolio_backend.usage.ledger import SpendLedger
 from portfolio_backend.usage.prices import PriceTable
@@ -43,7 +43,7 @@ async def test_a_turn_whose_session_vanished_mid_answer_gives_its_open_stream_sl
 ) -> None:
     limiter, bounds = turns.limiter, turns.bounds
     session = await chat.stores.sessions.create(SESSION_ID, "visitor", now_ms(), 3600)
-    assert await charge_turn(limiter, bounds, "visitor")  # another stream of this visitor, still open
+    assert await limiter.admit(turn_charges(bounds, "visitor"))  # another stream of this visitor, still open
     upstream.script(Reply(chunks=["Hello", " there"]))
     answer = await turns.start(TurnRequest("hi", "visitor", session_id=session.session_id))
     assert await anext(answer.events) == RoundStarted()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .bounds import GLOBAL_SUBJECT, Bounds
-from .charges import TurnCharges, charge_turn, turn_charges
+from .charges import TurnCharges, turn_charges
 from .limiter import Bound, Limiter, QuotaDecision
 from .pseudonym import VisitorPseudonyms
 from .streams import hold_stream_slot
@@ -17,7 +17,6 @@ __all__ = [
     "QuotaDecision",
     "TurnCharges",
     "VisitorPseudonyms",
-    "charge_turn",
     "client_address",
     "hold_stream_slot",
     "turn_charges",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .bounds import GLOBAL_SUBJECT, Bounds
-from .limiter import Bound, Limiter, QuotaDecision
+from .limiter import Bound, QuotaDecision
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +47,3 @@ def turn_charges(bounds: Bounds, visitor: str, *, new_session: bool = False) -> 
     if bounds.global_daily is not None:
         charges.append((bounds.global_daily, GLOBAL_SUBJECT))
     return charges
-
-
-async def charge_turn(
-    limiter: Limiter, bounds: Bounds, visitor: str, *, new_session: bool = False
-) -> TurnCharges | None:
-    """Charge a turn on its own round trip, or raise RateLimited; None when the store is down and
-    the limiter fails open."""
-    decisions = await limiter.admit(turn_charges(bounds, visitor, new_session=new_session))
-    return None if decisions is None else TurnCharges.of(decisions, new_session=new_session)

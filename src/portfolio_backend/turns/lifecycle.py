@@ -25,7 +25,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..chat import ChatService, Error, StopRequest, Turn, TurnEvent, TurnOutcome, TurnReport, failed
@@ -94,7 +94,6 @@ class _Admitted:
     charges: TurnCharges | None  # None: failing open, nothing was charged
     admission: Admission | None  # None: failing open, nothing was reserved
     report: TurnReport
-    stop_on_disconnect: bool = False
     settled: bool = False
     begun: bool = False  # its resume buffer was begun by its admission
 
@@ -147,8 +146,7 @@ class TurnLifecycle:
             raise
         if self.settings.log_prompts:
             log_prompt(request.prompt, admitted.turn.session_id)
-        admitted.stop_on_disconnect = request.stop_on_disconnect
-        return self._run(admitted)
+        return self._run(admitted, stop_on_disconnect=request.stop_on_disconnect)
 
     # -- admission -----------------------------------------------------------------------------
 
@@ -230,11 +228,15 @@ class TurnLifecycle:
             self.metrics.quota_rejections.labels(budget.refused.value).inc()
             raise _budget_refusal(admission, self.ledger)
         new_session = _NewSession(plan.chat_id) if plan.new_session else None
-        admitted = await self._begin(
-            plan.turn, charges, admission, new_session=new_session, turn_id=plan.turn_id, answers=answers_version
+        return await self._begin(
+            plan.turn,
+            charges,
+            admission,
+            new_session=new_session,
+            turn_id=plan.turn_id,
+            answers=answers_version,
+            begun=plan.begun,
         )
-        admitted.begun = plan.begun
-        return admitted
 
     async def _admit_uncharged(self, request: TurnRequest, session_id: str | None, now: int) -> _Admitted:
         """RATE_LIMIT_FAIL_OPEN with the store down: the turn runs uncounted, if its session loads."""
@@ -256,6 +258,7 @@ class TurnLifecycle:
         new_session: _NewSession | None,
         turn_id: str | None = None,
         answers: int | None = None,
+        begun: bool = False,
     ) -> _Admitted:
         """The admitted turn, its id, its budget and, for a new chat or conversation, its session."""
         session_id = turn.session_id
@@ -266,18 +269,14 @@ class TurnLifecycle:
                 # never started, and no session made: everything is given back
                 await self._give_back(charges.taken if charges else [], admission.reservation if admission else None)
                 raise
-        turn = Turn(
-            prompt=turn.prompt,
-            visitor=turn.visitor,
+        turn = replace(
+            turn,
             session_id=session_id,
-            history=turn.history,
-            replaces_last_turn=turn.replaces_last_turn,
-            prompt_client_id=turn.prompt_client_id,
             budget=self.ledger.running(admission.reservation) if admission else None,
             turn_id=turn_id or (new_turn_id() if session_id is not None else None),
             owner_answers_version=answers,
         )
-        return _Admitted(turn, charges, admission, TurnReport())
+        return _Admitted(turn, charges, admission, TurnReport(), begun=begun)
 
     async def _start_session(self, visitor: str, chat_id: str | None) -> str:
         """A new session for a new AI SDK chat (bound to `chat_id`) or conversation, owned by its
@@ -294,7 +293,7 @@ class TurnLifecycle:
 
     # -- run -----------------------------------------------------------------------------------
 
-    def _run(self, admitted: _Admitted) -> Answer:
+    def _run(self, admitted: _Admitted, *, stop_on_disconnect: bool = False) -> Answer:
         turn, charges = admitted.turn, admitted.charges
         headers = charges.turn.headers() if charges else {}
         stop = StopRequest()
@@ -316,7 +315,7 @@ class TurnLifecycle:
             stop,
             on_end,
             begun=admitted.begun,
-            stop_on_disconnect=admitted.stop_on_disconnect,
+            stop_on_disconnect=stop_on_disconnect,
         )
         return Answer(live.follow(0), {**headers, TURN_ID_HEADER: live.turn_id}, turn.session_id, live.turn_id)
 

@@ -117,19 +117,9 @@ class SpendLedger:
             keep_days=self.keep_days,
         )
 
-    async def admit(self, visitor: str, first_request: Usage) -> Admission:
-        """Reserve what the turn's first request will cost, unless a budget is already reached."""
-        reservation = self.reservation(visitor, first_request)
-        state = await self.store.run_step(self.reserve_step(reservation))
-        return Admission(state, reservation, self.clock())
-
     def running(self, reservation: Reservation) -> DailyBudget | None:
         """What a running turn checks before each further model round; None without a daily budget."""
         return DailyBudget(self, reservation) if self.budgets.daily_micro_usd else None
-
-    async def settle(self, reservation: Reservation, session_id: str | None, usage: Usage, micro_usd: int) -> None:
-        """`settle_step` on its own."""
-        await self.store.run_step(self.settle_step(reservation, session_id, usage, micro_usd))
 
     def settle_step(self, reservation: Reservation, session_id: str | None, usage: Usage, micro_usd: int) -> Step[None]:
         """Record a finished turn under the day it started, giving its reservation back; a turn
