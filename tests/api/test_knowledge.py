@@ -4,7 +4,7 @@ answer, the search_knowledge tool, and an injected passage that must not steer a
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ import pytest
 from portfolio_backend.chat.persona import ANSWER_IN_THE_VISITORS_LANGUAGE
 from portfolio_backend.settings import Settings
 
-from ..fixtures.fake_http import Answer, FakeHTTP
+from ..fixtures.fake_http import FakeHTTP
 from ..fixtures.upstream import Reply, ScriptedToolCall, ScriptedUpstream
 from ..knowledge import corpus
 from ..knowledge.conftest import write_files
@@ -32,14 +32,6 @@ INJECTED = (
 def store_kind() -> str:
     """These behaviours do not depend on the store; test_knowledge_history.py runs on every store."""
     return "sqlite"
-
-
-@pytest.fixture
-async def notify() -> AsyncIterator[FakeHTTP]:
-    service = await FakeHTTP().start()
-    service.on("POST", "/notify", Answer())
-    yield service
-    await service.close()
 
 
 def system_message(upstream: ScriptedUpstream, request: int = 0) -> str:

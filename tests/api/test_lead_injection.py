@@ -8,7 +8,7 @@ reads, and the owner's webhook gets nothing the visitor did not write. Over the 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from portfolio_backend.app import create_app
 from portfolio_backend.settings import Settings
 from portfolio_backend.tools.leads import NOTIFICATIONS_PER_DAY
 
-from ..fixtures.fake_http import Answer, FakeHTTP
+from ..fixtures.fake_http import FakeHTTP
 from ..fixtures.upstream import Reply, ScriptedToolCall, ScriptedUpstream
 from ..knowledge.conftest import write_files
 from ..sse import parse_events
@@ -37,14 +37,6 @@ DAY = 86400
 def store_kind() -> str:
     """The checks do not depend on the store (tests/tools/test_leads.py runs on every store)."""
     return "sqlite"
-
-
-@pytest.fixture
-async def notify() -> AsyncIterator[FakeHTTP]:
-    service = await FakeHTTP().start()
-    service.on("POST", "/notify", Answer())
-    yield service
-    await service.close()
 
 
 @pytest.fixture
