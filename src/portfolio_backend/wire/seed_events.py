@@ -7,8 +7,8 @@ events too. Every event is `{"type": ..., <fields>, "seq": N, "timestamp": <ms w
     chunk        {"type":"chunk","content":"Hel","seq":1,"timestamp":...}
     tool_result  {"type":"tool_result","tool_name":"calculate","result":"25^2 = 625","seq":2,"timestamp":...}
     sources      {"type":"sources","sources":[{"title":...,"url"|"file":...,"snippet":...}],"seq":3,"timestamp":...}
-                 (before the first chunk of an answer given from the owner's knowledge; clients
-                 that do not know the type ignore it)
+                 (after an answer's last chunk, before `end`: the passages it cited or drew on;
+                 clients that do not know the type ignore it)
     end          {"type":"end","seq":4,"timestamp":...}            (+ "stopped":true when Stop ended it)
     error        {"type":"error","error":"<message>","seq":4,"timestamp":...}
     keepalive    {"type":"keepalive","timestamp":...}              (no seq: it is not part of the turn)
